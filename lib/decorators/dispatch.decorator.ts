@@ -1,0 +1,106 @@
+import { Inject, Logger } from '@nestjs/common';
+import { concatMap, from, isObservable, map } from 'rxjs';
+import { DispatcherService } from '../dispatcher.service.js';
+import { MesaConfigurationError, MesaDispatchError, MesaError, MesaValidationError } from '../errors/mesa.errors.js';
+import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
+import { BROADCAST, MESA_DISPATCH_METADATA, MESA_DISPATCHER_PROPERTY, OPCODE_DISPATCH } from '../mesa.constants.js';
+import { Message } from '../messages/message.js';
+import { validateDispatchDecorator } from '../validation/dispatch-decorator.validator.js';
+
+const logger = new Logger('MesaDispatcher');
+
+/**
+ * Dispatches what a method returns: calling the method runs it, then sends
+ * `new Message(0, data, type)` to the recipients chosen from its result. The return value is unchanged.
+ *
+ * ```ts
+ * @Post(':room/messages')
+ * @Dispatch('NEW_MESSAGE', { recipients: (msg: ChatMessage) => msg.room.members, excluding: (msg) => [msg.authorId] })
+ * post(@Param('room') room: string, @Body() body: PostDto) { return this.chat.post(room, body); }
+ * ```
+ *
+ * - Promise results: the dispatch is awaited before the Promise resolves (so a route answers after
+ *   the message is out). Observable results: each emitted value is dispatched, in order, before it
+ *   is passed on. Plain values: the dispatch runs in the background and a failure is logged.
+ * - Works on controller routes and provider methods, above or below Nest's decorators, on
+ *   request-scoped classes; the instance must be created by Nest (it injects `DispatcherService`).
+ * - A failed dispatch fails the call (`onError: 'throw'`, the default) or is logged (`'log'`).
+ *
+ * @throws MesaConfigurationError at class definition for invalid options, or when neither
+ *   `recipients` nor `broadcast: true` is given (no implicit broadcast).
+ */
+export function Dispatch<R = any>(type: string, options: DispatchDecoratorOptions<R> = {}): MethodDecorator {
+  return (target, propertyKey, descriptor: PropertyDescriptor) => {
+    const where = `${target.constructor?.name ?? 'anonymous'}.${String(propertyKey)}`;
+    validateDispatchDecorator(type, options, where);
+    const original = descriptor.value;
+    if (typeof original !== 'function') {
+      throw new MesaConfigurationError(`@Dispatch('${type}') on ${where}: it decorates methods only.`);
+    }
+    Inject(DispatcherService)(target, MESA_DISPATCHER_PROPERTY);
+    const send = (dispatcher: DispatcherService, value: R, args: unknown[]) =>
+      sendResult(dispatcher, type, options, where, value, args);
+
+    const wrapper = function (this: Record<PropertyKey, unknown>, ...args: unknown[]) {
+      const dispatcher = this?.[MESA_DISPATCHER_PROPERTY] as DispatcherService | undefined;
+      if (!dispatcher) {
+        throw new MesaConfigurationError(
+          `@Dispatch('${type}') on ${where}: no DispatcherService was injected. Let Nest create the instance ` +
+            '(a provider or controller, not `new`) and import MesaModule (global by default) where it is used.',
+        );
+      }
+      const result = original.apply(this, args);
+      if (isObservable(result)) {
+        return result.pipe(concatMap((value) => from(send(dispatcher, value as R, args)).pipe(map(() => value))));
+      }
+      if (isPromiseLike(result)) {
+        return Promise.resolve(result).then(async (value) => (await send(dispatcher, value as R, args), value));
+      }
+      send(dispatcher, result as R, args).catch((error: Error) => logger.error(error.message));
+      return result;
+    };
+    for (const key of Reflect.getMetadataKeys(original)) {
+      Reflect.defineMetadata(key, Reflect.getMetadata(key, original), wrapper);
+    }
+    Object.defineProperty(wrapper, 'name', { value: original.name });
+    Reflect.defineMetadata(MESA_DISPATCH_METADATA, { type, options }, wrapper);
+    descriptor.value = wrapper;
+    return descriptor;
+  };
+}
+
+async function sendResult<R>(
+  dispatcher: DispatcherService,
+  type: string,
+  options: DispatchDecoratorOptions<R>,
+  where: string,
+  value: R,
+  args: unknown[],
+): Promise<void> {
+  try {
+    const recipients = options.broadcast ? [BROADCAST] : options.recipients!(value, ...args);
+    if (!options.broadcast && Array.isArray(recipients) && recipients.includes(BROADCAST)) {
+      throw new MesaValidationError(
+        `the recipients function returned '*'; ids from data never broadcast. Declare { broadcast: true } to send to everyone.`,
+      );
+    }
+    const excluding = options.excluding?.(value, ...args);
+    const data = options.data ? options.data(value, ...args) : value;
+    const message = new Message(OPCODE_DISPATCH, data, type, options.sync === false ? { sync: false } : undefined);
+    await dispatcher.dispatch(message, recipients, excluding ?? undefined);
+  } catch (error) {
+    const failure = contextualize(error, `@Dispatch('${type}') on ${where}`);
+    if ((options.onError ?? dispatcher.decoratorErrorMode) === 'throw') throw failure;
+    logger.error(failure.message);
+  }
+}
+
+function contextualize(error: unknown, prefix: string): MesaError {
+  const message = `${prefix}: ${(error as Error)?.message ?? String(error)}`;
+  if (error instanceof MesaDispatchError) return new MesaDispatchError(message, { cause: error });
+  return new MesaValidationError(message, { cause: error });
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}

@@ -1,0 +1,112 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { DispatchPromise } from './dispatch-promise.js';
+import { MesaDispatchError, MesaError } from './errors/mesa.errors.js';
+import type { DispatchResult } from './interfaces/dispatch-result.interface.js';
+import type { DispatchErrorMode, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
+import { BROADCAST, MESA_REDIS_CONNECTION } from './mesa.constants.js';
+import { MESA_MODULE_OPTIONS } from './mesa.module-definition.js';
+import { DispatchEvent, type Dispatchable } from './messages/message.js';
+import { mesaEnvelope, mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';
+import type { MesaRedisConnection } from './redis/redis-connection.js';
+import { redactSecrets } from './redis/redis-target.js';
+import { runSyncDispatch } from './redis/sync-dispatch.script.js';
+import { prepareDispatch, type PreparedDispatch } from './validation/dispatch-input.validator.js';
+
+/**
+ * Sends messages to the users connected to Mesa servers, through Redis. Inject it anywhere once
+ * `MesaModule` is imported.
+ *
+ * Every method returns a Promise that settles when Redis has taken the publish (and the sync writes).
+ * It rejects with a {@link MesaError}: {@link MesaValidationError} for bad input (nothing was
+ * published), {@link MesaDispatchError} when Redis failed or the module is shut down. A rejection
+ * nobody awaits is logged through Nest's Logger, never left unhandled.
+ */
+@Injectable()
+export class DispatcherService implements OnApplicationShutdown {
+  private readonly logger = new Logger('MesaDispatcher');
+  private readonly names: MesaRedisNames;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(
+    @Inject(MESA_MODULE_OPTIONS) private readonly options: MesaModuleOptions,
+    @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
+  ) {
+    this.names = mesaRedisNames(options.namespace);
+  }
+
+  /**
+   * Sends `message` to `recipients` (user ids; `['*']`, the default, is every connected socket),
+   * leaving out the ids in `excluding`. With sync enabled, offline recipients get the message stored
+   * for redelivery (unless it says `{ sync: false }`), atomically with the publish.
+   *
+   * Duplicates are sent once; an empty list (after `excluding`) publishes nothing and resolves.
+   * Rejects with MesaValidationError for a non-message, ids that are not non-empty strings, `'*'`
+   * mixed with ids or with `excluding`, or data JSON cannot carry (BigInt, circular).
+   */
+  dispatch(message: Dispatchable, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
+    let work: Promise<DispatchResult>;
+    try {
+      work = this.execute(prepareDispatch(message, recipients, excluding));
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    this.inFlight.add(work);
+    const settled = () => this.inFlight.delete(work);
+    work.then(settled, settled);
+    return DispatchPromise.track(work, (error) =>
+      this.logger.error(`A dispatch nobody awaited failed: ${(error as Error)?.message ?? error}`),
+    );
+  }
+
+  /** Sends `message` to every connected socket, authenticated or not (Mesa's `['*']`). */
+  broadcast(message: Dispatchable): Promise<DispatchResult> {
+    return this.dispatch(message, [BROADCAST]);
+  }
+
+  /** Closes the sockets of `recipients` on every Mesa server (Mesa's `DISCONNECT_CLIENT` event). */
+  disconnect(recipients: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
+    return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT'), recipients, excluding);
+  }
+
+  /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say. */
+  get decoratorErrorMode(): DispatchErrorMode {
+    return this.options.dispatchErrors ?? 'throw';
+  }
+
+  /** Waits for the dispatches in flight, then closes the connection the module opened. */
+  async onApplicationShutdown(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.closed = true;
+    await this.connection.close();
+  }
+
+  private async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
+    const { recipients } = prepared;
+    if (this.closed) {
+      throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
+    }
+    if (recipients.length === 0) return { recipients, publishedTo: [], storedFor: [], receivers: 0 };
+    try {
+      if (this.options.sync?.enabled && prepared.storable && !prepared.broadcast) {
+        const { receivers, online, stored } = await runSyncDispatch(
+          this.connection.client,
+          this.names,
+          prepared.messageJson,
+          recipients,
+        );
+        return { recipients, publishedTo: online, storedFor: stored, receivers };
+      }
+      const envelope = mesaEnvelope(prepared.messageJson, recipients);
+      const receivers = await this.connection.client.publish(this.names.channel, envelope);
+      return { recipients, publishedTo: recipients, storedFor: [], receivers };
+    } catch (error) {
+      if (error instanceof MesaError) throw error;
+      const reason = redactSecrets((error as Error)?.message ?? String(error), this.options);
+      throw new MesaDispatchError(
+        `Redis at ${this.connection.target} did not take the dispatch to ${recipients.length} recipient(s) on ${this.names.channel}: ${reason}`,
+        { cause: error },
+      );
+    }
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Base class of every error nestjs-mesa throws or rejects with, so callers can tell them apart
+ * with `instanceof MesaError`. Messages never contain a Redis password.
+ */
+export class MesaError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Thrown at bootstrap when `MesaModule` options are invalid (wrong type, unknown URL scheme,
+ * no connection given). The message names the option and the fix.
+ */
+export class MesaConfigurationError extends MesaError {}
+
+/**
+ * Thrown at bootstrap when Redis cannot be reached within `connectTimeout`. The message says where
+ * the module tried (host and port, never the password).
+ */
+export class MesaConnectionError extends MesaError {}
+
+/**
+ * Rejected by `dispatch()` (and thrown by `@Dispatch`) when the message or the recipients are invalid.
+ * Nothing was published or stored.
+ */
+export class MesaValidationError extends MesaError {}
+
+/**
+ * Rejected by `dispatch()` when Redis did not take the publish (or the sync writes): the connection
+ * failed, a command errored, or the module was shut down.
+ */
+export class MesaDispatchError extends MesaError {}

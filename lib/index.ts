@@ -1,0 +1,16 @@
+export { MesaModule } from './mesa.module.js';
+export type { MesaModuleForRootOptions, MesaModuleAsyncOptions } from './mesa.module-definition.js';
+export { MESA_MODULE_OPTIONS } from './mesa.module-definition.js';
+export { DispatcherService } from './dispatcher.service.js';
+export { Dispatch } from './decorators/dispatch.decorator.js';
+export { Message, DispatchEvent } from './messages/message.js';
+export type { Dispatchable, MessageOptions, WireMessage } from './messages/message.js';
+export type { DispatchResult } from './interfaces/dispatch-result.interface.js';
+export type { DispatchDecoratorOptions, ResultSelector } from './interfaces/dispatch-options.interface.js';
+export type { DispatchErrorMode, MesaModuleExtras, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
+export { MesaConfigurationError, MesaConnectionError, MesaDispatchError, MesaError, MesaValidationError } from './errors/mesa.errors.js';
+export { MesaRedisConnection } from './redis/redis-connection.js';
+export { mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';
+export { DispatchPromise } from './dispatch-promise.js';
+export { getMesaOptionsToken, getMesaRedisConnectionToken } from './mesa.tokens.js';
+export { BROADCAST, MESA_DISPATCH_METADATA, MESA_REDIS_CONNECTION, OPCODE_DISPATCH, OPCODE_INTERNAL_EVENT } from './mesa.constants.js';

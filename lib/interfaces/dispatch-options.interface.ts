@@ -1,0 +1,28 @@
+import type { DispatchErrorMode } from './mesa-module-options.interface.js';
+
+/** A function of a decorated method's result and the arguments it was called with. */
+export type ResultSelector<R, T> = (result: R, ...args: any[]) => T;
+
+/**
+ * Options of `@Dispatch(type, options)`.
+ *
+ * Exactly one of `recipients` or `broadcast: true` is required: a decorator that names neither
+ * fails at class definition, so no message silently goes nowhere.
+ */
+export interface DispatchDecoratorOptions<R = any> {
+  /**
+   * The user ids to send to, chosen from the result (and the call's arguments). A `'*'` in what it
+   * returns is refused: ids often come from data a user controls; declare `broadcast: true` instead.
+   */
+  recipients?: ResultSelector<R, readonly string[]>;
+  /** Ids removed from the recipients (for example the author of a chat message). */
+  excluding?: ResultSelector<R, readonly string[] | undefined>;
+  /** The message data; defaults to the result itself. */
+  data?: ResultSelector<R, unknown>;
+  /** Send to every connected socket. Cannot be combined with `recipients` or `excluding`. */
+  broadcast?: boolean;
+  /** `false` marks the message as not to be stored for offline recipients (Mesa's `{ sync: false }`). */
+  sync?: boolean;
+  /** Overrides the module's `dispatchErrors` for this method. */
+  onError?: DispatchErrorMode;
+}

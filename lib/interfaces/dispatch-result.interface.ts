@@ -1,0 +1,13 @@
+/**
+ * What one `dispatch()` did, once Redis has taken it.
+ */
+export interface DispatchResult {
+  /** The recipients asked for, after `excluding` and de-duplication (`['*']` for a broadcast). */
+  recipients: string[];
+  /** The ids named in the envelope published on the Mesa channel (`['*']` for a broadcast). */
+  publishedTo: string[];
+  /** Offline recipients for whom the message was stored for redelivery (sync mode only). */
+  storedFor: string[];
+  /** How many Mesa servers (subscribers of the channel) received the publish; 0 when nothing was published. */
+  receivers: number;
+}

@@ -1,0 +1,41 @@
+import type { Redis, RedisOptions } from 'ioredis';
+
+/** How a failed dispatch from `@Dispatch` is surfaced. */
+export type DispatchErrorMode = 'throw' | 'log';
+
+/**
+ * Options of `MesaModule.forRoot()` / `forRootAsync()`.
+ *
+ * Give exactly one way to reach Redis: `url`, `redis` or `client`.
+ */
+export interface MesaModuleOptions {
+  /** A `redis://` or `rediss://` URL (password, db and TLS as ioredis reads them). */
+  url?: string;
+  /**
+   * ioredis connection options (host, port, password, db, tls, sentinels, ...), or, as Mesa's own
+   * Dispatcher accepted, a URL string or the ioredis constructor arguments as an array.
+   */
+  redis?: RedisOptions | string | readonly unknown[];
+  /**
+   * An ioredis client that the application owns. The module uses it as it is and never closes it.
+   * It must not be in subscriber mode.
+   */
+  client?: Redis;
+  /** Mesa namespace; must match the Mesa servers' `namespace`. Redis names become `ws_<namespace>` etc. */
+  namespace?: string;
+  /** Message sync: store messages for offline recipients, as Mesa servers with `sync.enabled` expect. */
+  sync?: { enabled: boolean };
+  /** Bound on reaching Redis at bootstrap, in milliseconds. Default 10000. */
+  connectTimeout?: number;
+  /**
+   * What `@Dispatch` does when its dispatch fails: `'throw'` (default) makes the decorated call fail
+   * with the error; `'log'` logs it through Nest's Logger and returns the method's result.
+   */
+  dispatchErrors?: DispatchErrorMode;
+}
+
+/** Extra options of `MesaModule.forRoot()` / `forRootAsync()` that shape the module itself. */
+export interface MesaModuleExtras {
+  /** Register the module globally so every class using `@Dispatch` sees the service. Default `true`. */
+  isGlobal?: boolean;
+}

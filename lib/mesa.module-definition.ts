@@ -1,0 +1,26 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { MesaModuleExtras, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
+
+/**
+ * `MesaModule`'s dynamic-module plumbing: `forRoot(options)` and `forRootAsync({ imports, inject,
+ * useFactory | useClass | useExisting })`, plus the `isGlobal` extra (default `true`).
+ */
+export const {
+  ConfigurableModuleClass: MesaConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN: MESA_MODULE_OPTIONS,
+  OPTIONS_TYPE: MESA_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: MESA_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<MesaModuleOptions>({ moduleName: 'Mesa' })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createMesaOptions')
+  .setExtras<MesaModuleExtras>({ isGlobal: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal !== false,
+  }))
+  .build();
+
+/** Options of `MesaModule.forRoot()`: {@link MesaModuleOptions} plus `isGlobal`. */
+export type MesaModuleForRootOptions = typeof MESA_OPTIONS_TYPE;
+
+/** Options of `MesaModule.forRootAsync()`: `imports`, `inject`, `useFactory | useClass | useExisting`, `isGlobal`. */
+export type MesaModuleAsyncOptions = typeof MESA_ASYNC_OPTIONS_TYPE;

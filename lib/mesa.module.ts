@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { DispatcherService } from './dispatcher.service.js';
+import type { MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
+import { MESA_REDIS_CONNECTION } from './mesa.constants.js';
+import { MesaConfigurableModuleClass, MESA_MODULE_OPTIONS } from './mesa.module-definition.js';
+import { MesaRedisConnection } from './redis/redis-connection.js';
+import { validateMesaOptions } from './validation/mesa-options.validator.js';
+
+/**
+ * Connects a Nest application to Mesa servers through Redis and provides {@link DispatcherService}
+ * (and so `@Dispatch`).
+ *
+ * ```ts
+ * MesaModule.forRootAsync({
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({ url: config.getOrThrow('REDIS_URL'), sync: { enabled: true } }),
+ * })
+ * ```
+ *
+ * Global unless `isGlobal: false`. Bootstrap fails with MesaConfigurationError for invalid options and
+ * with MesaConnectionError when Redis is not reachable within `connectTimeout`.
+ */
+@Module({
+  providers: [
+    {
+      provide: MESA_REDIS_CONNECTION,
+      inject: [MESA_MODULE_OPTIONS],
+      useFactory: (options: MesaModuleOptions) => MesaRedisConnection.open(validateMesaOptions(options)),
+    },
+    DispatcherService,
+  ],
+  exports: [DispatcherService, MESA_REDIS_CONNECTION],
+})
+export class MesaModule extends MesaConfigurableModuleClass {}

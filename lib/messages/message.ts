@@ -1,0 +1,72 @@
+import { MESA_MESSAGE_KIND, OPCODE_INTERNAL_EVENT } from '../mesa.constants.js';
+
+/** Per-message options, as Mesa's `Message` takes them. */
+export interface MessageOptions {
+  /** `false`: never store this message for offline recipients. Default `true`. */
+  sync?: boolean;
+}
+
+/** A message as it travels in Mesa's envelope and sync storage. */
+export interface WireMessage {
+  op: number;
+  d?: unknown;
+  t?: string;
+  o?: MessageOptions;
+}
+
+/**
+ * A message for Mesa clients, with the constructor shape of Mesa's own `Message`:
+ * `new Message(0, { content: 'hi' }, 'NEW_MESSAGE', { sync: false })`.
+ *
+ * @typeParam D type of the data.
+ */
+export class Message<D = unknown> {
+  readonly [MESA_MESSAGE_KIND] = 'message' as const;
+  readonly options?: Required<MessageOptions>;
+
+  /**
+   * @param opcode Mesa opcode; 0 is a dispatch, the event a client application sees.
+   * @param data any JSON value.
+   * @param type the event type clients switch on, e.g. `'NEW_MESSAGE'`.
+   * @param options `{ sync: false }` keeps the message from being stored for offline recipients.
+   */
+  constructor(
+    readonly opcode: number,
+    readonly data: D,
+    readonly type?: string,
+    options?: MessageOptions,
+  ) {
+    if (options) this.options = { sync: options.sync !== false };
+  }
+
+  /** Mesa's wire form `{ op, d, t[, o] }`, or its JSON text when `toJson` is false (Mesa's signature). */
+  serialize(toJson: true): WireMessage;
+  serialize(toJson?: false): string;
+  serialize(toJson = false): WireMessage | string {
+    const wire: WireMessage = { op: this.opcode, d: this.data, t: this.type };
+    if (this.options) wire.o = this.options;
+    return toJson ? wire : JSON.stringify(wire);
+  }
+}
+
+/**
+ * An internal event that Mesa servers act upon instead of forwarding, e.g.
+ * `new DispatchEvent('DISCONNECT_CLIENT')` closes the recipients' sockets (code 1000).
+ */
+export class DispatchEvent {
+  readonly [MESA_MESSAGE_KIND] = 'event' as const;
+
+  /** @param action the event, e.g. `'DISCONNECT_CLIENT'`. */
+  constructor(readonly action: string) {}
+
+  /** Mesa's wire form `{ op: 5, d: {}, t: action }`, or its JSON text when `toJson` is false. */
+  serialize(toJson: true): WireMessage;
+  serialize(toJson?: false): string;
+  serialize(toJson = false): WireMessage | string {
+    const wire: WireMessage = { op: OPCODE_INTERNAL_EVENT, d: {}, t: this.action };
+    return toJson ? wire : JSON.stringify(wire);
+  }
+}
+
+/** Anything `dispatch()` accepts: a nestjs-mesa `Message` or `DispatchEvent`, or Mesa's own instances. */
+export type Dispatchable = Message<any> | DispatchEvent;

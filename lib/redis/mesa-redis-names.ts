@@ -1,0 +1,26 @@
+import { MESA_REDIS_NAMES } from '../mesa.constants.js';
+
+/** The Redis names a Mesa server with the given namespace uses, as Mesa builds them (`prefix_namespace`). */
+export interface MesaRedisNames {
+  /** Pub/sub channel every Mesa server subscribes to. */
+  channel: string;
+  /** SET of the ids of authenticated users that are online. */
+  connectedClients: string;
+  /** HASH: user id → JSON array of messages stored for redelivery. */
+  undeliveredMessages: string;
+}
+
+/** Builds {@link MesaRedisNames} for a namespace (none: the bare prefixes). */
+export function mesaRedisNames(namespace?: string): MesaRedisNames {
+  const name = (prefix: string) => (namespace ? `${prefix}_${namespace}` : prefix);
+  return {
+    channel: name(MESA_REDIS_NAMES.channel),
+    connectedClients: name(MESA_REDIS_NAMES.connectedClients),
+    undeliveredMessages: name(MESA_REDIS_NAMES.undeliveredMessages),
+  };
+}
+
+/** The envelope Mesa servers read from the channel: `{"message":…,"recipients":[…]}`. */
+export function mesaEnvelope(messageJson: string, recipients: readonly string[]): string {
+  return `{"message":${messageJson},"recipients":${JSON.stringify(recipients)}}`;
+}

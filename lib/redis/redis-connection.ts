@@ -1,0 +1,100 @@
+import { Logger } from '@nestjs/common';
+import { Redis, type RedisOptions } from 'ioredis';
+import { MesaConnectionError } from '../errors/mesa.errors.js';
+import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../mesa.constants.js';
+import { describeRedisTarget, redactSecrets } from './redis-target.js';
+
+/**
+ * The Redis connection the module dispatches through: one it opened (and closes at shutdown) or the
+ * application's own client (never closed by the module).
+ */
+export class MesaRedisConnection {
+  private readonly logger = new Logger('MesaModule');
+
+  constructor(
+    /** The ioredis client commands go to. */
+    readonly client: Redis,
+    /** Whether the module opened it, and so closes it. */
+    readonly owned: boolean,
+    /** Where it goes, without secrets, for logs and errors. */
+    readonly target: string,
+  ) {}
+
+  /**
+   * Opens (or, for an application-owned client, waits for) a ready connection within `connectTimeout`.
+   * @throws MesaConnectionError saying where it tried, without the password.
+   */
+  static async open(options: MesaModuleOptions): Promise<MesaRedisConnection> {
+    const target = describeRedisTarget(options);
+    const timeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const owned = !options.client;
+    const client = options.client ?? createClient(options);
+    const connection = new MesaRedisConnection(client, owned, target);
+    if (owned) client.on('error', (error: Error) => connection.reportError(error, options));
+    try {
+      await withTimeout(waitUntilReady(client), timeout);
+    } catch (error) {
+      if (owned) client.disconnect();
+      const reason = redactSecrets((error as Error)?.message ?? String(error), options);
+      throw new MesaConnectionError(
+        `Could not connect to Redis at ${target} within ${timeout} ms (${reason}). ` +
+          'Check the url/redis options and that Redis is running, or raise connectTimeout.',
+      );
+    }
+    return connection;
+  }
+
+  /** Closes the connection if the module opened it; an application-owned client is left open. */
+  async close(): Promise<void> {
+    if (!this.owned || this.client.status === 'end') return;
+    try {
+      await withTimeout(this.client.quit(), 2_000);
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private lastError?: string;
+  private reportError(error: Error, options: MesaModuleOptions): void {
+    const message = redactSecrets(error.message, options);
+    if (message === this.lastError) return;
+    this.lastError = message;
+    this.logger.error(`Redis connection to ${this.target}: ${message}`);
+    this.client.once('ready', () => (this.lastError = undefined));
+  }
+}
+
+function createClient(options: MesaModuleOptions): Redis {
+  const lazy: RedisOptions = { lazyConnect: true };
+  if (options.url !== undefined) return new Redis(options.url, lazy);
+  const redis = options.redis;
+  if (typeof redis === 'string') return new Redis(redis, lazy);
+  if (Array.isArray(redis)) {
+    const args = [...redis];
+    const last = args.length - 1;
+    if (typeof args[last] === 'object' && args[last] !== null) args[last] = { ...(args[last] as object), ...lazy };
+    else args.push(lazy);
+    return new (Redis as unknown as new (...a: unknown[]) => Redis)(...args);
+  }
+  return new Redis({ ...(redis as RedisOptions), ...lazy });
+}
+
+function waitUntilReady(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  if (client.status === 'wait') return client.connect();
+  return new Promise((resolve, reject) => {
+    const onReady = () => (client.off('end', onEnd), resolve());
+    const onEnd = () => (client.off('ready', onReady), reject(new Error('the client connection has ended')));
+    client.once('ready', onReady).once('end', onEnd);
+  });
+}
+
+/** Rejects when `promise` has not settled within `ms` milliseconds. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

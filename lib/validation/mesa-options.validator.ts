@@ -1,0 +1,82 @@
+import { MesaConfigurationError } from '../errors/mesa.errors.js';
+import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
+import { describeValue } from './describe-value.js';
+
+const KNOWN_OPTIONS = ['url', 'redis', 'client', 'namespace', 'sync', 'connectTimeout', 'dispatchErrors'];
+
+/**
+ * Checks `MesaModule` options at bootstrap. Values are never echoed (a URL may hold a password).
+ * @throws MesaConfigurationError naming the option and the fix.
+ */
+export function validateMesaOptions(options: unknown): MesaModuleOptions {
+  const fail = (message: string): never => {
+    throw new MesaConfigurationError(`MesaModule: ${message}`);
+  };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    return fail(`options must be an object such as { url: 'redis://localhost:6379' }; got ${describeValue(options)}.`);
+  }
+  const given = options as Record<string, unknown>;
+  const unknown = Object.keys(given).filter((key) => !KNOWN_OPTIONS.includes(key));
+  if (unknown.length > 0) fail(`unknown option '${unknown[0]}'. Known options: ${KNOWN_OPTIONS.join(', ')}.`);
+
+  const connections = ['url', 'redis', 'client'].filter((key) => given[key] !== undefined);
+  if (connections.length === 0) {
+    fail(`no Redis connection given: pass url ('redis://host:6379'), redis (ioredis options) or client (an ioredis instance).`);
+  }
+  if (connections.length > 1) fail(`give only one of url, redis and client; got ${connections.join(' and ')}.`);
+
+  if (given.url !== undefined) checkUrl(given.url, 'url', fail);
+  if (typeof given.redis === 'string') checkUrl(given.redis, 'redis', fail);
+  else if (given.redis !== undefined && (typeof given.redis !== 'object' || given.redis === null)) {
+    fail(`redis must be ioredis options (an object), a redis:// URL or ioredis constructor arguments (an array); got ${describeValue(given.redis)}.`);
+  }
+  if (given.client !== undefined && !looksLikeIoredis(given.client)) {
+    fail(`client must be an ioredis client (new Redis(...)); got ${describeValue(given.client)}.`);
+  }
+  if (given.namespace !== undefined && (typeof given.namespace !== 'string' || given.namespace.length === 0)) {
+    fail(`namespace must be a non-empty string matching the Mesa servers' namespace; got ${describeValue(given.namespace)}.`);
+  }
+  if (given.sync !== undefined) checkSync(given.sync, fail);
+  const timeout = given.connectTimeout;
+  if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
+    fail(`connectTimeout must be a positive number of milliseconds; got ${describeValue(timeout)}.`);
+  }
+  if (given.dispatchErrors !== undefined && given.dispatchErrors !== 'throw' && given.dispatchErrors !== 'log') {
+    fail(`dispatchErrors must be 'throw' or 'log'; got ${describeValue(given.dispatchErrors)}.`);
+  }
+  return given as MesaModuleOptions;
+}
+
+function checkUrl(url: unknown, name: string, fail: (message: string) => never): void {
+  if (typeof url !== 'string') fail(`${name} must be a string such as 'redis://localhost:6379'; got ${describeValue(url)}.`);
+  let protocol: string;
+  try {
+    protocol = new URL(url as string).protocol;
+  } catch {
+    return fail(`${name} is not a valid URL; expected 'redis://[user:password@]host[:port][/db]' or 'rediss://…'.`);
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    fail(`${name} has the unknown scheme '${protocol}'; use redis:// (plain) or rediss:// (TLS).`);
+  }
+}
+
+function checkSync(sync: unknown, fail: (message: string) => never): void {
+  if (typeof sync !== 'object' || sync === null || Array.isArray(sync)) {
+    fail(`sync must be an object such as { enabled: true }; got ${describeValue(sync)}.`);
+  }
+  const { enabled, ...rest } = sync as Record<string, unknown>;
+  if (typeof enabled !== 'boolean') fail(`sync.enabled must be true or false; got ${describeValue(enabled)}.`);
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) fail(`unknown option 'sync.${extra}'. The only sync option is enabled.`);
+}
+
+function looksLikeIoredis(client: unknown): boolean {
+  const candidate = client as Record<string, unknown> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.publish === 'function' &&
+    typeof candidate.evalsha === 'function' &&
+    typeof candidate.status === 'string'
+  );
+}
