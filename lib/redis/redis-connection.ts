@@ -31,17 +31,22 @@ export class MesaRedisConnection {
     const owned = !options.client;
     const client = options.client ?? createClient(options);
     const connection = new MesaRedisConnection(client, owned, target);
-    if (owned) client.on('error', (error: Error) => connection.reportError(error, options));
+    let lastError: Error | undefined;
+    const noteError = (error: Error) => (lastError = error);
+    client.on('error', noteError);
     try {
       await withTimeout(waitUntilReady(client), timeout);
     } catch (error) {
       if (owned) client.disconnect();
-      const reason = redactSecrets((error as Error)?.message ?? String(error), options);
+      const reason = redactSecrets((lastError ?? (error as Error))?.message ?? String(error), options);
       throw new MesaConnectionError(
         `Could not connect to Redis at ${target} within ${timeout} ms (${reason}). ` +
           'Check the url/redis options and that Redis is running, or raise connectTimeout.',
       );
+    } finally {
+      client.off('error', noteError);
     }
+    if (owned) client.on('error', (error: Error) => connection.reportError(error, options));
     return connection;
   }
 
@@ -80,9 +85,10 @@ function createClient(options: MesaModuleOptions): Redis {
   return new Redis({ ...(redis as RedisOptions), ...lazy });
 }
 
+/** Resolves when the client is ready, letting ioredis retry refused connections meanwhile. */
 function waitUntilReady(client: Redis): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
-  if (client.status === 'wait') return client.connect();
+  if (client.status === 'wait') client.connect().catch(() => undefined);
   return new Promise((resolve, reject) => {
     const onReady = () => (client.off('end', onEnd), resolve());
     const onEnd = () => (client.off('ready', onReady), reject(new Error('the client connection has ended')));

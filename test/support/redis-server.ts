@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A private redis-server on a free port, started and killed by the test that owns it. */
+export class RedisServer {
+  private process?: ChildProcess;
+
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(extraArgs: string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), extraArgs);
+    await server.restart();
+    return server;
+  }
+
+  /** Starts (again) on the same port and waits until it answers PING. */
+  async restart(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs];
+    this.process = spawn('redis-server', args, { stdio: 'ignore' });
+    const probe = new Redis(this.port, '127.0.0.1', { retryStrategy: () => 20, maxRetriesPerRequest: null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.ping();
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  /** A new client to inspect or prepare the server's data; the caller disconnects it. */
+  client(): Redis {
+    return new Redis(this.port, '127.0.0.1');
+  }
+
+  /** Kills the server (SIGKILL by default) and waits for it to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+}
