@@ -1,17 +1,18 @@
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DispatcherService, MesaModule, type MesaModuleForRootOptions } from '../../lib/index.js';
 
 /** A Nest testing module with MesaModule.forRoot(options) and the given providers/controllers, initialised. */
 export async function createMesaModule(
   options: MesaModuleForRootOptions,
-  extra: { providers?: any[]; controllers?: Type[]; imports?: Array<Type | DynamicModule> } = {},
+  extra: { providers?: any[]; controllers?: Type[]; imports?: Array<Type | DynamicModule>; logger?: LoggerService | false } = {},
 ): Promise<{ moduleRef: TestingModule; dispatcher: DispatcherService }> {
   const moduleRef = await Test.createTestingModule({
     imports: [MesaModule.forRoot(options), ...(extra.imports ?? [])],
     providers: extra.providers ?? [],
     controllers: extra.controllers ?? [],
   }).compile();
+  if (extra.logger !== undefined) moduleRef.useLogger(extra.logger);
   await moduleRef.init();
   return { moduleRef, dispatcher: moduleRef.get(DispatcherService) };
 }
@@ -19,14 +20,14 @@ export async function createMesaModule(
 /** A listening HTTP Nest application with MesaModule.forRoot(options); returns its base URL. */
 export async function createMesaHttpApp(
   options: MesaModuleForRootOptions,
-  extra: { providers?: any[]; controllers?: Type[] },
+  extra: { providers?: any[]; controllers?: Type[]; logger?: LoggerService | false },
 ): Promise<{ app: INestApplication; baseUrl: string }> {
   const moduleRef = await Test.createTestingModule({
     imports: [MesaModule.forRoot(options)],
     providers: extra.providers ?? [],
     controllers: extra.controllers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication({ logger: extra.logger ?? false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   return { app, baseUrl: `http://127.0.0.1:${port}` };
