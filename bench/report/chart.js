@@ -1,0 +1,105 @@
+// docs/bench/chart.svg, written by hand: one horizontal bar panel per scenario, a bar per contender,
+// every bar labelled with its value, and a header naming the machine. Readable without the JSON.
+import { fmtLost, fmtMB, fmtMs, fmtPercent, fmtRate, fmtRatio, machineLine } from './format.js';
+
+const WIDTH = 1180;
+const LABEL_W = 300;
+const BAR_X = 320;
+const BAR_MAX = 400;
+const ROW_H = 26;
+const COLORS = { original: '#9a9a9a', raw: '#4e79a7', nestjs: '#e15759', decorated: '#f28e2b' };
+
+const esc = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const text = (x, y, content, attrs = '') => `<text x="${x}" y="${y}" ${attrs}>${esc(content)}</text>`;
+
+/**
+ * One panel at height `y`; returns { svg, height }. Bars share one linear scale from 0 (at least
+ * `minScale` wide, so noise-sized values stay small); negative values get no bar. A `reference` row
+ * does not set the scale: when it is longer it is cut at the panel's width and marked as cut.
+ */
+function panel(y, { title, subtitle, rows, minScale = 0 }) {
+  const scaleRows = rows.some((row) => !row.reference) ? rows.filter((row) => !row.reference) : rows;
+  const max = Math.max(...scaleRows.map((row) => (Number.isFinite(row.value) ? row.value : 0)), minScale, 1e-9);
+  const parts = [text(20, y + 20, title, 'class="title"'), text(20, y + 38, subtitle, 'class="sub"')];
+  rows.forEach((row, i) => {
+    const top = y + 52 + i * ROW_H;
+    const full = Number.isFinite(row.value) && row.value > 0 ? Math.max(1, (row.value / max) * BAR_MAX) : 0;
+    const cut = full > BAR_MAX;
+    const width = cut ? BAR_MAX : full;
+    parts.push(text(LABEL_W + 8, top + 14, row.label, 'class="label" text-anchor="end"'));
+    parts.push(`<rect x="${BAR_X}" y="${top + 2}" width="${width.toFixed(1)}" height="${ROW_H - 8}" fill="${row.color}"><title>${esc(`${row.label}: ${row.text}`)}</title></rect>`);
+    if (cut) {
+      for (const dx of [-26, -20]) parts.push(`<line x1="${BAR_X + width + dx}" y1="${top + 22}" x2="${BAR_X + width + dx + 8}" y2="${top}" stroke="#fff" stroke-width="3"/>`);
+    }
+    parts.push(text(BAR_X + width + 8, top + 14, cut ? `${row.text}  (bar cut, not to scale)` : row.text, 'class="value"'));
+  });
+  const height = 52 + rows.length * ROW_H + 18;
+  return { svg: parts.join('\n'), height };
+}
+
+function panels(results) {
+  const s = results.scenarios;
+  const rows = (scenario, value, describe) =>
+    Object.entries(scenario.contenders).map(([key, r]) => ({ label: r.label, value: value(r), text: describe(r), color: COLORS[key] ?? '#333', reference: r.note !== undefined }));
+  const list = [];
+  if (s.throughput) list.push({
+    title: '1. Throughput without sync (dispatches/s, higher is better)',
+    subtitle: `${s.throughput.dispatches} dispatches to ${s.throughput.recipients} recipients, ${s.throughput.chunk} in flight; median of ${s.throughput.rounds} rounds; ratio vs raw ioredis`,
+    rows: rows(s.throughput, (r) => r.median.rate, (r) => `${fmtRate(r.median.rate)}/s  (${fmtRatio(r.vsRaw)} raw)`),
+  });
+  if (s.sync) list.push({
+    title: '2. Sync enabled, 100-member room with 50 online (dispatches/s, higher is better)',
+    subtitle: `${s.sync.dispatches} dispatches in flight per round; LOST = messages that should be stored for the offline members but are not`,
+    rows: rows(s.sync, (r) => r.median.rate, (r) => r.note ? `${fmtRate(r.median.rate)}/s  reference: publish only, no sync` : `${fmtRate(r.median.rate)}/s  (${fmtRatio(r.vsOriginal)} original)  LOST ${fmtLost(r.lostTotal, r.expectedTotal)}`),
+  });
+  if (s.decorator) list.push({
+    title: `3. @Dispatch decorator vs direct dispatch() (dispatches/s): overhead ${fmtPercent(s.decorator.overheadPercent)}`,
+    subtitle: `${s.decorator.dispatches} dispatches, same payload and loop; original and raw ioredis as reference`,
+    rows: rows(s.decorator, (r) => r.median.rate, (r) => `${fmtRate(r.median.rate)}/s`),
+  });
+  if (s.memory) list.push({
+    title: '4. Heap growth after GC (MB, lower is better)',
+    subtitle: `${s.memory.dispatches} dispatches without sync; heap after warm-up vs at the end, one run per contender; scale at least 5 MB, no bar when the heap shrank`,
+    rows: rows(s.memory, (r) => r.growthMB, (r) => `${fmtMB(r.growthMB)} MB  (peak +${r.peakAboveBaselineMB.toFixed(1)} MB)`),
+    minScale: 5,
+  });
+  if (s.latency) list.push({
+    title: '5. End-to-end latency, dispatch to client socket via a Mesa server (ms, lower is better)',
+    subtitle: `${s.latency.rate} msg/s for ${s.latency.seconds} s to ${s.latency.users} users; median of ${s.latency.rounds} rounds; lighter bar p50, darker bar p99`,
+    rows: Object.entries(s.latency.contenders).flatMap(([key, r]) => [
+      { label: `${r.label} p50`, value: r.median.p50, text: `p50 ${fmtMs(r.median.p50)} ms`, color: COLORS[key] + '99' },
+      { label: `${r.label} p99`, value: r.median.p99, text: `p99 ${fmtMs(r.median.p99)} ms`, color: COLORS[key] },
+    ]),
+  });
+  return list;
+}
+
+export function renderChart(results) {
+  const noisy = results.config.smoke ? 'SMOKE RUN: tiny counts, the figures mean nothing. ' : '';
+  const header = [
+    text(20, 30, 'nestjs-mesa benchmark: @cryb/mesa Dispatcher vs raw ioredis vs nestjs-mesa', 'class="h1"'),
+    text(20, 52, machineLine(results.machine), 'class="sub"'),
+    text(20, 70, `${noisy}Single machine; Redis, Mesa server and bench share its cores: compare bars within a panel, not with other machines.`, 'class="sub"'),
+  ];
+  let y = 84;
+  const body = [];
+  for (const spec of panels(results)) {
+    const { svg, height } = panel(y, spec);
+    body.push(svg);
+    y += height;
+  }
+  const style = `<style>
+  text { font-family: Helvetica, Arial, sans-serif; fill: #222; }
+  .h1 { font-size: 20px; font-weight: bold; } .title { font-size: 15px; font-weight: bold; }
+  .sub { font-size: 12px; fill: #555; } .label { font-size: 12px; } .value { font-size: 12px; fill: #111; }
+</style>`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y + 10}" viewBox="0 0 ${WIDTH} ${y + 10}" role="img" aria-label="nestjs-mesa benchmark results">`,
+    style,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    ...header,
+    ...body,
+    '</svg>',
+    '',
+  ].join('\n');
+}

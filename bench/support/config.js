@@ -1,0 +1,50 @@
+// What the bench runs, from the environment. Every count is multiplied by BENCH_SCALE.
+//   ROUNDS       measured rounds per contender (median reported); default 5, smoke 1
+//   BENCH_SCALE  multiplies every count (0.01 = a quick look); default 1, smoke 0.01
+//   BENCH_SMOKE  1 = every scenario at tiny scale, counting checked, results written to a temp dir
+//   BENCH_ONLY   comma-separated scenario names to run (throughput,sync,decorator,memory,latency)
+//   BENCH_OUT    directory for results.json and chart.svg; default docs/bench (smoke: a temp dir)
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const env = process.env;
+const smoke = env.BENCH_SMOKE === '1' || env.BENCH_SMOKE === 'true';
+
+function number(name, fallback, { min = 0, integer = false } = {}) {
+  if (env[name] === undefined || env[name] === '') return fallback;
+  const value = Number(env[name]);
+  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new Error(`${name}=${env[name]} is not a valid ${integer ? 'integer' : 'number'} >= ${min}`);
+  }
+  return value;
+}
+
+const scale = number('BENCH_SCALE', smoke ? 0.01 : 1, { min: 0.0001 });
+const rounds = number('ROUNDS', smoke ? 1 : 5, { min: 1, integer: true });
+/** A count scaled by BENCH_SCALE, never below `floor`. */
+const scaled = (count, floor) => Math.max(floor, Math.round(count * scale));
+
+export const SCENARIOS = ['throughput', 'sync', 'decorator', 'memory', 'latency'];
+const only = env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean) : SCENARIOS;
+for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}" (${SCENARIOS.join(', ')})`);
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export const config = {
+  smoke,
+  scale,
+  rounds,
+  scenarios: only,
+  repoRoot,
+  outDir: env.BENCH_OUT || (smoke ? join(tmpdir(), 'nestjs-mesa-bench-smoke') : join(repoRoot, 'docs', 'bench')),
+  /** A wait for envelopes or client messages gives up after this long without progress. */
+  progressTimeoutMs: smoke ? 4_000 : 10_000,
+  /** Whole-run watchdog: the bench kills its children and exits 2 past this. */
+  watchdogMs: smoke ? 120_000 : 20 * 60_000,
+  throughput: { dispatches: scaled(100_000, 200), chunk: 1000, recipients: 2 },
+  sync: { dispatches: scaled(100, 10), members: 100, online: 50 },
+  decorator: { dispatches: scaled(50_000, 200), chunk: 1000 },
+  memory: { dispatches: scaled(1_000_000, 2000), warmup: scaled(20_000, 500), chunk: 1000 },
+  latency: { rate: 5000, seconds: smoke ? 0.5 : 3, warmupSeconds: smoke ? 0.2 : 0.5, users: 2 },
+};

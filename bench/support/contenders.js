@@ -1,0 +1,76 @@
+// The contenders, behind one shape so every scenario drives them identically:
+//   { key, label, dispatch(recipients, data, type) -> Promise | undefined, settle() -> Promise, close() -> Promise }
+// settle() resolves once Redis has executed every command the contender issued so far (the original
+// Dispatcher returns nothing and fires its sync writes and publishes without awaiting them).
+import { createRequire } from 'node:module';
+import { Redis } from 'ioredis';
+import { Message } from '../../dist/index.js';
+import { createNestApp } from './nest.js';
+
+const require = createRequire(import.meta.url);
+const { Dispatcher, Message: MesaMessage } = require('@cryb/mesa');
+
+export const LABELS = {
+  original: '@cryb/mesa Dispatcher (original)',
+  raw: 'raw ioredis publish',
+  nestjs: 'nestjs-mesa DispatcherService',
+  decorated: 'nestjs-mesa @Dispatch method',
+};
+
+/** Creates contender `key` ('original' | 'raw' | 'nestjs' | 'decorated') on Redis `url`. */
+export async function createContender(key, url, { sync = false } = {}) {
+  switch (key) {
+    case 'original':
+      return original(url, sync);
+    case 'raw':
+      return raw(url);
+    case 'nestjs':
+    case 'decorated':
+      return nestjs(key, url, sync);
+    default:
+      throw new Error(`unknown contender ${key}`);
+  }
+}
+
+async function original(url, sync) {
+  const dispatcher = new Dispatcher(url, sync ? { sync: { enabled: true } } : undefined);
+  // Its two ioredis 4 clients (commands and publishes); ping both so they are connected before timing.
+  const clients = [dispatcher.redis, dispatcher.publisher];
+  await Promise.all(clients.map((client) => client.ping()));
+  return {
+    key: 'original',
+    label: LABELS.original,
+    dispatch: (recipients, data, type) => dispatcher.dispatch(new MesaMessage(0, data, type), recipients),
+    // Commands on one connection run in order: a PING answered means everything issued before it ran.
+    settle: () => Promise.all(clients.map((client) => client.ping())),
+    close: () => Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect()))),
+  };
+}
+
+async function raw(url) {
+  const client = new Redis(url, { enableAutoPipelining: true });
+  await client.ping();
+  return {
+    key: 'raw',
+    label: LABELS.raw,
+    dispatch: (recipients, data, type) =>
+      client.publish('ws', JSON.stringify({ message: { op: 0, d: data, t: type }, recipients })),
+    settle: async () => undefined,
+    close: () => client.quit().catch(() => client.disconnect()),
+  };
+}
+
+async function nestjs(key, url, sync) {
+  const { moduleRef, dispatcher, rooms } = await createNestApp(url, { sync });
+  const dispatch =
+    key === 'decorated'
+      ? (recipients, data) => rooms.post(data) // recipients come from data.to, type is the decorator's 'EVT'
+      : (recipients, data, type) => dispatcher.dispatch(new Message(0, data, type), recipients);
+  return {
+    key,
+    label: LABELS[key],
+    dispatch,
+    settle: async () => undefined,
+    close: () => moduleRef.close(),
+  };
+}

@@ -1,0 +1,84 @@
+// What run.js runs once it has --expose-gc: the scenarios in order, then the reports.
+import 'reflect-metadata';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { config } from './config.js';
+import { checkFailures, fail } from './checks.js';
+import { ChannelCounter } from './channel-counter.js';
+import { RedisServer } from './redis-server.js';
+import { renderTable } from '../report/table.js';
+import { renderChart } from '../report/chart.js';
+import { throughput } from '../scenarios/throughput.js';
+import { sync } from '../scenarios/sync.js';
+import { decoratorOverhead } from '../scenarios/decorator-overhead.js';
+import { memory } from '../scenarios/memory.js';
+import { latency } from '../scenarios/latency.js';
+
+const RUNNERS = { throughput, sync, decorator: decoratorOverhead, memory, latency };
+
+export async function main() {
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench: watchdog, still running after ${config.watchdogMs / 1000} s; killing everything\n`);
+    process.exit(2); // processes.js kills the children on exit
+  }, config.watchdogMs);
+  watchdog.unref();
+  process.on('unhandledRejection', (error) => fail('unhandled rejection', error?.stack ?? String(error)));
+
+  const started = performance.now();
+  const redis = await RedisServer.start();
+  let counter;
+  const scenarios = {};
+  let machine;
+  try {
+    machine = describeMachine(await redis.version());
+    process.stdout.write(`bench: redis-server ${machine.redis} on ${redis.url}; scenarios ${config.scenarios.join(', ')}; rounds=${config.rounds} scale=${config.scale}\n`);
+    counter = await ChannelCounter.start(redis.url, { timeoutMs: config.progressTimeoutMs });
+    const admin = redis.client();
+    for (const name of config.scenarios) {
+      await admin.flushall();
+      const t0 = performance.now();
+      process.stdout.write(`bench: ${name}...\n`);
+      try {
+        scenarios[name] = await RUNNERS[name]({ config, redis, counter });
+      } catch (error) {
+        fail(`${name} scenario`, error?.stack ?? String(error));
+      }
+      process.stdout.write(`bench: ${name} took ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    }
+    admin.disconnect();
+  } finally {
+    await counter?.close();
+    await redis.stop();
+  }
+
+  const results = {
+    machine,
+    config: { smoke: config.smoke, scale: config.scale, rounds: config.rounds, scenarios: config.scenarios },
+    durationSeconds: Math.round((performance.now() - started) / 100) / 10,
+    scenarios,
+    checks: { failures: checkFailures() },
+  };
+  process.stdout.write(`\n${renderTable(results)}\n`);
+  await mkdir(config.outDir, { recursive: true });
+  await writeFile(join(config.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(config.outDir, 'chart.svg'), renderChart(results));
+  process.stdout.write(`\nbench: wrote ${join(config.outDir, 'results.json')} and chart.svg in ${results.durationSeconds} s\n`);
+  process.exit(results.checks.failures.length ? 1 : 0);
+}
+
+/** The machine a run is taken on, for the printed header, results.json and the chart. */
+function describeMachine(redisVersion) {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model?.trim() ?? 'unknown CPU',
+    cores: cpus.length,
+    node: process.version,
+    redis: redisVersion,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    totalMemGB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    loadAverageAtStart: os.loadavg().map((load) => Math.round(load * 100) / 100),
+    date: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,53 @@
+// Runs a scenario's rounds over its contenders: one warm-up round each (not measured), then `rounds`
+// measured rounds, rotating the order every round. A round that throws is recorded as a failed check
+// and left out; the other contenders and rounds go on.
+import { fail } from './checks.js';
+import { median, rotate } from './stats.js';
+
+/**
+ * `round(contender, index)` returns an object of numbers (index -1 = warm-up). Returns, per contender
+ * key, `{ label, rounds: [metrics...], median: { metric: median } }`.
+ */
+export async function runRounds(scenario, contenders, rounds, round, { warmup = true, log = true } = {}) {
+  const results = Object.fromEntries(contenders.map((c) => [c.key, { label: c.label, rounds: [] }]));
+  const attempt = async (contender, index) => {
+    try {
+      return await round(contender, index);
+    } catch (error) {
+      fail(`${scenario}/${contender.key} ${index < 0 ? 'warm-up' : `round ${index + 1}`}`, error?.stack ?? String(error));
+      return undefined;
+    }
+  };
+  if (warmup) for (const contender of contenders) await attempt(contender, -1);
+  for (let index = 0; index < rounds; index++) {
+    for (const contender of rotate(contenders, index)) {
+      const metrics = await attempt(contender, index);
+      if (!metrics) continue;
+      results[contender.key].rounds.push(metrics);
+      if (log) process.stdout.write(`  ${scenario} round ${index + 1}/${rounds} ${contender.key.padEnd(9)} ${summarize(metrics)}\n`);
+    }
+  }
+  for (const result of Object.values(results)) {
+    result.median = {};
+    const names = new Set(result.rounds.flatMap((metrics) => Object.keys(metrics)));
+    for (const name of names) result.median[name] = median(result.rounds.map((m) => m[name]).filter(Number.isFinite));
+  }
+  return results;
+}
+
+function summarize(metrics) {
+  return Object.entries(metrics)
+    .map(([name, value]) => `${name}=${Number.isInteger(value) ? value : value.toFixed(name === 'rate' ? 0 : 2)}`)
+    .join(' ');
+}
+
+/** Closes every contender, reporting (not throwing) failures. */
+export async function closeAll(scenario, contenders) {
+  for (const contender of contenders) {
+    try {
+      await contender.close();
+    } catch (error) {
+      fail(`${scenario}/${contender.key} close`, error?.message ?? String(error));
+    }
+  }
+}
