@@ -1,8 +1,8 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { DispatcherService } from './dispatcher.service.js';
 import type { MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
 import { MESA_REDIS_CONNECTION } from './mesa.constants.js';
-import { MesaConfigurableModuleClass, MESA_MODULE_OPTIONS } from './mesa.module-definition.js';
+import { MesaConfigurableModuleClass, MESA_MODULE_OPTIONS, type MesaModuleForRootOptions } from './mesa.module-definition.js';
 import { MesaRedisConnection } from './redis/redis-connection.js';
 import { validateMesaOptions } from './validation/mesa-options.validator.js';
 
@@ -31,4 +31,13 @@ import { validateMesaOptions } from './validation/mesa-options.validator.js';
   ],
   exports: [DispatcherService, MESA_REDIS_CONNECTION],
 })
-export class MesaModule extends MesaConfigurableModuleClass {}
+export class MesaModule extends MesaConfigurableModuleClass {
+  /**
+   * Registers the module with static options (validated when the application bootstraps).
+   * @throws MesaConfigurationError when `options` is not an object.
+   */
+  static override forRoot(options: MesaModuleForRootOptions): DynamicModule {
+    if (typeof options !== 'object' || options === null) validateMesaOptions(options);
+    return super.forRoot(options);
+  }
+}

@@ -53,11 +53,13 @@ export class MesaRedisConnection {
   /** Closes the connection if the module opened it; an application-owned client is left open. */
   async close(): Promise<void> {
     if (!this.owned || this.client.status === 'end') return;
+    const ended = new Promise<void>((resolve) => this.client.once('end', () => resolve()));
     try {
       await withTimeout(this.client.quit(), 2_000);
     } catch {
       this.client.disconnect();
     }
+    await withTimeout(ended, 2_000).catch(() => this.client.disconnect());
   }
 
   private lastError?: string;

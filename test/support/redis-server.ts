@@ -24,6 +24,12 @@ export class RedisServer {
     private readonly extraArgs: string[],
   ) {}
 
+  /** The `--requirepass` the server was started with, if any. */
+  get password(): string | undefined {
+    const index = this.extraArgs.indexOf('--requirepass');
+    return index >= 0 ? this.extraArgs[index + 1] : undefined;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
@@ -38,7 +44,7 @@ export class RedisServer {
   async restart(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs];
     this.process = spawn('redis-server', args, { stdio: 'ignore' });
-    const probe = new Redis(this.port, '127.0.0.1', { retryStrategy: () => 20, maxRetriesPerRequest: null });
+    const probe = new Redis(this.port, '127.0.0.1', { password: this.password, retryStrategy: () => 20, maxRetriesPerRequest: null });
     probe.on('error', () => undefined);
     try {
       await probe.ping();
@@ -49,7 +55,7 @@ export class RedisServer {
 
   /** A new client to inspect or prepare the server's data; the caller disconnects it. */
   client(): Redis {
-    return new Redis(this.port, '127.0.0.1');
+    return new Redis(this.port, '127.0.0.1', { password: this.password });
   }
 
   /** Kills the server (SIGKILL by default) and waits for it to exit. */
