@@ -64,9 +64,12 @@ export class DispatcherService implements OnApplicationShutdown {
     return this.dispatch(message, [BROADCAST]);
   }
 
-  /** Closes the sockets of `recipients` on every Mesa server (Mesa's `DISCONNECT_CLIENT` event). */
+  /**
+   * Closes the sockets of `recipients` on every Mesa server (Mesa's `DISCONNECT_CLIENT` event).
+   * Unlike `dispatch()`, the ids are required: there is no default broadcast; pass `['*']` to close every socket.
+   */
   disconnect(recipients: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
-    return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT'), recipients, excluding);
+    return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT'), recipients ?? (null as never), excluding);
   }
 
   /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say. */

@@ -72,19 +72,22 @@ export class MesaRedisConnection {
   }
 }
 
+/** Name the module's own connections carry in `CLIENT LIST`, unless the options set `connectionName`. */
+export const MESA_CONNECTION_NAME = 'nestjs-mesa';
+
 function createClient(options: MesaModuleOptions): Redis {
-  const lazy: RedisOptions = { lazyConnect: true };
+  const lazy: RedisOptions = { lazyConnect: true, connectionName: MESA_CONNECTION_NAME };
   if (options.url !== undefined) return new Redis(options.url, lazy);
   const redis = options.redis;
   if (typeof redis === 'string') return new Redis(redis, lazy);
   if (Array.isArray(redis)) {
     const args = [...redis];
     const last = args.length - 1;
-    if (typeof args[last] === 'object' && args[last] !== null) args[last] = { ...(args[last] as object), ...lazy };
+    if (typeof args[last] === 'object' && args[last] !== null) args[last] = { ...lazy, ...(args[last] as object), lazyConnect: true };
     else args.push(lazy);
     return new (Redis as unknown as new (...a: unknown[]) => Redis)(...args);
   }
-  return new Redis({ ...(redis as RedisOptions), ...lazy });
+  return new Redis({ connectionName: MESA_CONNECTION_NAME, ...(redis as RedisOptions), lazyConnect: true });
 }
 
 /** Resolves when the client is ready, letting ioredis retry refused connections meanwhile. */
