@@ -1,10 +1,14 @@
+import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium (apt-get install chromium); Playwright cannot download browsers here. */
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** Launches headless Chromium without any network chatter of its own. */
-export function launchChromium(): Promise<Browser> {
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`The browser tests drive Debian's Chromium at ${CHROMIUM}, which is not installed: apt-get update && apt-get install -y chromium`);
+  }
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [

@@ -1,0 +1,42 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { MesaModule } from 'nestjs-mesa';
+import { AuthController } from './auth/auth.controller.js';
+import { SessionGuard } from './auth/session.guard.js';
+import { ActivityController } from './chat/activity.controller.js';
+import { ChatController } from './chat/chat.controller.js';
+import { ChatService } from './chat/chat.service.js';
+import { PresenceService } from './chat/presence.service.js';
+import { RoomsService } from './chat/rooms.service.js';
+import { SampleConfig, SampleConfigModule, type SampleConfigOverrides } from './config/sample-config.js';
+
+/**
+ * The chat: sign-in, rooms, messages and activity. Needs `MesaModule` (for `DispatcherService`,
+ * `@Dispatch` and the Redis connection) and `SampleConfigModule`; both are global.
+ */
+@Module({
+  controllers: [AuthController, ChatController, ActivityController],
+  providers: [RoomsService, PresenceService, ChatService, SessionGuard],
+})
+export class ChatModule {}
+
+/**
+ * The sample's root module: configuration, then `MesaModule` fed from it through
+ * `forRootAsync` (as an app with a configuration service would do), then the chat.
+ */
+@Module({})
+export class AppModule {
+  /** @param overrides configuration values that win over the environment. */
+  static forRoot(overrides: SampleConfigOverrides = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        SampleConfigModule.forRoot(overrides),
+        MesaModule.forRootAsync({
+          inject: [SampleConfig],
+          useFactory: (config: SampleConfig) => config.mesaModuleOptions(),
+        }),
+        ChatModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import type { LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { fileURLToPath } from 'node:url';
+import { AppModule } from './app.module.js';
+import { SampleConfig, type SampleConfigOverrides } from './config/sample-config.js';
+import { MesaReplicas } from './mesa/mesa-replicas.js';
+
+/** Options of {@link createSampleApp}: configuration overrides plus how to run. */
+export interface SampleAppOptions extends SampleConfigOverrides {
+  /** Path of the compiled Mesa launcher; found automatically by default. */
+  mesaLauncher?: string;
+  /** Nest log levels, or `false` for none. Default: Nest's. */
+  logger?: LogLevel[] | false;
+  /** Where the Mesa replicas' log lines go. Default: stderr. */
+  mesaLog?: (line: string) => void;
+}
+
+/** A running sample: the Nest app on `url` and its Mesa replicas. */
+export interface SampleApp {
+  /** The configuration it runs with (ports, Redis, the token secret). */
+  readonly config: SampleConfig;
+  /** Address of the page, e.g. `http://127.0.0.1:3000`. */
+  readonly url: string;
+  /** `ws://` address of each Mesa replica. */
+  readonly mesaUrls: string[];
+  readonly app: NestExpressApplication;
+  /** Stops the HTTP server and the dispatcher, then the Mesa replicas. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Where the page's files are: `sample/public`, from the sources and from `dist-sample/` alike. */
+export const PUBLIC_DIR = fileURLToPath(new URL('../sample/public/', import.meta.url));
+
+/**
+ * Boots the sample: the Nest app (config, `MesaModule`, chat) and its Mesa server replicas in child
+ * processes, all on the given Redis. Values not given come from the environment (see `SampleConfig`).
+ * Redis must be reachable; `start.ts` finds or starts one first.
+ */
+export async function createSampleApp(options: SampleAppOptions = {}): Promise<SampleApp> {
+  const { mesaLauncher, logger, mesaLog, ...overrides } = options;
+  const config = SampleConfig.fromEnv(process.env, overrides);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config.values()), {
+    logger: logger ?? undefined,
+    abortOnError: false,
+  });
+  let replicas: MesaReplicas | undefined;
+  try {
+    app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', maxAge: 0 });
+    await app.init(); // connects to Redis and clears the sample's namespace before any socket can exist
+    replicas = await MesaReplicas.start({
+      ports: config.mesaPorts,
+      host: config.host,
+      redisUrl: config.redisUrl,
+      namespace: config.namespace,
+      secret: config.secret,
+      heartbeatMs: config.heartbeatMs,
+      launcher: mesaLauncher,
+      log: mesaLog,
+    });
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    await replicas?.stop();
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+  const address = app.getHttpServer().address() as { port: number };
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    url: `http://${host}:${address.port}`,
+    mesaUrls: replicas.urls(host),
+    app,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        await replicas!.stop();
+      })()),
+  };
+}
