@@ -11,17 +11,29 @@ export class DispatchPromise<T> extends Promise<T> {
   private consumed = false;
 
   /**
-   * Wraps `work`; when it rejects and, by the next macrotask, no caller consumed the promise,
-   * `onUnconsumedRejection` is called with the error.
+   * A pending DispatchPromise and the functions that settle it. When it is rejected and, by the next
+   * macrotask, no caller consumed it, `onUnconsumedRejection` is called with the error.
    */
-  static track<T>(work: Promise<T>, onUnconsumedRejection: (error: unknown) => void): DispatchPromise<T> {
-    const promise = new DispatchPromise<T>((resolve, reject) => work.then(resolve, reject));
-    Promise.prototype.then.call(promise, undefined, (error: unknown) => {
-      setImmediate(() => {
-        if (!promise.consumed) onUnconsumedRejection(error);
-      });
+  static create<T>(onUnconsumedRejection: (error: unknown) => void): {
+    promise: DispatchPromise<T>;
+    resolve: (value: T) => void;
+    reject: (error: unknown) => void;
+  } {
+    let resolve!: (value: T) => void;
+    let settleRejected!: (error: unknown) => void;
+    const promise = new DispatchPromise<T>((res, rej) => {
+      resolve = res;
+      settleRejected = rej;
     });
-    return promise;
+    const reject = (error: unknown) => {
+      Promise.prototype.then.call(promise, undefined, () =>
+        setImmediate(() => {
+          if (!promise.consumed) onUnconsumedRejection(error);
+        }),
+      );
+      settleRejected(error);
+    };
+    return { promise, resolve, reject };
   }
 
   override then<R1 = T, R2 = never>(

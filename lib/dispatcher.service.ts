@@ -9,8 +9,9 @@ import { DispatchEvent, type Dispatchable } from './messages/message.js';
 import { mesaEnvelope, mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';
 import type { MesaRedisConnection } from './redis/redis-connection.js';
 import { redactSecrets } from './redis/redis-target.js';
-import { runSyncDispatch } from './redis/sync-dispatch.script.js';
-import { prepareDispatch, type PreparedDispatch } from './validation/dispatch-input.validator.js';
+import { BatchSender } from './publishing/batch-sender.js';
+import { DispatchQueue } from './publishing/dispatch-queue.js';
+import { prepareDispatch } from './validation/dispatch-input.validator.js';
 
 /**
  * Sends messages to the users connected to Mesa servers, through Redis. Inject it anywhere once
@@ -25,7 +26,8 @@ import { prepareDispatch, type PreparedDispatch } from './validation/dispatch-in
 export class DispatcherService implements OnApplicationShutdown {
   private readonly logger = new Logger('MesaDispatcher');
   private readonly names: MesaRedisNames;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly queue: DispatchQueue;
+  private readonly syncEnabled: boolean;
   private closed = false;
 
   constructor(
@@ -33,6 +35,12 @@ export class DispatcherService implements OnApplicationShutdown {
     @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
   ) {
     this.names = mesaRedisNames(options.namespace);
+    this.syncEnabled = options.sync?.enabled === true;
+    const sender = new BatchSender(connection.client, this.names, connection.target);
+    this.queue = new DispatchQueue(
+      (entries) => sender.send(entries),
+      (error, recipients) => this.describeFailure(error, recipients),
+    );
   }
 
   /**
@@ -45,18 +53,24 @@ export class DispatcherService implements OnApplicationShutdown {
    * mixed with ids or with `excluding`, or data JSON cannot carry (BigInt, circular).
    */
   dispatch(message: Dispatchable, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
-    let work: Promise<DispatchResult>;
+    const { promise, resolve, reject } = DispatchPromise.create<DispatchResult>(this.reportUnconsumed);
     try {
-      work = this.execute(prepareDispatch(message, recipients, excluding));
+      const prepared = prepareDispatch(message, recipients, excluding);
+      if (this.closed) {
+        throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
+      }
+      if (prepared.recipients.length === 0) {
+        resolve({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
+      } else if (this.syncEnabled && prepared.storable && !prepared.broadcast) {
+        this.queue.push({ prepared, sync: true, resolve, reject });
+      } else {
+        const envelope = mesaEnvelope(prepared.messageJson, prepared.recipients);
+        this.queue.push({ prepared, sync: false, envelope, resolve, reject });
+      }
     } catch (error) {
-      work = Promise.reject(error);
+      reject(error);
     }
-    this.inFlight.add(work);
-    const settled = () => this.inFlight.delete(work);
-    work.then(settled, settled);
-    return DispatchPromise.track(work, (error) =>
-      this.logger.error(`A dispatch nobody awaited failed: ${(error as Error)?.message ?? error}`),
-    );
+    return promise;
   }
 
   /** Sends `message` to every connected socket, authenticated or not (Mesa's `['*']`). */
@@ -79,37 +93,20 @@ export class DispatcherService implements OnApplicationShutdown {
 
   /** Waits for the dispatches in flight, then closes the connection the module opened. */
   async onApplicationShutdown(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.queue.drain();
     this.closed = true;
     await this.connection.close();
   }
 
-  private async execute(prepared: PreparedDispatch): Promise<DispatchResult> {
-    const { recipients } = prepared;
-    if (this.closed) {
-      throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
-    }
-    if (recipients.length === 0) return { recipients, publishedTo: [], storedFor: [], receivers: 0 };
-    try {
-      if (this.options.sync?.enabled && prepared.storable && !prepared.broadcast) {
-        const { receivers, online, stored } = await runSyncDispatch(
-          this.connection.client,
-          this.names,
-          prepared.messageJson,
-          recipients,
-        );
-        return { recipients, publishedTo: online, storedFor: stored, receivers };
-      }
-      const envelope = mesaEnvelope(prepared.messageJson, recipients);
-      const receivers = await this.connection.client.publish(this.names.channel, envelope);
-      return { recipients, publishedTo: recipients, storedFor: [], receivers };
-    } catch (error) {
-      if (error instanceof MesaError) throw error;
-      const reason = redactSecrets((error as Error)?.message ?? String(error), this.options);
-      throw new MesaDispatchError(
-        `Redis at ${this.connection.target} did not take the dispatch to ${recipients.length} recipient(s) on ${this.names.channel}: ${reason}`,
-        { cause: error },
-      );
-    }
+  private readonly reportUnconsumed = (error: unknown) =>
+    this.logger.error(`A dispatch nobody awaited failed: ${(error as Error)?.message ?? error}`);
+
+  private describeFailure(error: unknown, recipients: number): Error {
+    if (error instanceof MesaError) return error;
+    const reason = redactSecrets((error as Error)?.message ?? String(error), this.options);
+    return new MesaDispatchError(
+      `Redis at ${this.connection.target} did not take the dispatch to ${recipients} recipient(s) on ${this.names.channel}: ${reason}`,
+      { cause: error },
+    );
   }
 }

@@ -159,6 +159,20 @@ describe('sync: storage for offline users and redelivery by real Mesa servers', 
     expect(alice.of('NEW_MESSAGE')).toEqual([]);
   });
 
+  it('in one coalesced batch, a corrupt backlog fails only the dispatches that would store there', async () => {
+    await db.hset('undelivered_messages_chat', 'heidi', '{"not":"an array"}');
+
+    const outcomes = await Promise.allSettled([
+      dispatcher.dispatch(new Message(0, { n: 1 }, 'BATCH'), ['ivan']),
+      dispatcher.dispatch(new Message(0, { n: 2 }, 'BATCH'), ['heidi', 'ivan']),
+      dispatcher.dispatch(new Message(0, { n: 3 }, 'BATCH'), ['ivan']),
+    ]);
+
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason.message).toMatch(/user heidi is not a JSON array; nothing was published or stored/);
+    expect((await stored('ivan')).map((m: { d: { n: number } }) => m.d.n)).toEqual([1, 3]);
+  });
+
   it('works again after SCRIPT FLUSH (reloads its script on NOSCRIPT)', async () => {
     await db.script('FLUSH');
     const result = await dispatcher.dispatch(new Message(0, {}, 'AFTER_FLUSH'), ['judy']);

@@ -1,0 +1,66 @@
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { DISPATCH_BATCH_SCRIPT } from '../redis/dispatch-batch.script.js';
+import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
+import type { BatchEntry, BatchReply } from './batch-entry.js';
+import { sendWithoutScripts } from './transactional-batch.js';
+
+const SCRIPT_SHA = createHash('sha1').update(DISPATCH_BATCH_SCRIPT).digest('hex');
+const SCRIPTS_UNAVAILABLE = /unknown command|NOPERM|not allowed|disabled/i;
+
+/**
+ * Sends a batch of dispatches to Redis in one round trip with {@link DISPATCH_BATCH_SCRIPT} (by SHA,
+ * loading it on NOSCRIPT). Where Lua scripts are unavailable (renamed or forbidden EVAL), it says so
+ * once in the logs and from then on uses pipelined PUBLISH and WATCH/MULTI transactions instead.
+ */
+export class BatchSender {
+  private readonly logger = new Logger('MesaDispatcher');
+  private scriptsUnavailable = false;
+  private transactionChain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly client: Redis,
+    private readonly names: MesaRedisNames,
+    private readonly target: string,
+  ) {}
+
+  /** One reply per entry, in order. Rejects only when Redis failed the batch as a whole. */
+  async send(entries: BatchEntry[]): Promise<BatchReply[]> {
+    if (this.scriptsUnavailable) return this.sendSerialized(entries);
+    const args: string[] = [this.names.connectedClients, this.names.undeliveredMessages, this.names.channel];
+    for (const entry of entries) {
+      if (entry.sync) args.push('s', entry.prepared.messageJson, String(entry.prepared.recipients.length), ...entry.prepared.recipients);
+      else args.push('p', entry.envelope!);
+    }
+    try {
+      return (await this.runScript(args)) as BatchReply[];
+    } catch (error) {
+      if (!SCRIPTS_UNAVAILABLE.test(String((error as Error)?.message))) throw error;
+      if (!this.scriptsUnavailable) {
+        this.scriptsUnavailable = true;
+        this.logger.warn(
+          `Lua scripts are unavailable on Redis at ${this.target} (${(error as Error).message.split('\n')[0]}); ` +
+            'dispatching with pipelined PUBLISH and WATCH/MULTI transactions instead (slower, equally safe).',
+        );
+      }
+      return this.sendSerialized(entries);
+    }
+  }
+
+  private async runScript(args: string[]): Promise<unknown> {
+    try {
+      return await this.client.evalsha(SCRIPT_SHA, 2, ...args);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+      return this.client.eval(DISPATCH_BATCH_SCRIPT, 2, ...args);
+    }
+  }
+
+  /** Transactions on a shared connection must not interleave: one batch at a time. */
+  private sendSerialized(entries: BatchEntry[]): Promise<BatchReply[]> {
+    const next = this.transactionChain.then(() => sendWithoutScripts(this.client, this.names, entries));
+    this.transactionChain = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,83 @@
+import type { Redis } from 'ioredis';
+import { MesaDispatchError } from '../errors/mesa.errors.js';
+import { mesaEnvelope, type MesaRedisNames } from '../redis/mesa-redis-names.js';
+import type { BatchEntry, BatchReply } from './batch-entry.js';
+
+const MAX_ATTEMPTS = 20;
+const EMPTY_ARRAY = /^\s*\[\s*\]\s*$/;
+const JSON_ARRAY = /^\s*(\[[\s\S]*)\]\s*$/;
+
+/**
+ * The batch script's semantics without Lua, for Redis servers where scripts are disabled: read
+ * membership and backlogs under WATCH, then publish and store in one MULTI/EXEC, retrying when a
+ * Mesa server changed `connected_clients` or `undelivered_messages` in between. Callers serialize
+ * batches on the connection.
+ */
+export async function sendWithoutScripts(client: Redis, names: MesaRedisNames, entries: BatchEntry[]): Promise<BatchReply[]> {
+  if (!entries.some((entry) => entry.sync)) {
+    const results = await client.pipeline(entries.map((entry) => ['publish', names.channel, entry.envelope!])).exec();
+    return results!.map(([error, receivers]) => (error ? [0, error.message] : [1, receivers as number]));
+  }
+  const ids = [...new Set(entries.flatMap((entry) => (entry.sync ? entry.prepared.recipients : [])))];
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    await client.watch(names.connectedClients, names.undeliveredMessages);
+    const [membership, backlogs] = (await client
+      .pipeline()
+      .smismember(names.connectedClients, ...ids)
+      .hmget(names.undeliveredMessages, ...ids)
+      .exec())!.map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    }) as [number[], Array<string | null>];
+    const online = new Map(ids.map((id, k) => [id, membership[k] === 1]));
+    const stored = new Map(ids.map((id, k) => [id, backlogs[k]]));
+    const transaction = client.multi();
+    const pending = new Map<string, string[]>();
+    const planned: Planned[] = [];
+    let publishes = 0;
+    for (const entry of entries) {
+      if (!entry.sync) {
+        transaction.publish(names.channel, entry.envelope!);
+        planned.push({ publishAt: publishes++ });
+        continue;
+      }
+      const live = entry.prepared.recipients.filter((id) => online.get(id));
+      const offline = entry.prepared.recipients.filter((id) => !online.get(id));
+      const corrupt = offline.find((id) => isCorrupt(stored.get(id)));
+      if (corrupt) {
+        planned.push({ reply: [0, `undelivered_messages field of user ${corrupt} is not a JSON array`] });
+        continue;
+      }
+      offline.forEach((id) => pending.set(id, [...(pending.get(id) ?? []), entry.prepared.messageJson]));
+      if (live.length === 0) {
+        planned.push({ reply: [1, 0, live, offline] });
+        continue;
+      }
+      transaction.publish(names.channel, mesaEnvelope(entry.prepared.messageJson, live));
+      planned.push({ publishAt: publishes++, live, offline });
+    }
+    for (const [id, added] of pending) transaction.hset(names.undeliveredMessages, id, appendTo(stored.get(id), added));
+    const results = await transaction.exec();
+    if (results === null) continue;
+    return planned.map((plan) => {
+      if ('reply' in plan) return plan.reply;
+      const receivers = results[plan.publishAt][1] as number;
+      return plan.live ? [1, receivers, plan.live, plan.offline] : [1, receivers];
+    });
+  }
+  await client.unwatch();
+  throw new MesaDispatchError(`could not store for offline users: ${MAX_ATTEMPTS} transactions in a row conflicted with Mesa servers.`);
+}
+
+type Planned = { reply: BatchReply } | { publishAt: number; live?: string[]; offline?: string[] };
+
+/** Mesa's JSON array with `added` message texts appended, without re-encoding what was stored. */
+function appendTo(stored: string | null | undefined, added: string[]): string {
+  const head = stored && !EMPTY_ARRAY.test(stored) ? stored.match(JSON_ARRAY)?.[1] : undefined;
+  return head ? `${head},${added.join(',')}]` : `[${added.join(',')}]`;
+}
+
+function isCorrupt(stored: string | null | undefined): boolean {
+  return typeof stored === 'string' && !JSON_ARRAY.test(stored);
+}
+
