@@ -9,31 +9,31 @@ export class DispatchPromise<T> extends Promise<T> {
   }
 
   private consumed = false;
+  private settle!: { resolve: (value: T) => void; reject: (error: unknown) => void };
+
+  /** A pending DispatchPromise, settled later with {@link succeed} or {@link fail}. */
+  static pending<T>(): DispatchPromise<T> {
+    let settle!: DispatchPromise<T>['settle'];
+    const promise = new DispatchPromise<T>((resolve, reject) => (settle = { resolve, reject }));
+    promise.settle = settle;
+    return promise;
+  }
+
+  succeed(value: T): void {
+    this.settle.resolve(value);
+  }
 
   /**
-   * A pending DispatchPromise and the functions that settle it. When it is rejected and, by the next
-   * macrotask, no caller consumed it, `onUnconsumedRejection` is called with the error.
+   * Rejects with `error`. When, by the next macrotask, no caller consumed the promise,
+   * `onUnconsumed` is called with the error instead of an unhandled rejection happening.
    */
-  static create<T>(onUnconsumedRejection: (error: unknown) => void): {
-    promise: DispatchPromise<T>;
-    resolve: (value: T) => void;
-    reject: (error: unknown) => void;
-  } {
-    let resolve!: (value: T) => void;
-    let settleRejected!: (error: unknown) => void;
-    const promise = new DispatchPromise<T>((res, rej) => {
-      resolve = res;
-      settleRejected = rej;
-    });
-    const reject = (error: unknown) => {
-      Promise.prototype.then.call(promise, undefined, () =>
-        setImmediate(() => {
-          if (!promise.consumed) onUnconsumedRejection(error);
-        }),
-      );
-      settleRejected(error);
-    };
-    return { promise, resolve, reject };
+  fail(error: unknown, onUnconsumed: (error: unknown) => void): void {
+    Promise.prototype.then.call(this, undefined, () =>
+      setImmediate(() => {
+        if (!this.consumed) onUnconsumed(error);
+      }),
+    );
+    this.settle.reject(error);
   }
 
   override then<R1 = T, R2 = never>(

@@ -40,6 +40,7 @@ export class DispatcherService implements OnApplicationShutdown {
     this.queue = new DispatchQueue(
       (entries) => sender.send(entries),
       (error, recipients) => this.describeFailure(error, recipients),
+      this.reportUnconsumed,
     );
   }
 
@@ -53,22 +54,22 @@ export class DispatcherService implements OnApplicationShutdown {
    * mixed with ids or with `excluding`, or data JSON cannot carry (BigInt, circular).
    */
   dispatch(message: Dispatchable, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
-    const { promise, resolve, reject } = DispatchPromise.create<DispatchResult>(this.reportUnconsumed);
+    const promise = DispatchPromise.pending<DispatchResult>();
     try {
       const prepared = prepareDispatch(message, recipients, excluding);
       if (this.closed) {
         throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
       }
       if (prepared.recipients.length === 0) {
-        resolve({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
+        promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
       } else if (this.syncEnabled && prepared.storable && !prepared.broadcast) {
-        this.queue.push({ prepared, sync: true, resolve, reject });
+        this.queue.push({ prepared, sync: true, promise });
       } else {
         const envelope = mesaEnvelope(prepared.messageJson, prepared.recipients);
-        this.queue.push({ prepared, sync: false, envelope, resolve, reject });
+        this.queue.push({ prepared, sync: false, envelope, promise });
       }
     } catch (error) {
-      reject(error);
+      promise.fail(error, this.reportUnconsumed);
     }
     return promise;
   }

@@ -1,3 +1,4 @@
+import type { DispatchPromise } from '../dispatch-promise.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
 
@@ -8,17 +9,17 @@ export interface BatchEntry {
   sync: boolean;
   /** The ready envelope when `sync` is false. */
   envelope?: string;
-  resolve(result: DispatchResult): void;
-  reject(error: unknown): void;
+  /** The caller's promise, settled when Redis has answered for the batch. */
+  promise: DispatchPromise<DispatchResult>;
 }
 
-/** What Redis did with one entry of a batch: `[1, receivers, online?, stored?]` or `[0, error]`. */
-export type BatchReply = [1, number, string[]?, string[]?] | [0, string];
+/** What Redis did with one entry of a batch: receivers of a plain publish, `[1, receivers, online, stored]` or `[0, error]`. */
+export type BatchReply = number | [1, number, string[], string[]] | [0, string];
 
 /** Turns an entry's reply into its {@link DispatchResult}, or the error message it failed with. */
 export function toDispatchResult(entry: BatchEntry, reply: BatchReply): DispatchResult | string {
-  if (reply[0] === 0) return reply[1];
   const { recipients } = entry.prepared;
-  if (!entry.sync) return { recipients, publishedTo: recipients, storedFor: [], receivers: reply[1] };
-  return { recipients, publishedTo: reply[2] ?? [], storedFor: reply[3] ?? [], receivers: reply[1] };
+  if (typeof reply === 'number') return { recipients, publishedTo: recipients, storedFor: [], receivers: reply };
+  if (reply[0] === 0) return reply[1];
+  return { recipients, publishedTo: reply[2], storedFor: reply[3], receivers: reply[1] };
 }

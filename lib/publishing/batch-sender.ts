@@ -28,11 +28,7 @@ export class BatchSender {
   /** One reply per entry, in order. Rejects only when Redis failed the batch as a whole. */
   async send(entries: BatchEntry[]): Promise<BatchReply[]> {
     if (this.scriptsUnavailable) return this.sendSerialized(entries);
-    const args: string[] = [this.names.connectedClients, this.names.undeliveredMessages, this.names.channel];
-    for (const entry of entries) {
-      if (entry.sync) args.push('s', entry.prepared.messageJson, String(entry.prepared.recipients.length), ...entry.prepared.recipients);
-      else args.push('p', entry.envelope!);
-    }
+    const args = entries.some((entry) => entry.sync) ? this.entriesLayout(entries) : this.linesLayout(entries);
     try {
       return (await this.runScript(args)) as BatchReply[];
     } catch (error) {
@@ -46,6 +42,21 @@ export class BatchSender {
       }
       return this.sendSerialized(entries);
     }
+  }
+
+  private linesLayout(entries: BatchEntry[]): string[] {
+    let lines = entries[0].envelope!;
+    for (let k = 1; k < entries.length; k++) lines += `\n${entries[k].envelope}`;
+    return [this.names.connectedClients, this.names.undeliveredMessages, this.names.channel, 'lines', lines];
+  }
+
+  private entriesLayout(entries: BatchEntry[]): string[] {
+    const args = [this.names.connectedClients, this.names.undeliveredMessages, this.names.channel, 'entries'];
+    for (const { sync, prepared, envelope } of entries) {
+      if (sync) args.push('s', prepared.messageJson, String(prepared.recipients.length), ...prepared.recipients);
+      else args.push('p', envelope!);
+    }
+    return args;
   }
 
   private async runScript(args: string[]): Promise<unknown> {

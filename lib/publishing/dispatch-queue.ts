@@ -17,6 +17,7 @@ export class DispatchQueue {
   constructor(
     private readonly send: (entries: BatchEntry[]) => Promise<BatchReply[]>,
     private readonly describeFailure: (error: unknown, entries: number) => Error,
+    private readonly onUnconsumedFailure: (error: unknown) => void,
   ) {}
 
   /** Queues `entry`; it settles once Redis has answered for its batch. */
@@ -45,18 +46,26 @@ export class DispatchQueue {
     const batch = this.queue;
     this.queue = [];
     const sent = this.send(batch).then(
-      (replies) => settle(batch, replies),
-      (error) => batch.forEach((entry) => entry.reject(this.describeFailure(error, entry.prepared.recipients.length))),
+      (replies) => this.settle(batch, replies),
+      (error) => {
+        for (const entry of batch) {
+          entry.promise.fail(this.describeFailure(error, entry.prepared.recipients.length), this.onUnconsumedFailure);
+        }
+      },
     );
     this.inFlight.add(sent);
     sent.then(() => this.inFlight.delete(sent));
   }
-}
 
-function settle(batch: BatchEntry[], replies: BatchReply[]): void {
-  batch.forEach((entry, index) => {
-    const outcome = toDispatchResult(entry, replies[index]);
-    if (typeof outcome === 'string') entry.reject(new MesaDispatchError(`${outcome}; nothing was published or stored for this dispatch.`));
-    else entry.resolve(outcome);
-  });
+  private settle(batch: BatchEntry[], replies: BatchReply[]): void {
+    for (let index = 0; index < batch.length; index++) {
+      const entry = batch[index];
+      const outcome = toDispatchResult(entry, replies[index]);
+      if (typeof outcome !== 'string') entry.promise.succeed(outcome);
+      else {
+        const error = new MesaDispatchError(`${outcome}; nothing was published or stored for this dispatch.`);
+        entry.promise.fail(error, this.onUnconsumedFailure);
+      }
+    }
+  }
 }

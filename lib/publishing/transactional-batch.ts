@@ -16,7 +16,7 @@ const JSON_ARRAY = /^\s*(\[[\s\S]*)\]\s*$/;
 export async function sendWithoutScripts(client: Redis, names: MesaRedisNames, entries: BatchEntry[]): Promise<BatchReply[]> {
   if (!entries.some((entry) => entry.sync)) {
     const results = await client.pipeline(entries.map((entry) => ['publish', names.channel, entry.envelope!])).exec();
-    return results!.map(([error, receivers]) => (error ? [0, error.message] : [1, receivers as number]));
+    return results!.map(([error, receivers]) => (error ? [0, error.message] : (receivers as number)));
   }
   const ids = [...new Set(entries.flatMap((entry) => (entry.sync ? entry.prepared.recipients : [])))];
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -62,7 +62,7 @@ export async function sendWithoutScripts(client: Redis, names: MesaRedisNames, e
     return planned.map((plan) => {
       if ('reply' in plan) return plan.reply;
       const receivers = results[plan.publishAt][1] as number;
-      return plan.live ? [1, receivers, plan.live, plan.offline] : [1, receivers];
+      return plan.live ? [1, receivers, plan.live, plan.offline!] : receivers;
     });
   }
   await client.unwatch();

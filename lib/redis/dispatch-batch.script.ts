@@ -1,24 +1,33 @@
 /**
  * The Lua script that carries a whole batch of coalesced dispatches in one round trip, atomically.
  *
- * KEYS: connected_clients, undelivered_messages. ARGV[1]: the channel; then, per dispatch, in call order:
- * - `p <envelope>`: publish a ready envelope (no sync involved);
- * - `s <message JSON> <n> <id 1> … <id n>`: sync: publish to the recipients that are members of
- *   `connected_clients`, store for the others.
+ * KEYS: connected_clients, undelivered_messages. ARGV[1]: the channel; ARGV[2] the layout:
+ * - `lines`: ARGV[3] holds ready envelopes joined by newlines (JSON text never contains a raw newline),
+ *   each published as it is: the fast path for batches without sync, one argument however many;
+ * - `entries`: then, per dispatch, in call order, `p <envelope>` (publish as it is) or
+ *   `s <message JSON> <n> <id 1> … <id n>` (sync: publish to the recipients that are members of
+ *   `connected_clients`, store for the others).
  *
  * Each stored-to user's JSON array in `undelivered_messages` is read once and written once per batch,
  * by text-level append (the stored JSON is byte for byte what was dispatched, Mesa's format). A stored
  * field that is not a JSON array fails only the dispatches that would store there; nothing of theirs is
  * published or stored.
  *
- * Returns one reply per dispatch: `{1, receivers}` for `p`; `{1, receivers, online ids, stored ids}` for
- * `s`; `{0, error}` for a failed one.
+ * Returns one reply per dispatch: the number of receivers for a published envelope;
+ * `{1, receivers, online ids, stored ids}` for `s`; `{0, error}` for a failed one.
  */
 export const DISPATCH_BATCH_SCRIPT = `
 local channel = ARGV[1]
+if ARGV[2] == 'lines' then
+  local replies = {}
+  for envelope in string.gmatch(ARGV[3], '[^\\n]+') do
+    replies[#replies + 1] = redis.call('PUBLISH', channel, envelope)
+  end
+  return replies
+end
 local online, backlog, pending, order = {}, {}, {}, {}
 local replies = {}
-local i = 2
+local i = 3
 local function is_online(id)
   local known = online[id]
   if known == nil then
@@ -43,7 +52,7 @@ local function backlog_of(id)
 end
 while i <= #ARGV do
   if ARGV[i] == 'p' then
-    replies[#replies + 1] = { 1, redis.call('PUBLISH', channel, ARGV[i + 1]) }
+    replies[#replies + 1] = redis.call('PUBLISH', channel, ARGV[i + 1])
     i = i + 2
   else
     local message, n = ARGV[i + 1], tonumber(ARGV[i + 2])

@@ -73,7 +73,7 @@ function toJson(wire: WireMessage): string {
  */
 export function normalizeRecipients(recipients: unknown = [BROADCAST], excluding?: unknown): string[] {
   const wanted = checkIds(recipients, 'recipients');
-  const excluded = excluding === undefined ? [] : checkIds(excluding, 'excluding');
+  const excluded = excluding === undefined ? EMPTY : checkIds(excluding, 'excluding');
   if (excluded.includes(BROADCAST)) {
     throw new MesaValidationError(`excluding cannot contain '*'; list the user ids to leave out.`);
   }
@@ -90,20 +90,30 @@ export function normalizeRecipients(recipients: unknown = [BROADCAST], excluding
     }
     return [BROADCAST];
   }
-  const skip = new Set(excluded);
-  return [...new Set(wanted)].filter((id) => !skip.has(id));
+  if (wanted.length > SMALL_LIST || excluded.length > SMALL_LIST) {
+    const skip = new Set(excluded);
+    return [...new Set(wanted)].filter((id) => !skip.has(id));
+  }
+  const ids: string[] = [];
+  for (const id of wanted) if (!ids.includes(id) && !excluded.includes(id)) ids.push(id);
+  return ids;
 }
 
-function checkIds(value: unknown, name: string): string[] {
+/** Below this length, linear scans beat building Sets (the common case: a few ids). */
+const SMALL_LIST = 16;
+const EMPTY: readonly string[] = [];
+
+function checkIds(value: unknown, name: string): readonly string[] {
   if (!Array.isArray(value)) {
     throw new MesaValidationError(`${name} must be an array of user id strings, e.g. ['42']; got ${describeValue(value)}.`);
   }
-  value.forEach((id, index) => {
-    if (typeof id !== 'string' || id.trim().length === 0) {
+  for (let index = 0; index < value.length; index++) {
+    const id = value[index];
+    if (typeof id !== 'string' || id.length === 0 || (id.charCodeAt(0) <= 32 && id.trim().length === 0)) {
       throw new MesaValidationError(
         `${name}[${index}] must be a non-empty string user id; got ${describeValue(id)}. Convert ids with String(id).`,
       );
     }
-  });
+  }
   return value;
 }
