@@ -16,4 +16,5 @@ export default {
   testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/sample/**/*.spec.ts'],
   setupFiles: ['<rootDir>/test/support/setup.ts'],
   testTimeout: 30_000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
 };

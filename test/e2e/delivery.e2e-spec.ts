@@ -70,7 +70,7 @@ describe('DispatcherService delivers to real Mesa servers (two replicas, no sync
     expect(alice.of('ROOM')).toHaveLength(1);
   });
 
-  it('broadcasts to every socket, unauthenticated ones too, with the default ['*'] or broadcast()', async () => {
+  it("broadcasts to every socket, unauthenticated ones too, with the default ['*'] or broadcast()", async () => {
     const alice = await connect(0, 'alice');
     const guest = await connect(1, 'guest', { authenticate: false });
 

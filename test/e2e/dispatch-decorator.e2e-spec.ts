@@ -215,8 +215,8 @@ describe('@Dispatch on controller routes and provider methods (HTTP app, real Me
   });
 
   it('request-scoped controllers get the dispatcher injected per request', async () => {
-    const first = await (await post('/scoped/carol', {})).json();
-    const second = await (await post('/scoped/carol', {})).json();
+    const first = (await (await post('/scoped/carol', {})).json()) as { instance: number };
+    const second = (await (await post('/scoped/carol', {})).json()) as { instance: number };
 
     expect(first.instance).not.toBe(second.instance);
     await carol.waitFor((u) => u.of('SCOPED').length === 2);
