@@ -14,3 +14,6 @@ export { mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js
 export { DispatchPromise } from './dispatch-promise.js';
 export { getMesaOptionsToken, getMesaRedisConnectionToken } from './mesa.tokens.js';
 export { BROADCAST, MESA_DISPATCH_METADATA, MESA_REDIS_CONNECTION, OPCODE_DISPATCH, OPCODE_INTERNAL_EVENT } from './mesa.constants.js';
+export { MesaTestingModule, type MesaTestingModuleOptions } from './testing/mesa-testing.module.js';
+export { RecordingDispatcher } from './testing/recording-dispatcher.js';
+export type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } from './testing/recorded-dispatch.interface.js';

@@ -1,0 +1,43 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { DispatcherService } from '../dispatcher.service.js';
+import { MESA_MODULE_OPTIONS } from '../mesa.module-definition.js';
+import type { RecordingDispatcherOptions } from './recorded-dispatch.interface.js';
+import { RecordingDispatcher } from './recording-dispatcher.js';
+
+/** Options of {@link MesaTestingModule.forRoot}. */
+export interface MesaTestingModuleOptions extends RecordingDispatcherOptions {
+  /** Register the module globally, as `MesaModule` does by default. Default `true`. */
+  isGlobal?: boolean;
+}
+
+/**
+ * Replaces `MesaModule` in tests: provides a {@link RecordingDispatcher} under the
+ * `DispatcherService` token (so injected services and `@Dispatch` use it) and under its own class,
+ * plus `MESA_MODULE_OPTIONS`. No Redis is needed; the Redis connection token is not provided.
+ *
+ * ```ts
+ * const moduleRef = await Test.createTestingModule({
+ *   imports: [MesaTestingModule.forRoot({ sync: { enabled: true }, online: ['bob'] })],
+ *   providers: [ChatService],
+ * }).compile();
+ * const mesa = moduleRef.get(RecordingDispatcher);
+ * ```
+ */
+@Module({})
+export class MesaTestingModule {
+  /** A module with a fresh {@link RecordingDispatcher} configured by `options`. */
+  static forRoot(options: MesaTestingModuleOptions = {}): DynamicModule {
+    const { isGlobal, ...dispatcherOptions } = options;
+    const { namespace, sync, dispatchErrors } = dispatcherOptions;
+    return {
+      module: MesaTestingModule,
+      global: isGlobal !== false,
+      providers: [
+        { provide: RecordingDispatcher, useFactory: () => new RecordingDispatcher(dispatcherOptions) },
+        { provide: DispatcherService, useExisting: RecordingDispatcher },
+        { provide: MESA_MODULE_OPTIONS, useValue: { namespace, sync, dispatchErrors } },
+      ],
+      exports: [RecordingDispatcher, DispatcherService, MESA_MODULE_OPTIONS],
+    };
+  }
+}

@@ -1,0 +1,54 @@
+import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
+import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
+import type { WireMessage } from '../messages/message.js';
+
+/**
+ * One dispatch a {@link RecordingDispatcher} accepted: what the real `DispatcherService` would have
+ * published and stored, without Redis. A dispatch whose recipients are all excluded is recorded too,
+ * with empty `recipients` and `publishedTo` (the real service publishes nothing for it).
+ */
+export interface RecordedDispatch {
+  /** The message type (`t`), e.g. `'NEW_MESSAGE'`; `undefined` for a message without one. */
+  type: string | undefined;
+  /**
+   * The message in wire form `{ op, d, t[, o] }`, parsed back from the exact JSON the real service
+   * would publish: `d` is what clients receive (a `Date` is an ISO string, `undefined` keys are gone).
+   */
+  message: WireMessage;
+  /** The recipients after `excluding` and de-duplication, `['*']` for a broadcast. */
+  recipients: string[];
+  /** Whether it went to every connected socket (`['*']`). */
+  broadcast: boolean;
+  /** The ids the envelope would name on the channel (with sync: the online recipients only). */
+  publishedTo: string[];
+  /** Offline recipients the message would be stored for (sync enabled, not `{ sync: false }`). */
+  storedFor: string[];
+  /** The Redis pub/sub channel it would be published on (`ws` or `ws_<namespace>`). */
+  channel: string;
+  /** What `dispatch()` resolved to. */
+  result: DispatchResult;
+}
+
+/** Options of {@link RecordingDispatcher} and `MesaTestingModule.forRoot()`. */
+export interface RecordingDispatcherOptions {
+  /** Ids treated as online (members of `connected_clients`) for sync simulation. Default: nobody. */
+  online?: readonly string[];
+  /** Simulate message sync: offline recipients get messages stored instead of published. */
+  sync?: { enabled: boolean };
+  /** Mesa namespace, as `MesaModule` takes it (changes the recorded `channel`). */
+  namespace?: string;
+  /** `receivers` reported for a dispatch that published something. Default 0 (no Mesa server listening). */
+  receivers?: number;
+  /** What `@Dispatch` does with a failed dispatch, as `MesaModule`'s `dispatchErrors`. Default `'throw'`. */
+  dispatchErrors?: DispatchErrorMode;
+}
+
+/** What {@link RecordingDispatcher.expectDispatched} checks; every given field must match one dispatch. */
+export interface ExpectedDispatch {
+  /** Exactly these recipients (after `excluding`), in any order. */
+  to?: readonly string[];
+  /** The data clients receive: deep-equal after a JSON round trip, or a predicate on it. */
+  data?: unknown;
+  /** Exactly these users got it stored (sync), in any order. */
+  storedFor?: readonly string[];
+}

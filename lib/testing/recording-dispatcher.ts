@@ -1,0 +1,141 @@
+import { Logger } from '@nestjs/common';
+import { DispatchPromise } from '../dispatch-promise.js';
+import type { DispatcherService } from '../dispatcher.service.js';
+import { MesaDispatchError } from '../errors/mesa.errors.js';
+import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
+import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
+import { BROADCAST } from '../mesa.constants.js';
+import { DispatchEvent, type Dispatchable, type WireMessage } from '../messages/message.js';
+import { mesaRedisNames } from '../redis/mesa-redis-names.js';
+import { prepareDispatch } from '../validation/dispatch-input.validator.js';
+import { describeDispatch, describeMissingDispatch, matchesDispatch } from './dispatch-expectations.js';
+import type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } from './recorded-dispatch.interface.js';
+
+/**
+ * A stand-in for {@link DispatcherService} in tests: no Redis, every dispatch recorded.
+ *
+ * It validates input exactly as the real service does (same {@link MesaValidationError}s), applies
+ * `excluding` and de-duplication, simulates sync against a set of online ids, and resolves with the
+ * same {@link DispatchResult}. `@Dispatch` works with it. Register it with `MesaTestingModule.forRoot()`,
+ * or `overrideProvider(DispatcherService).useValue(new RecordingDispatcher())`.
+ */
+export class RecordingDispatcher implements Pick<DispatcherService, 'dispatch' | 'broadcast' | 'disconnect' | 'decoratorErrorMode'> {
+  /** Every accepted dispatch, in call order. */
+  readonly dispatches: RecordedDispatch[] = [];
+  private readonly logger = new Logger('MesaDispatcher');
+  private readonly stored = new Map<string, WireMessage[]>();
+  private readonly channel: string;
+  private online: Set<string>;
+  private receivers: number;
+  private pendingFailure?: string;
+
+  /** @param options sync simulation, online ids, namespace, reported receivers, `@Dispatch` error mode. */
+  constructor(private readonly options: RecordingDispatcherOptions = {}) {
+    this.channel = mesaRedisNames(options.namespace).channel;
+    this.online = new Set(options.online ?? []);
+    this.receivers = options.receivers ?? 0;
+  }
+
+  /** Records `message` for `recipients` minus `excluding`, as `DispatcherService.dispatch()` would send it. */
+  dispatch(message: Dispatchable, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
+    const promise = DispatchPromise.pending<DispatchResult>();
+    try {
+      const prepared = prepareDispatch(message, recipients, excluding);
+      if (this.pendingFailure !== undefined && prepared.recipients.length > 0) {
+        const reason = this.pendingFailure;
+        this.pendingFailure = undefined;
+        throw new MesaDispatchError(`Redis did not take the dispatch (simulated by RecordingDispatcher.failNextDispatch): ${reason}`);
+      }
+      promise.succeed(this.record(JSON.parse(prepared.messageJson), prepared.recipients, prepared.storable));
+    } catch (error) {
+      promise.fail(error, (unconsumed) => this.logger.error(`A dispatch nobody awaited failed: ${(unconsumed as Error)?.message ?? unconsumed}`));
+    }
+    return promise;
+  }
+
+  /** Records a broadcast (`['*']`), as `DispatcherService.broadcast()`. */
+  broadcast(message: Dispatchable): Promise<DispatchResult> {
+    return this.dispatch(message, [BROADCAST]);
+  }
+
+  /** Records a `DISCONNECT_CLIENT` event, as `DispatcherService.disconnect()`. */
+  disconnect(recipients: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
+    return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT'), recipients ?? (null as never), excluding);
+  }
+
+  /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say. */
+  get decoratorErrorMode(): DispatchErrorMode {
+    return this.options.dispatchErrors ?? 'throw';
+  }
+
+  /** Replaces the ids treated as online for sync simulation. */
+  setOnline(ids: readonly string[]): void {
+    this.online = new Set(ids);
+  }
+
+  /** Sets the `receivers` reported for dispatches that publish something. */
+  setReceivers(count: number): void {
+    this.receivers = count;
+  }
+
+  /** Makes the next valid dispatch reject with {@link MesaDispatchError}, as when Redis fails. */
+  failNextDispatch(reason = 'connection lost'): void {
+    this.pendingFailure = reason;
+  }
+
+  /** Recorded dispatches, all or of one message type. */
+  dispatched(type?: string): RecordedDispatch[] {
+    return type === undefined ? [...this.dispatches] : this.dispatches.filter((record) => record.type === type);
+  }
+
+  /** The most recent dispatch, all or of one message type. */
+  lastDispatch(type?: string): RecordedDispatch | undefined {
+    return this.dispatched(type).at(-1);
+  }
+
+  /** The messages sync would hold for `userId` (the `undelivered_messages` field), oldest first. */
+  storedFor(userId: string): WireMessage[] {
+    return [...(this.stored.get(userId) ?? [])];
+  }
+
+  /**
+   * Returns the first dispatch of `type` matching `expected`.
+   * @throws Error listing what was recorded when none matches (works with any test framework).
+   */
+  expectDispatched(type: string, expected: ExpectedDispatch = {}): RecordedDispatch {
+    const match = this.dispatches.find((record) => record.type === type && matchesDispatch(record, expected));
+    if (!match) throw new Error(describeMissingDispatch(type, expected, this.dispatches));
+    return match;
+  }
+
+  /** @throws Error when anything (or anything of `type`) was dispatched. */
+  expectNothingDispatched(type?: string): void {
+    const found = this.dispatched(type);
+    if (found.length > 0) {
+      const what = type === undefined ? 'nothing to be dispatched' : `no '${type}' dispatch`;
+      throw new Error(`Expected ${what}, but recorded:\n${found.map((record) => `  - ${describeDispatch(record)}`).join('\n')}`);
+    }
+  }
+
+  /** Forgets recorded dispatches and stored messages (online ids and options stay). */
+  clear(): void {
+    this.dispatches.length = 0;
+    this.stored.clear();
+    this.pendingFailure = undefined;
+  }
+
+  private record(message: WireMessage, recipients: string[], storable: boolean): DispatchResult {
+    const broadcast = recipients[0] === BROADCAST;
+    let publishedTo = recipients;
+    let storedFor: string[] = [];
+    if (this.options.sync?.enabled === true && storable && !broadcast) {
+      publishedTo = recipients.filter((id) => this.online.has(id));
+      storedFor = recipients.filter((id) => !this.online.has(id));
+      for (const id of storedFor) this.stored.set(id, [...(this.stored.get(id) ?? []), message]);
+    }
+    const result = { recipients, publishedTo, storedFor, receivers: publishedTo.length > 0 ? this.receivers : 0 };
+    const type = message.t;
+    this.dispatches.push({ type, message, recipients, broadcast, publishedTo, storedFor, channel: this.channel, result });
+    return { ...result, recipients: [...recipients], publishedTo: [...publishedTo], storedFor: [...storedFor] };
+  }
+}
