@@ -1,0 +1,96 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { MesaConfigurationError } from '../errors/mesa.errors.js';
+import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
+import { MESA_REDIS_CONNECTION } from '../mesa.constants.js';
+import { MESA_MODULE_OPTIONS } from '../mesa.module-definition.js';
+import { mesaRedisNames } from '../redis/mesa-redis-names.js';
+import type { MesaRedisConnection } from '../redis/redis-connection.js';
+import { redactSecrets } from '../redis/redis-target.js';
+
+/** Default bound, in milliseconds, on the health check's PING (and HLEN with sync). */
+export const DEFAULT_MESA_HEALTH_TIMEOUT_MS = 1_000;
+
+/** Options of {@link MesaHealthIndicator.isHealthy}. */
+export interface MesaHealthCheckOptions {
+  /** Down when Redis has not answered within this many milliseconds. Default 1000. */
+  timeout?: number;
+}
+
+/**
+ * A `@nestjs/terminus` health indicator for nestjs-mesa: PINGs Redis through the connection
+ * `MesaModule` dispatches with. Up: `{ namespace, target, pingMs, sync, usersWithStoredMessages? }`
+ * (the last with sync on: users with messages waiting for redelivery). Down: `{ namespace, target,
+ * message }` when Redis is not connected, fails, or does not answer within the timeout. The target
+ * never contains a password. Needs `TerminusModule` (see `MesaHealthModule`).
+ */
+@Injectable()
+export class MesaHealthIndicator {
+  private options?: MesaModuleOptions;
+
+  constructor(
+    private readonly healthIndicatorService: HealthIndicatorService,
+    @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
+    private readonly moduleRef: ModuleRef,
+    @Optional() @Inject(MESA_MODULE_OPTIONS) options?: MesaModuleOptions,
+  ) {
+    this.options = options;
+  }
+
+  /**
+   * Checks that Mesa dispatches can reach Redis, within `timeout` (default 1000 ms); never throws for
+   * an unhealthy Redis, it reports `down`.
+   * @throws MesaConfigurationError for an empty key or a timeout that is not a positive number.
+   */
+  async isHealthy(key = 'mesa', { timeout = DEFAULT_MESA_HEALTH_TIMEOUT_MS }: MesaHealthCheckOptions = {}): Promise<HealthIndicatorResult> {
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new MesaConfigurationError('MesaHealthIndicator.isHealthy: key must be a non-empty string.');
+    }
+    if (!(typeof timeout === 'number' && timeout > 0 && Number.isFinite(timeout))) {
+      throw new MesaConfigurationError(`MesaHealthIndicator.isHealthy: timeout must be a positive number of milliseconds; got ${String(timeout)}.`);
+    }
+    const session = this.healthIndicatorService.check(key);
+    const options = this.moduleOptions();
+    const target = this.connection.target;
+    const about = { namespace: options.namespace ?? null, target };
+    const status = this.connection.client.status;
+    if (status !== 'ready') {
+      return session.down({ ...about, message: `Redis at ${target} is not connected (connection ${status}); Mesa dispatches cannot be sent.` });
+    }
+    try {
+      return session.up({ ...about, ...(await within(this.probe(options), timeout)) });
+    } catch (error) {
+      const reason = error === TIMED_OUT
+        ? `did not answer PING within ${timeout} ms`
+        : `failed: ${redactSecrets((error as Error)?.message ?? String(error), options)}`;
+      return session.down({ ...about, message: `Redis at ${target} ${reason}; Mesa dispatches cannot be sent.` });
+    }
+  }
+
+  private async probe(options: MesaModuleOptions): Promise<Record<string, unknown>> {
+    const client = this.connection.client;
+    const started = performance.now();
+    await client.ping();
+    const pingMs = Math.round((performance.now() - started) * 10) / 10;
+    if (options.sync?.enabled !== true) return { pingMs, sync: false };
+    const usersWithStoredMessages = await client.hlen(mesaRedisNames(options.namespace).undeliveredMessages);
+    return { pingMs, sync: true, usersWithStoredMessages };
+  }
+
+  /** MesaModule does not export its options token: look it up across modules when it was not injected. */
+  private moduleOptions(): MesaModuleOptions {
+    this.options ??= this.moduleRef.get<MesaModuleOptions>(MESA_MODULE_OPTIONS, { strict: false });
+    return this.options;
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** Settles like `promise`, or rejects with {@link TIMED_OUT} after `ms`; a late rejection is swallowed. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  promise.catch(() => undefined);
+  let timer!: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(TIMED_OUT), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
