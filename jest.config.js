@@ -15,6 +15,7 @@ export default {
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/sample/**/*.spec.ts'],
   setupFiles: ['<rootDir>/test/support/setup.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/nest11/'],
   testTimeout: 30_000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
 };

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
@@ -10,7 +11,7 @@ import {
   MesaModule,
   type MesaModuleOptions,
   getMesaRedisConnectionToken,
-  type MesaRedisConnection,
+  MesaRedisConnection,
 } from '../../lib/index.js';
 import { createMesaModule } from '../support/mesa-app.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -114,8 +115,17 @@ describe('MesaModule: options, connections and bootstrap', () => {
     @Module({ providers: [Notifier] })
     class FeatureWithoutImport {}
 
+    const opened: Array<Promise<MesaRedisConnection>> = [];
+    const open = MesaRedisConnection.open;
+    const spy = jest.spyOn(MesaRedisConnection, 'open').mockImplementation((options) => {
+      opened.push(open.call(MesaRedisConnection, options));
+      return opened.at(-1)!;
+    });
     const failing = Test.createTestingModule({ imports: [MesaModule.forRoot({ url: redis.url, isGlobal: false }), FeatureWithoutImport] }).compile();
     await expect(failing).rejects.toThrow(/DispatcherService/);
+    spy.mockRestore();
+    // a module that never finished compiling is never closed by Nest: close what it opened
+    for (const connection of await Promise.all(opened)) await connection.close();
 
     const local = MesaModule.forRoot({ url: redis.url, isGlobal: false });
     @Module({ imports: [local], providers: [Notifier], exports: [Notifier] })
