@@ -9,6 +9,7 @@ export class DispatchPromise<T> extends Promise<T> {
   }
 
   private consumed = false;
+  private settled = false;
   private settle!: { resolve: (value: T) => void; reject: (error: unknown) => void };
 
   /** A pending DispatchPromise, settled later with {@link succeed} or {@link fail}. */
@@ -19,15 +20,20 @@ export class DispatchPromise<T> extends Promise<T> {
     return promise;
   }
 
+  /** Resolves with `value`, unless already settled. */
   succeed(value: T): void {
+    if (this.settled) return;
+    this.settled = true;
     this.settle.resolve(value);
   }
 
   /**
-   * Rejects with `error`. When, by the next macrotask, no caller consumed the promise,
+   * Rejects with `error`, unless already settled. When, by the next macrotask, no caller consumed the promise,
    * `onUnconsumed` is called with the error instead of an unhandled rejection happening.
    */
   fail(error: unknown, onUnconsumed: (error: unknown) => void): void {
+    if (this.settled) return;
+    this.settled = true;
     Promise.prototype.then.call(this, undefined, () =>
       setImmediate(() => {
         if (!this.consumed) onUnconsumed(error);

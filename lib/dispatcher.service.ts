@@ -1,15 +1,15 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DispatchPromise } from './dispatch-promise.js';
-import { MesaDispatchError, MesaError } from './errors/mesa.errors.js';
+import { MesaDispatchError } from './errors/mesa.errors.js';
 import type { DispatchResult } from './interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
-import { BROADCAST, MESA_REDIS_CONNECTION } from './mesa.constants.js';
+import { BROADCAST, DEFAULT_DISPATCH_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD_BYTES, MESA_REDIS_CONNECTION } from './mesa.constants.js';
 import { MESA_MODULE_OPTIONS } from './mesa.module-definition.js';
 import { DispatchEvent, type Dispatchable } from './messages/message.js';
 import { mesaEnvelope, mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';
 import type { MesaRedisConnection } from './redis/redis-connection.js';
-import { redactSecrets } from './redis/redis-target.js';
 import { BatchSender } from './publishing/batch-sender.js';
+import { DispatchFailures } from './publishing/dispatch-failures.js';
 import { DispatchQueue } from './publishing/dispatch-queue.js';
 import { prepareDispatch } from './validation/dispatch-input.validator.js';
 
@@ -28,6 +28,7 @@ export class DispatcherService implements OnApplicationShutdown {
   private readonly names: MesaRedisNames;
   private readonly queue: DispatchQueue;
   private readonly syncEnabled: boolean;
+  private readonly maxPayloadBytes: number;
   private closed = false;
 
   constructor(
@@ -36,12 +37,18 @@ export class DispatcherService implements OnApplicationShutdown {
   ) {
     this.names = mesaRedisNames(options.namespace);
     this.syncEnabled = options.sync?.enabled === true;
-    const sender = new BatchSender(connection.client, this.names, connection.target);
-    this.queue = new DispatchQueue(
-      (entries) => sender.send(entries),
-      (error, recipients) => this.describeFailure(error, recipients),
-      this.reportUnconsumed,
-    );
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    const { client } = connection;
+    const sender = new BatchSender(client, this.names, connection.target);
+    this.queue = new DispatchQueue({
+      send: (entries) => sender.send(entries),
+      connectionStatus: () => client.status,
+      failures: new DispatchFailures(connection.target, this.names.channel, options),
+      onUnconsumedFailure: this.reportUnconsumed,
+      dispatchTimeout: options.dispatchTimeout ?? DEFAULT_DISPATCH_TIMEOUT_MS,
+      whenDisconnected: options.whenDisconnected ?? 'queue',
+    });
+    client.on('ready', this.releaseHeld);
   }
 
   /**
@@ -56,7 +63,7 @@ export class DispatcherService implements OnApplicationShutdown {
   dispatch(message: Dispatchable, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
     const promise = DispatchPromise.pending<DispatchResult>();
     try {
-      const prepared = prepareDispatch(message, recipients, excluding);
+      const prepared = prepareDispatch(message, recipients, excluding, this.maxPayloadBytes);
       if (this.closed) {
         throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
       }
@@ -96,18 +103,12 @@ export class DispatcherService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.queue.drain();
     this.closed = true;
+    this.connection.client.off('ready', this.releaseHeld);
     await this.connection.close();
   }
 
   private readonly reportUnconsumed = (error: unknown) =>
     this.logger.error(`A dispatch nobody awaited failed: ${(error as Error)?.message ?? error}`);
 
-  private describeFailure(error: unknown, recipients: number): Error {
-    if (error instanceof MesaError) return error;
-    const reason = redactSecrets((error as Error)?.message ?? String(error), this.options);
-    return new MesaDispatchError(
-      `Redis at ${this.connection.target} did not take the dispatch to ${recipients} recipient(s) on ${this.names.channel}: ${reason}`,
-      { cause: error },
-    );
-  }
+  private readonly releaseHeld = () => this.queue.release();
 }

@@ -16,6 +16,12 @@ export const MESA_MESSAGE_KIND = Symbol.for('nestjs-mesa:message-kind');
 /** Default bound, in milliseconds, on reaching Redis at bootstrap (`connectTimeout`). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/** Default bound, in milliseconds, on a dispatch settling (`dispatchTimeout`). */
+export const DEFAULT_DISPATCH_TIMEOUT_MS = 10_000;
+
+/** Default largest message, in bytes of JSON (`maxPayloadBytes`): 1 MiB. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
+
 /** Mesa's opcode for a dispatch (an event the client application sees). */
 export const OPCODE_DISPATCH = 0;
 

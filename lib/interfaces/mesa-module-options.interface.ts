@@ -28,6 +28,22 @@ export interface MesaModuleOptions {
   /** Bound on reaching Redis at bootstrap, in milliseconds. Default 10000. */
   connectTimeout?: number;
   /**
+   * Bound, in milliseconds, on how long a dispatch may take to settle: held while Redis is unreachable,
+   * or sent and not yet answered. Default 10000.
+   */
+  dispatchTimeout?: number;
+  /**
+   * What a dispatch does while Redis is unreachable: `'queue'` (default) holds it in memory and sends it
+   * when Redis is back, or rejects it (and never sends it) once `dispatchTimeout` has passed; `'fail'`
+   * rejects it at once.
+   */
+  whenDisconnected?: 'queue' | 'fail';
+  /**
+   * Largest message, in bytes of JSON, that `dispatch()` accepts. Default 1 MiB (1048576): below what
+   * Redis and Mesa clients accept, so a too-large message fails here, clearly, before being published.
+   */
+  maxPayloadBytes?: number;
+  /**
    * What `@Dispatch` does when its dispatch fails: `'throw'` (default) makes the decorated call fail
    * with the error; `'log'` logs it through Nest's Logger and returns the method's result.
    */

@@ -9,6 +9,8 @@ export interface BatchEntry {
   sync: boolean;
   /** The ready envelope when `sync` is false. */
   envelope?: string;
+  /** While held during an outage: when it is rejected instead of sent (epoch ms). */
+  expiresAt?: number;
   /** The caller's promise, settled when Redis has answered for the batch. */
   promise: DispatchPromise<DispatchResult>;
 }

@@ -1,24 +1,38 @@
 import { MesaDispatchError } from '../errors/mesa.errors.js';
 import { toDispatchResult, type BatchEntry, type BatchReply } from './batch-entry.js';
+import type { DispatchFailures } from './dispatch-failures.js';
 
 /** Most dispatches one coalesced batch carries; more in the same tick start another batch. */
 export const MAX_BATCH_SIZE = 500;
 
+/** What the queue needs from the service. */
+export interface DispatchQueueOptions {
+  send(entries: BatchEntry[]): Promise<BatchReply[]>;
+  /** The connection's state: `'ready'` when commands can be sent. */
+  connectionStatus(): string;
+  failures: DispatchFailures;
+  onUnconsumedFailure(error: unknown): void;
+  dispatchTimeout: number;
+  whenDisconnected: 'queue' | 'fail';
+}
+
 /**
  * Coalesces the dispatches issued in the same tick into one batch, sent to Redis in one round trip
  * when the current microtasks have run. Batches leave in call order on one connection, so messages
- * keep call order; each dispatch still settles on its own with its own result or error.
+ * keep call order; each dispatch still settles on its own, within `dispatchTimeout`.
+ *
+ * While Redis is unreachable, batches are held in memory (`whenDisconnected: 'queue'`) and sent in
+ * order once it is back, or rejected when `dispatchTimeout` passes first (and then never sent); with
+ * `'fail'` they are rejected at once.
  */
 export class DispatchQueue {
   private queue: BatchEntry[] = [];
+  private held: BatchEntry[] = [];
   private flushScheduled = false;
+  private expiryTimer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(
-    private readonly send: (entries: BatchEntry[]) => Promise<BatchReply[]>,
-    private readonly describeFailure: (error: unknown, entries: number) => Error,
-    private readonly onUnconsumedFailure: (error: unknown) => void,
-  ) {}
+  constructor(private readonly options: DispatchQueueOptions) {}
 
   /** Queues `entry`; it settles once Redis has answered for its batch. */
   push(entry: BatchEntry): void {
@@ -33,11 +47,23 @@ export class DispatchQueue {
     }
   }
 
-  /** Resolves once every queued and in-flight batch has settled (dispatches issued meanwhile included). */
+  /** Sends what was held while Redis was unreachable; call when the connection is ready again. */
+  release(): void {
+    if (this.options.connectionStatus() !== 'ready' || this.held.length === 0) return;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    const held = this.held;
+    this.held = [];
+    for (let start = 0; start < held.length; start += MAX_BATCH_SIZE) this.sendBatch(held.slice(start, start + MAX_BATCH_SIZE));
+    this.flush();
+  }
+
+  /** Resolves once every queued, held and in-flight dispatch has settled (those issued meanwhile too). */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.inFlight.size > 0) {
+    while (this.queue.length > 0 || this.held.length > 0 || this.inFlight.size > 0) {
       this.flush();
-      await Promise.allSettled([...this.inFlight]);
+      this.release();
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 50))]);
     }
   }
 
@@ -45,16 +71,56 @@ export class DispatchQueue {
     if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    const sent = this.send(batch).then(
-      (replies) => this.settle(batch, replies),
-      (error) => {
-        for (const entry of batch) {
-          entry.promise.fail(this.describeFailure(error, entry.prepared.recipients.length), this.onUnconsumedFailure);
-        }
-      },
+    const status = this.options.connectionStatus();
+    if (status === 'ready' && this.held.length === 0) this.sendBatch(batch);
+    else if (this.options.whenDisconnected === 'fail') this.failAll(batch, () => this.options.failures.notSent(status));
+    else this.hold(batch);
+  }
+
+  private hold(batch: BatchEntry[]): void {
+    const expiresAt = Date.now() + this.options.dispatchTimeout;
+    for (const entry of batch) {
+      entry.expiresAt = expiresAt;
+      this.held.push(entry);
+    }
+    this.scheduleExpiry();
+  }
+
+  private scheduleExpiry(): void {
+    if (this.expiryTimer || this.held.length === 0) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = undefined;
+      const now = Date.now();
+      let expired = 0;
+      while (expired < this.held.length && this.held[expired].expiresAt! <= now) expired++;
+      this.failAll(this.held.splice(0, expired), () => this.options.failures.expired(this.options.dispatchTimeout));
+      this.scheduleExpiry();
+    }, Math.max(0, this.held[0].expiresAt! - Date.now()));
+  }
+
+  private sendBatch(batch: BatchEntry[]): void {
+    const { failures, dispatchTimeout } = this.options;
+    let finish!: () => void;
+    const settled = new Promise<void>((resolve) => (finish = resolve));
+    let done = false;
+    const complete = (outcome: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      outcome();
+      finish();
+    };
+    const timer = setTimeout(() => complete(() => this.failAll(batch, () => failures.noAnswer(dispatchTimeout))), dispatchTimeout);
+    this.options.send(batch).then(
+      (replies) => complete(() => this.settle(batch, replies)),
+      (error) => complete(() => this.failAll(batch, (entry) => failures.fromRedis(error, entry.prepared.recipients.length))),
     );
-    this.inFlight.add(sent);
-    sent.then(() => this.inFlight.delete(sent));
+    this.inFlight.add(settled);
+    settled.then(() => this.inFlight.delete(settled));
+  }
+
+  private failAll(batch: BatchEntry[], error: (entry: BatchEntry) => Error): void {
+    for (const entry of batch) entry.promise.fail(error(entry), this.options.onUnconsumedFailure);
   }
 
   private settle(batch: BatchEntry[], replies: BatchReply[]): void {
@@ -64,7 +130,7 @@ export class DispatchQueue {
       if (typeof outcome !== 'string') entry.promise.succeed(outcome);
       else {
         const error = new MesaDispatchError(`${outcome}; nothing was published or stored for this dispatch.`);
-        entry.promise.fail(error, this.onUnconsumedFailure);
+        entry.promise.fail(error, this.options.onUnconsumedFailure);
       }
     }
   }

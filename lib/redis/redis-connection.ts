@@ -76,7 +76,9 @@ export class MesaRedisConnection {
 export const MESA_CONNECTION_NAME = 'nestjs-mesa';
 
 function createClient(options: MesaModuleOptions): Redis {
-  const lazy: RedisOptions = { lazyConnect: true, connectionName: MESA_CONNECTION_NAME };
+  // autoResendUnfulfilledCommands: false — a command lost with its connection fails (outcome unknown)
+  // instead of being sent again later, after its caller may have been told it failed.
+  const lazy: RedisOptions = { lazyConnect: true, connectionName: MESA_CONNECTION_NAME, autoResendUnfulfilledCommands: false };
   if (options.url !== undefined) return new Redis(options.url, lazy);
   const redis = options.redis;
   if (typeof redis === 'string') return new Redis(redis, lazy);
@@ -87,7 +89,7 @@ function createClient(options: MesaModuleOptions): Redis {
     else args.push(lazy);
     return new (Redis as unknown as new (...a: unknown[]) => Redis)(...args);
   }
-  return new Redis({ connectionName: MESA_CONNECTION_NAME, ...(redis as RedisOptions), lazyConnect: true });
+  return new Redis({ ...lazy, ...(redis as RedisOptions), lazyConnect: true });
 }
 
 /** Resolves when the client is ready, letting ioredis retry refused connections meanwhile. */

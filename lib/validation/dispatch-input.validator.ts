@@ -1,4 +1,4 @@
-import { BROADCAST, MESA_MESSAGE_KIND, OPCODE_INTERNAL_EVENT } from '../mesa.constants.js';
+import { BROADCAST, DEFAULT_MAX_PAYLOAD_BYTES, MESA_MESSAGE_KIND, OPCODE_INTERNAL_EVENT } from '../mesa.constants.js';
 import { MesaValidationError } from '../errors/mesa.errors.js';
 import type { WireMessage } from '../messages/message.js';
 import { describeValue } from './describe-value.js';
@@ -18,10 +18,28 @@ export interface PreparedDispatch {
  * Validates a message and its recipients the way every entry point must, before anything is
  * published. Throws {@link MesaValidationError} naming the problem and the fix.
  */
-export function prepareDispatch(message: unknown, recipients: unknown, excluding: unknown): PreparedDispatch {
+export function prepareDispatch(
+  message: unknown,
+  recipients: unknown,
+  excluding: unknown,
+  maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): PreparedDispatch {
   const { wire, storable } = toWireMessage(message);
   const ids = normalizeRecipients(recipients, excluding);
-  return { messageJson: toJson(wire), recipients: ids, broadcast: ids[0] === BROADCAST, storable };
+  const messageJson = toJson(wire);
+  checkSize(messageJson, maxPayloadBytes);
+  return { messageJson, recipients: ids, broadcast: ids[0] === BROADCAST, storable };
+}
+
+/** A JSON text's UTF-8 size lies between its length and three times it: measure only when it matters. */
+function checkSize(json: string, limit: number): void {
+  if (json.length * 3 <= limit) return;
+  const bytes = json.length > limit ? json.length : Buffer.byteLength(json);
+  if (bytes > limit) {
+    throw new MesaValidationError(
+      `Message is ${bytes} bytes of JSON, over maxPayloadBytes (${limit}). Send a reference clients can fetch instead, or raise maxPayloadBytes.`,
+    );
+  }
 }
 
 function toWireMessage(message: unknown): { wire: WireMessage; storable: boolean } {

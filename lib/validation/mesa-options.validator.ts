@@ -2,7 +2,18 @@ import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
 import { describeValue } from './describe-value.js';
 
-const KNOWN_OPTIONS = ['url', 'redis', 'client', 'namespace', 'sync', 'connectTimeout', 'dispatchErrors'];
+const KNOWN_OPTIONS = [
+  'url',
+  'redis',
+  'client',
+  'namespace',
+  'sync',
+  'connectTimeout',
+  'dispatchTimeout',
+  'whenDisconnected',
+  'maxPayloadBytes',
+  'dispatchErrors',
+];
 
 /**
  * Checks `MesaModule` options at bootstrap. Values are never echoed (a URL may hold a password).
@@ -37,9 +48,18 @@ export function validateMesaOptions(options: unknown): MesaModuleOptions {
     fail(`namespace must be a non-empty string matching the Mesa servers' namespace; got ${describeValue(given.namespace)}.`);
   }
   if (given.sync !== undefined) checkSync(given.sync, fail);
-  const timeout = given.connectTimeout;
-  if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
-    fail(`connectTimeout must be a positive number of milliseconds; got ${describeValue(timeout)}.`);
+  for (const name of ['connectTimeout', 'dispatchTimeout'] as const) {
+    const timeout = given[name];
+    if (timeout !== undefined && !(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
+      fail(`${name} must be a positive number of milliseconds; got ${describeValue(timeout)}.`);
+    }
+  }
+  if (given.whenDisconnected !== undefined && given.whenDisconnected !== 'queue' && given.whenDisconnected !== 'fail') {
+    fail(`whenDisconnected must be 'queue' or 'fail'; got ${describeValue(given.whenDisconnected)}.`);
+  }
+  const limit = given.maxPayloadBytes;
+  if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) > 0)) {
+    fail(`maxPayloadBytes must be a positive whole number of bytes; got ${describeValue(limit)}.`);
   }
   if (given.dispatchErrors !== undefined && given.dispatchErrors !== 'throw' && given.dispatchErrors !== 'log') {
     fail(`dispatchErrors must be 'throw' or 'log'; got ${describeValue(given.dispatchErrors)}.`);

@@ -16,7 +16,7 @@ describe('dispatch() refuses bad input with a clear error and publishes nothing'
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    ({ moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: true } }));
+    ({ moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: true }, maxPayloadBytes: 1_000 }));
     spy = await ChannelSpy.listen(redis.url);
     db = redis.client();
   });
@@ -47,6 +47,8 @@ describe('dispatch() refuses bad input with a clear error and publishes nothing'
     ["'*' in excluding", () => dispatcher.dispatch(ok, ['u1'], ['*']), /excluding cannot contain '\*'/],
     ['excluding as a string', () => dispatcher.dispatch(ok, ['u1'], 'u1' as never), /excluding must be an array/],
     ['a numeric excluded id', () => dispatcher.dispatch(ok, ['u1'], [1 as never]), /excluding\[0\] must be a non-empty string/],
+    ['a message over maxPayloadBytes', () => dispatcher.dispatch(new Message(0, 'x'.repeat(1_000), 'BIG'), ['u1']), /Message is 1025 bytes of JSON, over maxPayloadBytes \(1000\)/],
+    ['multi-byte text over maxPayloadBytes', () => dispatcher.dispatch(new Message(0, 'é'.repeat(490), 'BIG'), ['u1']), /Message is 1005 bytes of JSON, over maxPayloadBytes/],
     ['disconnect without ids', () => dispatcher.disconnect(undefined as never), /recipients must be an array of user id strings.*got null/],
   ])('%s', async (_name, attempt, message) => {
     const failure = attempt();
@@ -55,9 +57,10 @@ describe('dispatch() refuses bad input with a clear error and publishes nothing'
   });
 
   it('none of the refused dispatches published or stored anything', async () => {
+    await dispatcher.dispatch(new Message(0, 'é'.repeat(480), 'FITS'), ['*']);
     await dispatcher.dispatch(new Message(0, {}, 'MARK'), ['*']);
-    await spy.waitForCount(1);
-    expect(spy.types()).toEqual(['MARK']);
+    await spy.waitForCount(2);
+    expect(spy.types()).toEqual(['FITS', 'MARK']);
     expect(await db.hlen('undelivered_messages')).toBe(0);
   });
 });

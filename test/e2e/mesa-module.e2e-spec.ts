@@ -151,6 +151,9 @@ describe('MesaModule: options, connections and bootstrap', () => {
     [{ url: 'redis://x', sync: { enabled: true, redeliveryInterval: 5 } }, /unknown option 'sync.redeliveryInterval'/],
     [{ url: 'redis://x', connectTimeout: -1 }, /connectTimeout must be a positive number/],
     [{ url: 'redis://x', dispatchErrors: 'ignore' }, /dispatchErrors must be 'throw' or 'log'/],
+    [{ url: 'redis://x', dispatchTimeout: 0 }, /dispatchTimeout must be a positive number of milliseconds/],
+    [{ url: 'redis://x', whenDisconnected: 'drop' }, /whenDisconnected must be 'queue' or 'fail'/],
+    [{ url: 'redis://x', maxPayloadBytes: 1.5 }, /maxPayloadBytes must be a positive whole number of bytes/],
     [{ url: 'redis://x', namespce: 'typo' }, /unknown option 'namespce'/],
   ])('refuses bad options at bootstrap: %j', async (options, message) => {
     const attempt = boot(options);
