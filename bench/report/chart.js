@@ -7,7 +7,7 @@ const LABEL_W = 300;
 const BAR_X = 320;
 const BAR_MAX = 400;
 const ROW_H = 26;
-const COLORS = { original: '#9a9a9a', raw: '#4e79a7', nestjs: '#e15759', decorated: '#f28e2b' };
+const COLORS = { original: '#9a9a9a', raw: '#4e79a7', nestjs: '#e15759', decorated: '#f28e2b', manual: '#76b7b2' };
 
 const esc = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const text = (x, y, content, attrs = '') => `<text x="${x}" y="${y}" ${attrs}>${esc(content)}</text>`;
@@ -53,7 +53,7 @@ function panels(results) {
     rows: rows(s.sync, (r) => r.median.rate, (r) => r.note ? `${fmtRate(r.median.rate)}/s  reference: publish only, no sync` : `${fmtRate(r.median.rate)}/s  (${fmtRatio(r.vsOriginal)} original)  LOST ${fmtLost(r.lostTotal, r.expectedTotal)}`),
   });
   if (s.decorator) list.push({
-    title: `3. @Dispatch decorator vs direct dispatch() (dispatches/s): overhead ${fmtPercent(s.decorator.overheadPercent)}`,
+    title: `3. @Dispatch method vs the same method dispatching by hand (calls/s): overhead ${fmtPercent(s.decorator.overheadPercent)}`,
     subtitle: `${s.decorator.dispatches} dispatches, same payload and loop; original and raw ioredis as reference`,
     rows: rows(s.decorator, (r) => r.median.rate, (r) => `${fmtRate(r.median.rate)}/s`),
   });

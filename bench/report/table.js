@@ -29,7 +29,7 @@ export function renderTable(results) {
     out.push(block(`3. @Dispatch overhead: ${d.dispatches} dispatches, ${d.chunk} in flight, median of ${d.rounds}`,
       ['contender', 'dispatches/s'],
       entries(d).map(([, r]) => [r.label, fmtRate(r.median.rate)])),
-      `  @Dispatch vs direct dispatcher.dispatch(): ${fmtPercent(d.overheadPercent)} time per dispatch`, '');
+      `  @Dispatch vs the same method calling dispatcher.dispatch() by hand: ${fmtPercent(d.overheadPercent)} time per call`, '');
   }
   if (s.memory) {
     const m = s.memory;

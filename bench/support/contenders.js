@@ -15,9 +15,10 @@ export const LABELS = {
   raw: 'raw ioredis publish',
   nestjs: 'nestjs-mesa DispatcherService',
   decorated: 'nestjs-mesa @Dispatch method',
+  manual: 'same method, dispatch() by hand',
 };
 
-/** Creates contender `key` ('original' | 'raw' | 'nestjs' | 'decorated') on Redis `url`. */
+/** Creates contender `key` ('original' | 'raw' | 'nestjs' | 'decorated' | 'manual') on Redis `url`. */
 export async function createContender(key, url, { sync = false } = {}) {
   switch (key) {
     case 'original':
@@ -26,6 +27,7 @@ export async function createContender(key, url, { sync = false } = {}) {
       return raw(url);
     case 'nestjs':
     case 'decorated':
+    case 'manual':
       return nestjs(key, url, sync);
     default:
       throw new Error(`unknown contender ${key}`);
@@ -65,7 +67,9 @@ async function nestjs(key, url, sync) {
   const dispatch =
     key === 'decorated'
       ? (recipients, data) => rooms.post(data) // recipients come from data.to, type is the decorator's 'EVT'
-      : (recipients, data, type) => dispatcher.dispatch(new Message(0, data, type), recipients);
+      : key === 'manual'
+        ? (recipients, data) => rooms.postManually(data)
+        : (recipients, data, type) => dispatcher.dispatch(new Message(0, data, type), recipients);
   return {
     key,
     label: LABELS[key],

@@ -2,13 +2,20 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { Dispatch, DispatcherService, MesaModule } from '../../dist/index.js';
+import { Dispatch, DispatcherService, Message, MesaModule } from '../../dist/index.js';
 
 /** A provider whose method is decorated with @Dispatch, written without TypeScript's decorator syntax. */
 export class RoomService {
   /** Returns a Promise, as a service method that saved something would. */
   post(message) {
     return Promise.resolve(message);
+  }
+
+  /** The same method without the decorator, dispatching by hand: what @Dispatch is measured against. */
+  async postManually(message) {
+    const saved = await Promise.resolve(message);
+    await this.dispatcher.dispatch(new Message(0, saved, 'EVT'), saved.to);
+    return saved;
   }
 }
 // What TypeScript emits for `@Dispatch('EVT', { recipients: (r) => r.to }) post(...)` and `@Injectable()`.
@@ -31,5 +38,8 @@ export async function createNestApp(url, { sync = false } = {}) {
     providers: [RoomService],
   }).compile();
   await moduleRef.init();
-  return { moduleRef, dispatcher: moduleRef.get(DispatcherService), rooms: moduleRef.get(RoomService) };
+  const dispatcher = moduleRef.get(DispatcherService);
+  const rooms = moduleRef.get(RoomService);
+  rooms.dispatcher = dispatcher;
+  return { moduleRef, dispatcher, rooms };
 }

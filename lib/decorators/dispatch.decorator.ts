@@ -50,12 +50,11 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
         );
       }
       const result = original.apply(this, args);
+      if (result instanceof Promise) return result.then((value) => send(dispatcher, value, args).then(() => value));
       if (isObservable(result)) {
         return result.pipe(concatMap((value) => from(send(dispatcher, value as R, args)).pipe(map(() => value))));
       }
-      if (isPromiseLike(result)) {
-        return Promise.resolve(result).then(async (value) => (await send(dispatcher, value as R, args), value));
-      }
+      if (isPromiseLike(result)) return Promise.resolve(result).then((value) => send(dispatcher, value as R, args).then(() => value));
       send(dispatcher, result as R, args).catch((error: Error) => logger.error(error.message));
       return result;
     };
@@ -69,16 +68,22 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
   };
 }
 
-async function sendResult<R>(
+/** Dispatches what one call produced; settles once Redis took it, or per `onError` when it failed. */
+function sendResult<R>(
   dispatcher: DispatcherService,
   type: string,
   options: DispatchDecoratorOptions<R>,
   where: string,
   value: R,
   args: unknown[],
-): Promise<void> {
+): Promise<unknown> {
+  const failed = (error: unknown) => {
+    const failure = contextualize(error, `@Dispatch('${type}') on ${where}`);
+    if ((options.onError ?? dispatcher.decoratorErrorMode) === 'throw') throw failure;
+    logger.error(failure.message);
+  };
   try {
-    const recipients = options.broadcast ? [BROADCAST] : options.recipients!(value, ...args);
+    const recipients = options.broadcast ? BROADCAST_ONLY : options.recipients!(value, ...args);
     if (!options.broadcast && Array.isArray(recipients) && recipients.includes(BROADCAST)) {
       throw new MesaValidationError(
         `the recipients function returned '*'; ids from data never broadcast. Declare { broadcast: true } to send to everyone.`,
@@ -86,14 +91,15 @@ async function sendResult<R>(
     }
     const excluding = options.excluding?.(value, ...args);
     const data = options.data ? options.data(value, ...args) : value;
-    const message = new Message(OPCODE_DISPATCH, data, type, options.sync === false ? { sync: false } : undefined);
-    await dispatcher.dispatch(message, recipients, excluding ?? undefined);
+    const message = new Message(OPCODE_DISPATCH, data, type, options.sync === false ? NO_SYNC : undefined);
+    return dispatcher.dispatch(message, recipients, excluding ?? undefined).then(undefined, failed);
   } catch (error) {
-    const failure = contextualize(error, `@Dispatch('${type}') on ${where}`);
-    if ((options.onError ?? dispatcher.decoratorErrorMode) === 'throw') throw failure;
-    logger.error(failure.message);
+    return Promise.resolve().then(() => failed(error));
   }
 }
+
+const BROADCAST_ONLY = [BROADCAST] as const;
+const NO_SYNC = { sync: false } as const;
 
 function contextualize(error: unknown, prefix: string): MesaError {
   const message = `${prefix}: ${(error as Error)?.message ?? String(error)}`;

@@ -15,13 +15,22 @@ export interface BatchEntry {
   promise: DispatchPromise<DispatchResult>;
 }
 
-/** What Redis did with one entry of a batch: receivers of a plain publish, `[1, receivers, online, stored]` or `[0, error]`. */
-export type BatchReply = number | [1, number, string[], string[]] | [0, string];
+/**
+ * What Redis did with one entry of a batch: the receivers of a plain publish; for sync,
+ * `[1, receivers, flags]` with one flag per recipient (`'1'` published to, `'0'` stored for); or `[0, error]`.
+ */
+export type BatchReply = number | [1, number, string] | [0, string];
+
+const ONLINE = '1'.charCodeAt(0);
 
 /** Turns an entry's reply into its {@link DispatchResult}, or the error message it failed with. */
 export function toDispatchResult(entry: BatchEntry, reply: BatchReply): DispatchResult | string {
   const { recipients } = entry.prepared;
   if (typeof reply === 'number') return { recipients, publishedTo: recipients, storedFor: [], receivers: reply };
   if (reply[0] === 0) return reply[1];
-  return { recipients, publishedTo: reply[2], storedFor: reply[3], receivers: reply[1] };
+  const flags = reply[2];
+  const publishedTo: string[] = [];
+  const storedFor: string[] = [];
+  for (let k = 0; k < recipients.length; k++) (flags.charCodeAt(k) === ONLINE ? publishedTo : storedFor).push(recipients[k]);
+  return { recipients, publishedTo, storedFor, receivers: reply[1] };
 }

@@ -52,9 +52,28 @@ export class BatchSender {
 
   private entriesLayout(entries: BatchEntry[]): string[] {
     const args = [this.names.connectedClients, this.names.undeliveredMessages, this.names.channel, 'entries'];
+    const lists = new Map<string, number>();
+    let last: { ids: readonly string[]; index: number } | undefined;
     for (const { sync, prepared, envelope } of entries) {
-      if (sync) args.push('s', prepared.messageJson, String(prepared.recipients.length), ...prepared.recipients);
-      else args.push('p', envelope!);
+      if (!sync) {
+        args.push('p', envelope!);
+        continue;
+      }
+      const { recipients } = prepared;
+      // consecutive dispatches to one room are the common case: compare with the last list before hashing
+      let known = last && sameIds(last.ids, recipients) ? last.index : undefined;
+      if (known === undefined) {
+        const key = recipients.join('\u0000');
+        known = lists.get(key);
+        if (known === undefined) {
+          lists.set(key, lists.size + 1);
+          args.push('s', prepared.messageJson, String(recipients.length), ...recipients);
+          last = { ids: recipients, index: lists.size };
+          continue;
+        }
+        last = { ids: recipients, index: known };
+      }
+      args.push('s', prepared.messageJson, `=${known}`);
     }
     return args;
   }
@@ -74,4 +93,11 @@ export class BatchSender {
     this.transactionChain = next.catch(() => undefined);
     return next;
   }
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }

@@ -49,12 +49,13 @@ export async function sendWithoutScripts(client: Redis, names: MesaRedisNames, e
         continue;
       }
       offline.forEach((id) => pending.set(id, [...(pending.get(id) ?? []), entry.prepared.messageJson]));
+      const flags = entry.prepared.recipients.map((id) => (online.get(id) ? '1' : '0')).join('');
       if (live.length === 0) {
-        planned.push({ reply: [1, 0, live, offline] });
+        planned.push({ reply: [1, 0, flags] });
         continue;
       }
       transaction.publish(names.channel, mesaEnvelope(entry.prepared.messageJson, live));
-      planned.push({ publishAt: publishes++, live, offline });
+      planned.push({ publishAt: publishes++, flags });
     }
     for (const [id, added] of pending) transaction.hset(names.undeliveredMessages, id, appendTo(stored.get(id), added));
     const results = await transaction.exec();
@@ -62,14 +63,14 @@ export async function sendWithoutScripts(client: Redis, names: MesaRedisNames, e
     return planned.map((plan) => {
       if ('reply' in plan) return plan.reply;
       const receivers = results[plan.publishAt][1] as number;
-      return plan.live ? [1, receivers, plan.live, plan.offline!] : receivers;
+      return plan.flags !== undefined ? [1, receivers, plan.flags] : receivers;
     });
   }
   await client.unwatch();
   throw new MesaDispatchError(`could not store for offline users: ${MAX_ATTEMPTS} transactions in a row conflicted with Mesa servers.`);
 }
 
-type Planned = { reply: BatchReply } | { publishAt: number; live?: string[]; offline?: string[] };
+type Planned = { reply: BatchReply } | { publishAt: number; flags?: string };
 
 /** Mesa's JSON array with `added` message texts appended, without re-encoding what was stored. */
 function appendTo(stored: string | null | undefined, added: string[]): string {

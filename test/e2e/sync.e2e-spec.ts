@@ -173,6 +173,15 @@ describe('sync: storage for offline users and redelivery by real Mesa servers', 
     expect((await stored('ivan')).map((m: { d: { n: number } }) => m.d.n)).toEqual([1, 3]);
   });
 
+  it('keeps call order for a user who is in several recipient lists of one coalesced batch', async () => {
+    const lists = [['kim'], ['kim', 'lee'], ['kim'], ['lee', 'kim'], ['lee'], ['kim', 'lee']];
+
+    await Promise.all(lists.map((to, n) => dispatcher.dispatch(new Message(0, { n }, 'MIXED'), to)));
+
+    expect((await stored('kim')).map((m: { d: { n: number } }) => m.d.n)).toEqual([0, 1, 2, 3, 5]);
+    expect((await stored('lee')).map((m: { d: { n: number } }) => m.d.n)).toEqual([1, 3, 4, 5]);
+  });
+
   it('works again after SCRIPT FLUSH (reloads its script on NOSCRIPT)', async () => {
     await db.script('FLUSH');
     const result = await dispatcher.dispatch(new Message(0, {}, 'AFTER_FLUSH'), ['judy']);
