@@ -39,7 +39,7 @@ export class DispatcherService implements OnApplicationShutdown {
     this.syncEnabled = options.sync?.enabled === true;
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     const { client } = connection;
-    const sender = new BatchSender(client, this.names, connection.target);
+    const sender = new BatchSender(client, this.names, connection.target, options.maxStoredPerUser ?? 0);
     this.queue = new DispatchQueue({
       send: (entries) => sender.send(entries),
       connectionStatus: () => client.status,

@@ -10,4 +10,9 @@ export interface DispatchResult {
   storedFor: string[];
   /** How many Mesa servers (subscribers of the channel) received the publish; 0 when nothing was published. */
   receivers: number;
+  /**
+   * With `maxStoredPerUser`: for each offline recipient whose backlog was full, how many of their oldest
+   * stored messages this dispatch pushed out. Absent when nothing was dropped.
+   */
+  dropped?: Record<string, number>;
 }

@@ -25,6 +25,11 @@ export interface MesaModuleOptions {
   namespace?: string;
   /** Message sync: store messages for offline recipients, as Mesa servers with `sync.enabled` expect. */
   sync?: { enabled: boolean };
+  /**
+   * Most messages stored for one offline user (sync). When a dispatch would exceed it, that user's oldest
+   * stored messages are dropped, and the dispatch's result says so (`dropped`). Default: no cap, as Mesa.
+   */
+  maxStoredPerUser?: number;
   /** Bound on reaching Redis at bootstrap, in milliseconds. Default 10000. */
   connectTimeout?: number;
   /**

@@ -17,9 +17,10 @@ export interface BatchEntry {
 
 /**
  * What Redis did with one entry of a batch: the receivers of a plain publish; for sync,
- * `[1, receivers, flags]` with one flag per recipient (`'1'` published to, `'0'` stored for); or `[0, error]`.
+ * `[1, receivers, flags, ...[id, dropped]]` with one flag per recipient (`'1'` published to, `'0'` stored
+ * for) and the users whose oldest stored messages the cap dropped; or `[0, error]`.
  */
-export type BatchReply = number | [1, number, string] | [0, string];
+export type BatchReply = number | [1, number, string, ...Array<string | number>] | [0, string];
 
 const ONLINE = '1'.charCodeAt(0);
 
@@ -32,5 +33,10 @@ export function toDispatchResult(entry: BatchEntry, reply: BatchReply): Dispatch
   const publishedTo: string[] = [];
   const storedFor: string[] = [];
   for (let k = 0; k < recipients.length; k++) (flags.charCodeAt(k) === ONLINE ? publishedTo : storedFor).push(recipients[k]);
-  return { recipients, publishedTo, storedFor, receivers: reply[1] };
+  const result: DispatchResult = { recipients, publishedTo, storedFor, receivers: reply[1] };
+  if (reply.length > 3) {
+    result.dropped = {};
+    for (let k = 3; k < reply.length; k += 2) result.dropped[reply[k] as string] = reply[k + 1] as number;
+  }
+  return result;
 }

@@ -23,6 +23,8 @@ export class BatchSender {
     private readonly client: Redis,
     private readonly names: MesaRedisNames,
     private readonly target: string,
+    /** Cap on one user's stored messages; 0: none. */
+    private readonly maxStoredPerUser = 0,
   ) {}
 
   /** One reply per entry, in order. Rejects only when Redis failed the batch as a whole. */
@@ -51,7 +53,7 @@ export class BatchSender {
   }
 
   private entriesLayout(entries: BatchEntry[]): string[] {
-    const args = [this.names.connectedClients, this.names.undeliveredMessages, this.names.channel, 'entries'];
+    const args = [this.names.connectedClients, this.names.undeliveredMessages, this.names.channel, 'entries', String(this.maxStoredPerUser)];
     const lists = new Map<string, number>();
     let last: { ids: readonly string[]; index: number } | undefined;
     for (const { sync, prepared, envelope } of entries) {
@@ -89,7 +91,7 @@ export class BatchSender {
 
   /** Transactions on a shared connection must not interleave: one batch at a time. */
   private sendSerialized(entries: BatchEntry[]): Promise<BatchReply[]> {
-    const next = this.transactionChain.then(() => sendWithoutScripts(this.client, this.names, entries));
+    const next = this.transactionChain.then(() => sendWithoutScripts(this.client, this.names, entries, this.maxStoredPerUser));
     this.transactionChain = next.catch(() => undefined);
     return next;
   }

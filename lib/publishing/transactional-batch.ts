@@ -13,7 +13,12 @@ const JSON_ARRAY = /^\s*(\[[\s\S]*)\]\s*$/;
  * Mesa server changed `connected_clients` or `undelivered_messages` in between. Callers serialize
  * batches on the connection.
  */
-export async function sendWithoutScripts(client: Redis, names: MesaRedisNames, entries: BatchEntry[]): Promise<BatchReply[]> {
+export async function sendWithoutScripts(
+  client: Redis,
+  names: MesaRedisNames,
+  entries: BatchEntry[],
+  maxStoredPerUser = 0,
+): Promise<BatchReply[]> {
   if (!entries.some((entry) => entry.sync)) {
     const results = await client.pipeline(entries.map((entry) => ['publish', names.channel, entry.envelope!])).exec();
     return results!.map(([error, receivers]) => (error ? [0, error.message] : (receivers as number)));
@@ -33,6 +38,7 @@ export async function sendWithoutScripts(client: Redis, names: MesaRedisNames, e
     const stored = new Map(ids.map((id, k) => [id, backlogs[k]]));
     const transaction = client.multi();
     const pending = new Map<string, string[]>();
+    const counts = new Map<string, number>();
     const planned: Planned[] = [];
     let publishes = 0;
     for (const entry of entries) {
@@ -48,34 +54,54 @@ export async function sendWithoutScripts(client: Redis, names: MesaRedisNames, e
         planned.push({ reply: [0, `undelivered_messages field of user ${corrupt} is not a JSON array`] });
         continue;
       }
-      offline.forEach((id) => pending.set(id, [...(pending.get(id) ?? []), entry.prepared.messageJson]));
+      const dropped: Array<string | number> = [];
+      for (const id of offline) {
+        pending.set(id, [...(pending.get(id) ?? []), entry.prepared.messageJson]);
+        if (maxStoredPerUser === 0) continue;
+        const count = (counts.get(id) ?? storedCount(stored.get(id))) + 1;
+        if (count > maxStoredPerUser) dropped.push(id, count - maxStoredPerUser);
+        counts.set(id, Math.min(count, maxStoredPerUser));
+      }
       const flags = entry.prepared.recipients.map((id) => (online.get(id) ? '1' : '0')).join('');
       if (live.length === 0) {
-        planned.push({ reply: [1, 0, flags] });
+        planned.push({ reply: [1, 0, flags, ...dropped] });
         continue;
       }
       transaction.publish(names.channel, mesaEnvelope(entry.prepared.messageJson, live));
-      planned.push({ publishAt: publishes++, flags });
+      planned.push({ publishAt: publishes++, flags, dropped });
     }
-    for (const [id, added] of pending) transaction.hset(names.undeliveredMessages, id, appendTo(stored.get(id), added));
+    for (const [id, added] of pending) {
+      transaction.hset(names.undeliveredMessages, id, appendTo(stored.get(id), added, maxStoredPerUser));
+    }
     const results = await transaction.exec();
     if (results === null) continue;
     return planned.map((plan) => {
       if ('reply' in plan) return plan.reply;
       const receivers = results[plan.publishAt][1] as number;
-      return plan.flags !== undefined ? [1, receivers, plan.flags] : receivers;
+      return plan.flags !== undefined ? [1, receivers, plan.flags, ...plan.dropped!] : receivers;
     });
   }
   await client.unwatch();
   throw new MesaDispatchError(`could not store for offline users: ${MAX_ATTEMPTS} transactions in a row conflicted with Mesa servers.`);
 }
 
-type Planned = { reply: BatchReply } | { publishAt: number; flags?: string };
+type Planned = { reply: BatchReply } | { publishAt: number; flags?: string; dropped?: Array<string | number> };
 
-/** Mesa's JSON array with `added` message texts appended, without re-encoding what was stored. */
-function appendTo(stored: string | null | undefined, added: string[]): string {
+/**
+ * Mesa's JSON array with `added` message texts appended, without re-encoding what was stored; under a
+ * cap, the oldest messages beyond it are dropped (those kept are re-encoded by JSON.stringify).
+ */
+function appendTo(stored: string | null | undefined, added: string[], cap: number): string {
+  if (cap > 0 && storedCount(stored) + added.length > cap) {
+    const existing = stored ? (JSON.parse(stored) as unknown[]).map((message) => JSON.stringify(message)) : [];
+    return `[${[...existing, ...added].slice(-cap).join(',')}]`;
+  }
   const head = stored && !EMPTY_ARRAY.test(stored) ? stored.match(JSON_ARRAY)?.[1] : undefined;
   return head ? `${head},${added.join(',')}]` : `[${added.join(',')}]`;
+}
+
+function storedCount(stored: string | null | undefined): number {
+  return stored ? (JSON.parse(stored) as unknown[]).length : 0;
 }
 
 function isCorrupt(stored: string | null | undefined): boolean {

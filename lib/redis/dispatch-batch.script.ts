@@ -1,7 +1,8 @@
 /**
  * The Lua script that carries a whole batch of coalesced dispatches in one round trip, atomically.
  *
- * KEYS: connected_clients, undelivered_messages. ARGV[1]: the channel; ARGV[2] the layout:
+ * KEYS: connected_clients, undelivered_messages. ARGV[1]: the channel; ARGV[2] the layout; for `entries`,
+ * ARGV[3] is the cap on a user's stored messages (`0`: none; the oldest beyond it are dropped and reported):
  * - `lines`: ARGV[3] holds ready envelopes joined by newlines (JSON text never contains a raw newline),
  *   each published as it is: the fast path for batches without sync, one argument however many;
  * - `entries`: then, per dispatch, in call order, `p <envelope>` (publish as it is) or
@@ -15,8 +16,9 @@
  * published or stored.
  *
  * Returns one reply per dispatch: the number of receivers for a published envelope;
- * `{1, receivers, flags}` for `s`, where flags has one character per recipient, `1` published to
- * (online), `0` stored for (offline); `{0, error}` for a failed one.
+ * `{1, receivers, flags, [id, dropped]…}` for `s`, where flags has one character per recipient, `1`
+ * published to (online), `0` stored for (offline), followed by the users whose oldest stored messages
+ * this dispatch pushed out under the cap; `{0, error}` for a failed one.
  */
 export const DISPATCH_BATCH_SCRIPT = `
 local channel = ARGV[1]
@@ -27,9 +29,10 @@ if ARGV[2] == 'lines' then
   end
   return replies
 end
+local cap = tonumber(ARGV[3])
 local online, backlog, user_lists, order, sequence = {}, {}, {}, {}, {}
 local replies = {}
-local i = 3
+local i = 4
 local function is_online(id)
   local known = online[id]
   if known == nil then
@@ -38,15 +41,45 @@ local function is_online(id)
   end
   return known
 end
+-- Positions of the commas between the elements of a JSON array text (skipping strings and nesting):
+-- how a capped backlog counts and trims its oldest messages without re-encoding them.
+local function top_level_commas(text)
+  local commas, depth, pos = {}, 0, 1
+  while true do
+    local at, _, c = string.find(text, '([%[%]{}",])', pos)
+    if not at then return commas end
+    if c == '"' then
+      local close = at + 1
+      while true do
+        local q = string.find(text, '["\\\\]', close)
+        if not q then return commas end
+        if string.byte(text, q) == 92 then close = q + 2 else close = q + 1; break end
+      end
+      pos = close
+    else
+      if c == '[' or c == '{' then depth = depth + 1
+      elseif c == ']' or c == '}' then depth = depth - 1
+      elseif depth == 1 then commas[#commas + 1] = at end
+      pos = at + 1
+    end
+  end
+end
 local function backlog_of(id)
   local state = backlog[id]
   if state == nil then
     local stored = redis.call('HGET', KEYS[2], id)
     if not stored or string.match(stored, '^%s*%[%s*%]%s*$') then
-      state = { head = false }
+      state = { head = false, count = 0, initial = 0, dropped = 0 }
     else
       local head = string.match(stored, '^%s*(%[.*)%]%s*$')
-      if head then state = { head = head } else state = { corrupt = true } end
+      if not head then
+        state = { corrupt = true }
+      elseif cap > 0 then
+        local commas = top_level_commas(head)
+        state = { head = head, commas = commas, count = #commas + 1, initial = #commas + 1, dropped = 0 }
+      else
+        state = { head = head }
+      end
     end
     backlog[id] = state
   end
@@ -103,36 +136,54 @@ while i <= #ARGV do
       sequence[#sequence + 1] = { list, message }
       local receivers = 0
       if list.tail then receivers = redis.call('PUBLISH', channel, '{"message":' .. message .. list.tail) end
-      replies[#replies + 1] = { 1, receivers, list.flags }
+      local reply = { 1, receivers, list.flags }
+      if cap > 0 then
+        for _, id in ipairs(list.offline) do
+          local state = backlog[id]
+          state.count = state.count + 1
+          if state.count > cap then
+            reply[#reply + 1] = id
+            reply[#reply + 1] = state.count - cap
+            state.dropped = state.dropped + state.count - cap
+            state.count = cap
+          end
+        end
+      end
+      replies[#replies + 1] = reply
     end
   end
 end
--- Each offline user gets, in call order, the messages of the lists they are in: one shared text for
+-- Each offline user gets, in call order, the messages of the lists they are in: one shared list for
 -- the common case of a user in a single list (a room), a walk over the batch for the others.
 local function added_for(in_lists)
-  if #in_lists == 1 then
-    local list = in_lists[1]
-    if #list.messages == 0 then return nil end
-    list.joined = list.joined or table.concat(list.messages, ',')
-    return list.joined
-  end
+  if #in_lists == 1 then return in_lists[1].messages, in_lists[1] end
   local member, parts = {}, {}
   for _, list in ipairs(in_lists) do member[list] = true end
   for _, step in ipairs(sequence) do
     if member[step[1]] then parts[#parts + 1] = step[2] end
   end
-  if #parts == 0 then return nil end
-  return table.concat(parts, ',')
+  return parts
 end
 for _, id in ipairs(order) do
-  local added = added_for(user_lists[id])
-  if added then
-    local head = backlog[id].head
-    if head then
-      redis.call('HSET', KEYS[2], id, head .. ',' .. added .. ']')
+  local added, list = added_for(user_lists[id])
+  if #added > 0 then
+    local state = backlog[id]
+    local head, drop = state.head, state.dropped or 0
+    local existing = state.initial or 0
+    local text
+    if drop >= existing and drop > 0 then
+      text = '[' .. table.concat(added, ',', drop - existing + 1, #added) .. ']'
     else
-      redis.call('HSET', KEYS[2], id, '[' .. added .. ']')
+      if list then
+        list.joined = list.joined or table.concat(added, ',')
+        text = list.joined
+      else
+        text = table.concat(added, ',')
+      end
+      if drop > 0 then head = '[' .. string.sub(head, state.commas[drop] + 1) end
+      text = head and (head .. ',' .. text .. ']') or ('[' .. text .. ']')
     end
+    redis.call('HSET', KEYS[2], id, text)
   end
 end
 return replies

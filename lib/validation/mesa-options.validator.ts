@@ -12,6 +12,7 @@ const KNOWN_OPTIONS = [
   'dispatchTimeout',
   'whenDisconnected',
   'maxPayloadBytes',
+  'maxStoredPerUser',
   'dispatchErrors',
 ];
 
@@ -60,6 +61,10 @@ export function validateMesaOptions(options: unknown): MesaModuleOptions {
   const limit = given.maxPayloadBytes;
   if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) > 0)) {
     fail(`maxPayloadBytes must be a positive whole number of bytes; got ${describeValue(limit)}.`);
+  }
+  const cap = given.maxStoredPerUser;
+  if (cap !== undefined && !(Number.isInteger(cap) && (cap as number) > 0)) {
+    fail(`maxStoredPerUser must be a positive whole number of messages; got ${describeValue(cap)}.`);
   }
   if (given.dispatchErrors !== undefined && given.dispatchErrors !== 'throw' && given.dispatchErrors !== 'log') {
     fail(`dispatchErrors must be 'throw' or 'log'; got ${describeValue(given.dispatchErrors)}.`);
