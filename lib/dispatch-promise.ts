@@ -10,13 +10,19 @@ export class DispatchPromise<T> extends Promise<T> {
 
   private consumed = false;
   private settled = false;
-  private settle!: { resolve: (value: T) => void; reject: (error: unknown) => void };
+  private resolveWith!: (value: T) => void;
+  private rejectWith!: (error: unknown) => void;
 
   /** A pending DispatchPromise, settled later with {@link succeed} or {@link fail}. */
   static pending<T>(): DispatchPromise<T> {
-    let settle!: DispatchPromise<T>['settle'];
-    const promise = new DispatchPromise<T>((resolve, reject) => (settle = { resolve, reject }));
-    promise.settle = settle;
+    let resolveWith!: (value: T) => void;
+    let rejectWith!: (error: unknown) => void;
+    const promise = new DispatchPromise<T>((resolve, reject) => {
+      resolveWith = resolve;
+      rejectWith = reject;
+    });
+    promise.resolveWith = resolveWith;
+    promise.rejectWith = rejectWith;
     return promise;
   }
 
@@ -24,7 +30,7 @@ export class DispatchPromise<T> extends Promise<T> {
   succeed(value: T): void {
     if (this.settled) return;
     this.settled = true;
-    this.settle.resolve(value);
+    this.resolveWith(value);
   }
 
   /**
@@ -39,7 +45,7 @@ export class DispatchPromise<T> extends Promise<T> {
         if (!this.consumed) onUnconsumed(error);
       }),
     );
-    this.settle.reject(error);
+    this.rejectWith(error);
   }
 
   override then<R1 = T, R2 = never>(

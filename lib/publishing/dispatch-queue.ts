@@ -3,7 +3,7 @@ import { toDispatchResult, type BatchEntry, type BatchReply } from './batch-entr
 import type { DispatchFailures } from './dispatch-failures.js';
 
 /** Most dispatches one coalesced batch carries; more in the same tick start another batch. */
-export const MAX_BATCH_SIZE = 500;
+export const MAX_BATCH_SIZE = 256;
 
 /** What the queue needs from the service. */
 export interface DispatchQueueOptions {

@@ -24,11 +24,37 @@ export function prepareDispatch(
   excluding: unknown,
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): PreparedDispatch {
-  const { wire, storable } = toWireMessage(message);
+  const candidate = message as Record<PropertyKey, any> | null;
+  let messageJson: string;
+  let storable = true;
+  // the common case, a nestjs-mesa Message without options, is serialized without an intermediate object
+  if (candidate?.[MESA_MESSAGE_KIND] === 'message' && candidate.options === undefined && isPlainOpcode(candidate)) {
+    messageJson = messageText(candidate);
+  } else {
+    const prepared = toWireMessage(message);
+    messageJson = toJson(prepared.wire);
+    storable = prepared.storable;
+  }
   const ids = normalizeRecipients(recipients, excluding);
-  const messageJson = toJson(wire);
   checkSize(messageJson, maxPayloadBytes);
   return { messageJson, recipients: ids, broadcast: ids[0] === BROADCAST, storable };
+}
+
+function isPlainOpcode(candidate: Record<PropertyKey, any>): boolean {
+  const { opcode, type } = candidate;
+  return Number.isInteger(opcode) && opcode >= 0 && (type === undefined || (typeof type === 'string' && type.length > 0));
+}
+
+/** `JSON.stringify({ op, d, t })`, key order and omissions included, for a checked Message without options. */
+function messageText({ opcode, data, type }: Record<PropertyKey, any>): string {
+  let data_: string | undefined;
+  try {
+    data_ = JSON.stringify(data);
+  } catch (error) {
+    throw jsonError(error);
+  }
+  const head = data_ === undefined ? `{"op":${opcode}` : `{"op":${opcode},"d":${data_}`;
+  return type === undefined ? `${head}}` : `${head},"t":${JSON.stringify(type)}}`;
 }
 
 /** A JSON text's UTF-8 size lies between its length and three times it: measure only when it matters. */
@@ -78,11 +104,15 @@ function toJson(wire: WireMessage): string {
   try {
     return JSON.stringify(wire);
   } catch (error) {
-    throw new MesaValidationError(
-      `Message data cannot be sent as JSON (${(error as Error).message}). Convert BigInt values to strings and remove circular references.`,
-      { cause: error },
-    );
+    throw jsonError(error);
   }
+}
+
+function jsonError(error: unknown): MesaValidationError {
+  return new MesaValidationError(
+    `Message data cannot be sent as JSON (${(error as Error).message}). Convert BigInt values to strings and remove circular references.`,
+    { cause: error },
+  );
 }
 
 /**
