@@ -5,7 +5,8 @@ import type { DispatchResult } from './interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
 import { BROADCAST, DEFAULT_DISPATCH_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD_BYTES, MESA_REDIS_CONNECTION } from './mesa.constants.js';
 import { MESA_MODULE_OPTIONS } from './mesa.module-definition.js';
-import { DispatchEvent, type Dispatchable } from './messages/message.js';
+import type { AnyEvents, DispatchableFor, EventMap } from './events/event-map.js';
+import { DispatchEvent } from './messages/message.js';
 import { mesaEnvelope, mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';
 import type { MesaRedisConnection } from './redis/redis-connection.js';
 import { BatchSender } from './publishing/batch-sender.js';
@@ -21,9 +22,16 @@ import { prepareDispatch } from './validation/dispatch-input.validator.js';
  * It rejects with a {@link MesaError}: {@link MesaValidationError} for bad input (nothing was
  * published), {@link MesaDispatchError} when Redis failed or the module is shut down. A rejection
  * nobody awaits is logged through Nest's Logger, never left unhandled.
+ *
+ * Typed events (optional, compile time only): inject `DispatcherService<ChatEvents>`, where
+ * `ChatEvents` maps event types to payloads (an {@link EventMap}); `dispatch()` and `broadcast()` then
+ * accept only messages built by `typedMessage<ChatEvents>()` (or a `DispatchEvent`), so a wrong type
+ * name or payload fails to compile. It is the same class and the same instance at run time.
+ *
+ * @typeParam Events the application's event map; untyped ({@link AnyEvents}) by default.
  */
 @Injectable()
-export class DispatcherService implements OnApplicationShutdown {
+export class DispatcherService<Events extends EventMap = AnyEvents> implements OnApplicationShutdown {
   private readonly logger = new Logger('MesaDispatcher');
   private readonly names: MesaRedisNames;
   private readonly queue: DispatchQueue;
@@ -60,7 +68,7 @@ export class DispatcherService implements OnApplicationShutdown {
    * Rejects with MesaValidationError for a non-message, ids that are not non-empty strings, `'*'`
    * mixed with ids or with `excluding`, or data JSON cannot carry (BigInt, circular).
    */
-  dispatch(message: Dispatchable, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
+  dispatch(message: DispatchableFor<Events>, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
     const promise = DispatchPromise.pending<DispatchResult>();
     try {
       const prepared = prepareDispatch(message, recipients, excluding, this.maxPayloadBytes);
@@ -82,7 +90,7 @@ export class DispatcherService implements OnApplicationShutdown {
   }
 
   /** Sends `message` to every connected socket, authenticated or not (Mesa's `['*']`). */
-  broadcast(message: Dispatchable): Promise<DispatchResult> {
+  broadcast(message: DispatchableFor<Events>): Promise<DispatchResult> {
     return this.dispatch(message, [BROADCAST]);
   }
 
@@ -91,7 +99,7 @@ export class DispatcherService implements OnApplicationShutdown {
    * Unlike `dispatch()`, the ids are required: there is no default broadcast; pass `['*']` to close every socket.
    */
   disconnect(recipients: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
-    return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT'), recipients ?? (null as never), excluding);
+    return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT') as DispatchableFor<Events>, recipients ?? (null as never), excluding);
   }
 
   /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say. */

@@ -3,6 +3,25 @@ export type { MesaModuleForRootOptions, MesaModuleAsyncOptions } from './mesa.mo
 export { MESA_MODULE_OPTIONS } from './mesa.module-definition.js';
 export { DispatcherService } from './dispatcher.service.js';
 export { Dispatch } from './decorators/dispatch.decorator.js';
+export { createTypedDispatch } from './decorators/typed-dispatch.decorator.js';
+export type {
+  DispatchSource,
+  TypedDispatch,
+  TypedDispatchOptions,
+  TypedDispatchOptionsWithData,
+  TypedMethodDecorator,
+} from './decorators/typed-dispatch.decorator.js';
+export { typedMessage } from './events/event-map.js';
+export type {
+  AnyEvents,
+  AnyTypedMessage,
+  DispatchableFor,
+  EventMap,
+  EventType,
+  TypedMessage,
+  TypedMessageArgs,
+  TypedMessageFactory,
+} from './events/event-map.js';
 export { Message, DispatchEvent } from './messages/message.js';
 export type { Dispatchable, MessageOptions, WireMessage } from './messages/message.js';
 export type { DispatchResult } from './interfaces/dispatch-result.interface.js';

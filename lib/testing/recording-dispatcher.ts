@@ -5,7 +5,8 @@ import { MesaDispatchError } from '../errors/mesa.errors.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
 import { BROADCAST } from '../mesa.constants.js';
-import { DispatchEvent, type Dispatchable, type WireMessage } from '../messages/message.js';
+import type { AnyEvents, DispatchableFor, EventMap } from '../events/event-map.js';
+import { DispatchEvent, type WireMessage } from '../messages/message.js';
 import { mesaRedisNames } from '../redis/mesa-redis-names.js';
 import { prepareDispatch } from '../validation/dispatch-input.validator.js';
 import { describeDispatch, describeMissingDispatch, matchesDispatch } from './dispatch-expectations.js';
@@ -18,8 +19,12 @@ import type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } f
  * `excluding` and de-duplication, simulates sync against a set of online ids, and resolves with the
  * same {@link DispatchResult}. `@Dispatch` works with it. Register it with `MesaTestingModule.forRoot()`,
  * or `overrideProvider(DispatcherService).useValue(new RecordingDispatcher())`.
+ *
+ * @typeParam Events the event map, as `DispatcherService<Events>` takes it (compile time only).
  */
-export class RecordingDispatcher implements Pick<DispatcherService, 'dispatch' | 'broadcast' | 'disconnect' | 'decoratorErrorMode'> {
+export class RecordingDispatcher<Events extends EventMap = AnyEvents>
+  implements Pick<DispatcherService<Events>, 'dispatch' | 'broadcast' | 'disconnect' | 'decoratorErrorMode'>
+{
   /** Every accepted dispatch, in call order. */
   readonly dispatches: RecordedDispatch[] = [];
   private readonly logger = new Logger('MesaDispatcher');
@@ -37,7 +42,7 @@ export class RecordingDispatcher implements Pick<DispatcherService, 'dispatch' |
   }
 
   /** Records `message` for `recipients` minus `excluding`, as `DispatcherService.dispatch()` would send it. */
-  dispatch(message: Dispatchable, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
+  dispatch(message: DispatchableFor<Events>, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
     const promise = DispatchPromise.pending<DispatchResult>();
     try {
       const prepared = prepareDispatch(message, recipients, excluding);
@@ -54,13 +59,13 @@ export class RecordingDispatcher implements Pick<DispatcherService, 'dispatch' |
   }
 
   /** Records a broadcast (`['*']`), as `DispatcherService.broadcast()`. */
-  broadcast(message: Dispatchable): Promise<DispatchResult> {
+  broadcast(message: DispatchableFor<Events>): Promise<DispatchResult> {
     return this.dispatch(message, [BROADCAST]);
   }
 
   /** Records a `DISCONNECT_CLIENT` event, as `DispatcherService.disconnect()`. */
   disconnect(recipients: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
-    return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT'), recipients ?? (null as never), excluding);
+    return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT') as DispatchableFor<Events>, recipients ?? (null as never), excluding);
   }
 
   /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say. */
