@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { DispatchPromise } from './dispatch-promise.js';
 import { MesaDispatchError } from './errors/mesa.errors.js';
+import type { BroadcastOptions } from './interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from './interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
 import { BROADCAST, DEFAULT_DISPATCH_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD_BYTES, MESA_REDIS_CONNECTION } from './mesa.constants.js';
@@ -12,6 +13,7 @@ import type { MesaRedisConnection } from './redis/redis-connection.js';
 import { BatchSender } from './publishing/batch-sender.js';
 import { DispatchFailures } from './publishing/dispatch-failures.js';
 import { DispatchQueue } from './publishing/dispatch-queue.js';
+import { prepareBroadcastExcept } from './validation/broadcast-input.validator.js';
 import { prepareDispatch } from './validation/dispatch-input.validator.js';
 
 /**
@@ -73,7 +75,7 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     try {
       const prepared = prepareDispatch(message, recipients, excluding, this.maxPayloadBytes);
       if (this.closed) {
-        throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
+        throw new MesaDispatchError(SHUT_DOWN);
       }
       if (prepared.recipients.length === 0) {
         promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
@@ -89,9 +91,31 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     return promise;
   }
 
-  /** Sends `message` to every connected socket, authenticated or not (Mesa's `['*']`). */
-  broadcast(message: DispatchableFor<Events>): Promise<DispatchResult> {
-    return this.dispatch(message, [BROADCAST]);
+  /**
+   * Without options: sends `message` to every connected socket, authenticated or not (Mesa's `['*']`).
+   *
+   * With `{ excluding }`: sends it to every **authenticated** user online at that moment (the members of
+   * Mesa's `connected_clients` set, read inside Redis atomically with the publish) except the `excluding`
+   * ids; unauthenticated sockets do not receive it, and it is never stored for offline users (sync or
+   * not). It keeps call order with the other dispatches. The result's `publishedTo` (and `recipients`)
+   * are the online ids it was sent to, in no particular order; none online: nothing is published.
+   * `{ excluding: [] }` reaches every authenticated user. Mesa servers must keep `connected_clients`
+   * (their default, `authentication.storeConnectedUsers`).
+   *
+   * Rejects with MesaValidationError as `dispatch()` does, and when `excluding` is missing, not an array
+   * of non-empty string ids, or contains `'*'`.
+   */
+  broadcast(message: DispatchableFor<Events>, options?: BroadcastOptions): Promise<DispatchResult> {
+    if (options === undefined) return this.dispatch(message, [BROADCAST]);
+    const promise = DispatchPromise.pending<DispatchResult>();
+    try {
+      const { prepared, excluding } = prepareBroadcastExcept(message, options, this.maxPayloadBytes);
+      if (this.closed) throw new MesaDispatchError(SHUT_DOWN);
+      this.queue.push({ prepared, sync: false, excluding, promise });
+    } catch (error) {
+      promise.fail(error, this.reportUnconsumed);
+    }
+    return promise;
   }
 
   /**
@@ -120,3 +144,5 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
 
   private readonly releaseHeld = () => this.queue.release();
 }
+
+const SHUT_DOWN = 'DispatcherService is shut down (the application is closing); the message was not sent.';

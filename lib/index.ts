@@ -25,6 +25,7 @@ export type {
 export { Message, DispatchEvent } from './messages/message.js';
 export type { Dispatchable, MessageOptions, WireMessage } from './messages/message.js';
 export type { DispatchResult } from './interfaces/dispatch-result.interface.js';
+export type { BroadcastOptions } from './interfaces/broadcast-options.interface.js';
 export type { DispatchDecoratorOptions, ResultSelector } from './interfaces/dispatch-options.interface.js';
 export type { DispatchErrorMode, MesaModuleExtras, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
 export { MesaConfigurationError, MesaConnectionError, MesaDispatchError, MesaError, MesaValidationError } from './errors/mesa.errors.js';

@@ -7,8 +7,10 @@ export interface BatchEntry {
   prepared: PreparedDispatch;
   /** Sync mode for this dispatch: check membership, store for offline recipients. */
   sync: boolean;
-  /** The ready envelope when `sync` is false. */
+  /** The ready envelope when `sync` is false (and it is not a broadcast-except). */
   envelope?: string;
+  /** A broadcast-except: publish to the members of `connected_clients` but these ids (never stored). */
+  excluding?: string[];
   /** While held during an outage: when it is rejected instead of sent (epoch ms). */
   expiresAt?: number;
   /** The caller's promise, settled when Redis has answered for the batch. */
@@ -18,9 +20,10 @@ export interface BatchEntry {
 /**
  * What Redis did with one entry of a batch: the receivers of a plain publish; for sync,
  * `[1, receivers, flags, ...[id, dropped]]` with one flag per recipient (`'1'` published to, `'0'` stored
- * for) and the users whose oldest stored messages the cap dropped; or `[0, error]`.
+ * for) and the users whose oldest stored messages the cap dropped; for a broadcast-except,
+ * `[2, receivers, ...ids published to]`; or `[0, error]`.
  */
-export type BatchReply = number | [1, number, string, ...Array<string | number>] | [0, string];
+export type BatchReply = number | [1, number, string, ...Array<string | number>] | [2, number, ...string[]] | [0, string];
 
 const ONLINE = '1'.charCodeAt(0);
 
@@ -29,6 +32,10 @@ export function toDispatchResult(entry: BatchEntry, reply: BatchReply): Dispatch
   const { recipients } = entry.prepared;
   if (typeof reply === 'number') return { recipients, publishedTo: recipients, storedFor: [], receivers: reply };
   if (reply[0] === 0) return reply[1];
+  if (reply[0] === 2) {
+    const online = reply.slice(2) as string[];
+    return { recipients: online, publishedTo: [...online], storedFor: [], receivers: reply[1] };
+  }
   const flags = reply[2];
   const publishedTo: string[] = [];
   const storedFor: string[] = [];

@@ -30,7 +30,7 @@ export class BatchSender {
   /** One reply per entry, in order. Rejects only when Redis failed the batch as a whole. */
   async send(entries: BatchEntry[]): Promise<BatchReply[]> {
     if (this.scriptsUnavailable) return this.sendSerialized(entries);
-    const args = entries.some((entry) => entry.sync) ? this.entriesLayout(entries) : this.linesLayout(entries);
+    const args = entries.some((entry) => entry.sync || entry.excluding) ? this.entriesLayout(entries) : this.linesLayout(entries);
     try {
       return (await this.runScript(args)) as BatchReply[];
     } catch (error) {
@@ -56,7 +56,11 @@ export class BatchSender {
     const args = [this.names.connectedClients, this.names.undeliveredMessages, this.names.channel, 'entries', String(this.maxStoredPerUser)];
     const lists = new Map<string, number>();
     let last: { ids: readonly string[]; index: number } | undefined;
-    for (const { sync, prepared, envelope } of entries) {
+    for (const { sync, prepared, envelope, excluding } of entries) {
+      if (excluding) {
+        args.push('x', prepared.messageJson, String(excluding.length), ...excluding);
+        continue;
+      }
       if (!sync) {
         args.push('p', envelope!);
         continue;

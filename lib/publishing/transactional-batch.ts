@@ -9,7 +9,8 @@ const JSON_ARRAY = /^\s*(\[[\s\S]*)\]\s*$/;
 
 /**
  * The batch script's semantics without Lua, for Redis servers where scripts are disabled: read
- * membership and backlogs under WATCH, then publish and store in one MULTI/EXEC, retrying when a
+ * membership (and, for broadcast-except entries, the whole `connected_clients` set) and backlogs under
+ * WATCH, then publish and store in one MULTI/EXEC, retrying when a
  * Mesa server changed `connected_clients` or `undelivered_messages` in between. Callers serialize
  * batches on the connection.
  */
@@ -19,21 +20,23 @@ export async function sendWithoutScripts(
   entries: BatchEntry[],
   maxStoredPerUser = 0,
 ): Promise<BatchReply[]> {
-  if (!entries.some((entry) => entry.sync)) {
+  if (!entries.some((entry) => entry.sync || entry.excluding)) {
     const results = await client.pipeline(entries.map((entry) => ['publish', names.channel, entry.envelope!])).exec();
     return results!.map(([error, receivers]) => (error ? [0, error.message] : (receivers as number)));
   }
   const ids = [...new Set(entries.flatMap((entry) => (entry.sync ? entry.prepared.recipients : [])))];
+  const broadcasts = entries.some((entry) => entry.excluding);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     await client.watch(names.connectedClients, names.undeliveredMessages);
-    const [membership, backlogs] = (await client
-      .pipeline()
-      .smismember(names.connectedClients, ...ids)
-      .hmget(names.undeliveredMessages, ...ids)
-      .exec())!.map(([error, value]) => {
+    const reads = client.pipeline();
+    if (ids.length > 0) reads.smismember(names.connectedClients, ...ids).hmget(names.undeliveredMessages, ...ids);
+    if (broadcasts) reads.smembers(names.connectedClients);
+    const values = (await reads.exec())!.map(([error, value]) => {
       if (error) throw error;
       return value;
-    }) as [number[], Array<string | null>];
+    });
+    const [membership, backlogs] = (ids.length > 0 ? values : [[], []]) as [number[], Array<string | null>];
+    const members = (broadcasts ? values.at(-1) : []) as string[];
     const online = new Map(ids.map((id, k) => [id, membership[k] === 1]));
     const stored = new Map(ids.map((id, k) => [id, backlogs[k]]));
     const transaction = client.multi();
@@ -42,6 +45,16 @@ export async function sendWithoutScripts(
     const planned: Planned[] = [];
     let publishes = 0;
     for (const entry of entries) {
+      if (entry.excluding) {
+        const skip = new Set(entry.excluding);
+        const live = members.filter((id) => !skip.has(id));
+        if (live.length === 0) planned.push({ reply: [2, 0] });
+        else {
+          transaction.publish(names.channel, mesaEnvelope(entry.prepared.messageJson, live));
+          planned.push({ publishAt: publishes++, live });
+        }
+        continue;
+      }
       if (!entry.sync) {
         transaction.publish(names.channel, entry.envelope!);
         planned.push({ publishAt: publishes++ });
@@ -78,6 +91,7 @@ export async function sendWithoutScripts(
     return planned.map((plan) => {
       if ('reply' in plan) return plan.reply;
       const receivers = results[plan.publishAt][1] as number;
+      if (plan.live) return [2, receivers, ...plan.live];
       return plan.flags !== undefined ? [1, receivers, plan.flags, ...plan.dropped!] : receivers;
     });
   }
@@ -85,7 +99,7 @@ export async function sendWithoutScripts(
   throw new MesaDispatchError(`could not store for offline users: ${MAX_ATTEMPTS} transactions in a row conflicted with Mesa servers.`);
 }
 
-type Planned = { reply: BatchReply } | { publishAt: number; flags?: string; dropped?: Array<string | number> };
+type Planned = { reply: BatchReply } | { publishAt: number; flags?: string; dropped?: Array<string | number>; live?: string[] };
 
 /**
  * Mesa's JSON array with `added` message texts appended, without re-encoding what was stored; under a

@@ -8,7 +8,9 @@
  * - `entries`: then, per dispatch, in call order, `p <envelope>` (publish as it is) or
  *   `s <message JSON> <n> <id 1> … <id n>` (sync: publish to the recipients that are members of
  *   `connected_clients`, store for the others); `s <message JSON> =<k>` reuses the k-th recipient list
- *   of the batch (a room's members, sent once however many messages go to them).
+ *   of the batch (a room's members, sent once however many messages go to them);
+ *   `x <message JSON> <n> <id 1> … <id n>` (broadcast-except: publish to the members of
+ *   `connected_clients`, read once per batch, but the n ids; never stored).
  *
  * Each stored-to user's JSON array in `undelivered_messages` is read once and written once per batch,
  * by text-level append (the stored JSON is byte for byte what was dispatched, Mesa's format). A stored
@@ -18,7 +20,8 @@
  * Returns one reply per dispatch: the number of receivers for a published envelope;
  * `{1, receivers, flags, [id, dropped]…}` for `s`, where flags has one character per recipient, `1`
  * published to (online), `0` stored for (offline), followed by the users whose oldest stored messages
- * this dispatch pushed out under the cap; `{0, error}` for a failed one.
+ * this dispatch pushed out under the cap; `{2, receivers, id…}` for `x`, the ids published to
+ * (none: nothing published); `{0, error}` for a failed one.
  */
 export const DISPATCH_BATCH_SCRIPT = `
 local channel = ARGV[1]
@@ -115,10 +118,28 @@ local function read_list(first, n)
   lists[#lists + 1] = list
   return list
 end
+local members
 while i <= #ARGV do
   if ARGV[i] == 'p' then
     replies[#replies + 1] = redis.call('PUBLISH', channel, ARGV[i + 1])
     i = i + 2
+  elseif ARGV[i] == 'x' then
+    local n = tonumber(ARGV[i + 2])
+    local skip = {}
+    for k = i + 3, i + 2 + n do skip[ARGV[k]] = true end
+    members = members or redis.call('SMEMBERS', KEYS[1])
+    local reply, encoded = { 2, 0 }, {}
+    for _, id in ipairs(members) do
+      if not skip[id] then
+        reply[#reply + 1] = id
+        encoded[#encoded + 1] = cjson.encode(id)
+      end
+    end
+    if #encoded > 0 then
+      reply[2] = redis.call('PUBLISH', channel, '{"message":' .. ARGV[i + 1] .. ',"recipients":[' .. table.concat(encoded, ',') .. ']}')
+    end
+    replies[#replies + 1] = reply
+    i = i + 3 + n
   else
     local message, size = ARGV[i + 1], ARGV[i + 2]
     local list

@@ -19,6 +19,11 @@ export interface RecordedDispatch {
   recipients: string[];
   /** Whether it went to every connected socket (`['*']`). */
   broadcast: boolean;
+  /**
+   * For `broadcast(message, { excluding })`: the ids left out (its `recipients` are the simulated
+   * online ids minus these). Absent for other dispatches.
+   */
+  excluding?: string[];
   /** The ids the envelope would name on the channel (with sync: the online recipients only). */
   publishedTo: string[];
   /** Offline recipients the message would be stored for (sync enabled, not `{ sync: false }`). */

@@ -2,12 +2,14 @@ import { Logger } from '@nestjs/common';
 import { DispatchPromise } from '../dispatch-promise.js';
 import type { DispatcherService } from '../dispatcher.service.js';
 import { MesaDispatchError } from '../errors/mesa.errors.js';
+import type { BroadcastOptions } from '../interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
 import { BROADCAST } from '../mesa.constants.js';
 import type { AnyEvents, DispatchableFor, EventMap } from '../events/event-map.js';
 import { DispatchEvent, type WireMessage } from '../messages/message.js';
 import { mesaRedisNames } from '../redis/mesa-redis-names.js';
+import { prepareBroadcastExcept } from '../validation/broadcast-input.validator.js';
 import { prepareDispatch } from '../validation/dispatch-input.validator.js';
 import { describeDispatch, describeMissingDispatch, matchesDispatch } from './dispatch-expectations.js';
 import type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } from './recorded-dispatch.interface.js';
@@ -43,24 +45,26 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents>
 
   /** Records `message` for `recipients` minus `excluding`, as `DispatcherService.dispatch()` would send it. */
   dispatch(message: DispatchableFor<Events>, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
-    const promise = DispatchPromise.pending<DispatchResult>();
-    try {
+    return this.settle(() => {
       const prepared = prepareDispatch(message, recipients, excluding);
-      if (this.pendingFailure !== undefined && prepared.recipients.length > 0) {
-        const reason = this.pendingFailure;
-        this.pendingFailure = undefined;
-        throw new MesaDispatchError(`Redis did not take the dispatch (simulated by RecordingDispatcher.failNextDispatch): ${reason}`);
-      }
-      promise.succeed(this.record(JSON.parse(prepared.messageJson), prepared.recipients, prepared.storable));
-    } catch (error) {
-      promise.fail(error, (unconsumed) => this.logger.error(`A dispatch nobody awaited failed: ${(unconsumed as Error)?.message ?? unconsumed}`));
-    }
-    return promise;
+      if (prepared.recipients.length > 0) this.failIfAsked();
+      return this.record(JSON.parse(prepared.messageJson), prepared.recipients, prepared.storable);
+    });
   }
 
-  /** Records a broadcast (`['*']`), as `DispatcherService.broadcast()`. */
-  broadcast(message: DispatchableFor<Events>): Promise<DispatchResult> {
-    return this.dispatch(message, [BROADCAST]);
+  /**
+   * Records a broadcast (`['*']`), as `DispatcherService.broadcast()`; with `{ excluding }`, a
+   * broadcast to the simulated online ids (see `online`, `setOnline`) minus `excluding`, never stored.
+   */
+  broadcast(message: DispatchableFor<Events>, options?: BroadcastOptions): Promise<DispatchResult> {
+    if (options === undefined) return this.dispatch(message, [BROADCAST]);
+    return this.settle(() => {
+      const { prepared, excluding } = prepareBroadcastExcept(message, options);
+      this.failIfAsked();
+      const skip = new Set(excluding);
+      const reached = [...this.online].filter((id) => !skip.has(id));
+      return this.record(JSON.parse(prepared.messageJson), reached, false, excluding);
+    });
   }
 
   /** Records a `DISCONNECT_CLIENT` event, as `DispatcherService.disconnect()`. */
@@ -129,7 +133,24 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents>
     this.pendingFailure = undefined;
   }
 
-  private record(message: WireMessage, recipients: string[], storable: boolean): DispatchResult {
+  private settle(work: () => DispatchResult): Promise<DispatchResult> {
+    const promise = DispatchPromise.pending<DispatchResult>();
+    try {
+      promise.succeed(work());
+    } catch (error) {
+      promise.fail(error, (unconsumed) => this.logger.error(`A dispatch nobody awaited failed: ${(unconsumed as Error)?.message ?? unconsumed}`));
+    }
+    return promise;
+  }
+
+  private failIfAsked(): void {
+    if (this.pendingFailure === undefined) return;
+    const reason = this.pendingFailure;
+    this.pendingFailure = undefined;
+    throw new MesaDispatchError(`Redis did not take the dispatch (simulated by RecordingDispatcher.failNextDispatch): ${reason}`);
+  }
+
+  private record(message: WireMessage, recipients: string[], storable: boolean, excluding?: string[]): DispatchResult {
     const broadcast = recipients[0] === BROADCAST;
     let publishedTo = recipients;
     let storedFor: string[] = [];
@@ -140,7 +161,9 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents>
     }
     const result = { recipients, publishedTo, storedFor, receivers: publishedTo.length > 0 ? this.receivers : 0 };
     const type = message.t;
-    this.dispatches.push({ type, message, recipients, broadcast, publishedTo, storedFor, channel: this.channel, result });
+    const recorded: RecordedDispatch = { type, message, recipients, broadcast, publishedTo, storedFor, channel: this.channel, result };
+    if (excluding) recorded.excluding = excluding;
+    this.dispatches.push(recorded);
     return { ...result, recipients: [...recipients], publishedTo: [...publishedTo], storedFor: [...storedFor] };
   }
 }

@@ -151,7 +151,8 @@ export function normalizeRecipients(recipients: unknown = [BROADCAST], excluding
 const SMALL_LIST = 16;
 const EMPTY: readonly string[] = [];
 
-function checkIds(value: unknown, name: string): readonly string[] {
+/** Checks that `value` is an array of non-empty, non-blank string ids; `name` is used in the error. */
+export function checkIds(value: unknown, name: string): readonly string[] {
   if (!Array.isArray(value)) {
     throw new MesaValidationError(`${name} must be an array of user id strings, e.g. ['42']; got ${describeValue(value)}.`);
   }

@@ -50,6 +50,9 @@ void typed.dispatch(newMessage, ['alice']);
 void typed.dispatch(chatMessage('TYPING', { room: 'r', userId: 'u' }), ['alice'], ['bob']);
 void typed.dispatch(new DispatchEvent('DISCONNECT_CLIENT'), ['alice']);
 void typed.broadcast(chatMessage('PING'));
+void typed.broadcast(chatMessage('PING'), { excluding: ['alice'] });
+// @ts-expect-error excluding is required in broadcast options
+void typed.broadcast(chatMessage('PING'), {});
 void typed.disconnect(['alice']);
 // @ts-expect-error an untyped Message does not name one of the events
 void typed.dispatch(new Message(0, { room: 'r', text: 'hi' }, 'NEW_MESSAGE'), ['alice']);
