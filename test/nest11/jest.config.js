@@ -14,5 +14,5 @@ export default {
   },
   testMatch: ['<rootDir>/test/nest11/**/*.e2e-spec.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
-  reporters: ['default'],
+  reporters: ['default', ['<rootDir>/test/support/summary-reporter.cjs', { file: 'jest-summary-nest11.json' }]],
 };
