@@ -26,7 +26,10 @@ export class MesaServer {
     await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`Mesa server on ${port} not ready within 15 s`)), 15_000);
       child.stdout.on('data', (chunk) => {
-        if (chunk.toString().includes(`ready ${port}`)) (clearTimeout(timer), resolve());
+        if (chunk.toString().includes(`ready ${port}`)) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
       child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`Mesa server on ${port} exited with ${code}`))));
     });

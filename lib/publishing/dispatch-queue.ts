@@ -63,7 +63,7 @@ export class DispatchQueue {
     while (this.queue.length > 0 || this.held.length > 0 || this.inFlight.size > 0) {
       this.flush();
       this.release();
-      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 50))]);
+      await Promise.race([Promise.allSettled(this.inFlight), new Promise((resolve) => setTimeout(resolve, 50))]);
     }
   }
 
