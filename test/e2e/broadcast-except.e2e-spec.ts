@@ -34,9 +34,16 @@ describe('broadcast(message, { excluding }) reaches online authenticated users b
     ({ moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: true } }));
     spy = await ChannelSpy.listen(redis.url);
   });
-  afterEach(() => {
+  afterEach(async () => {
     users.splice(0).forEach((user) => user.close());
     spy.clear();
+    // Mesa SREMs on socket close: wait for it, or it could remove the same id reconnected by the next test
+    const db = redis.client();
+    try {
+      await eventually(async () => (await db.scard('connected_clients')) === 0, 5_000, 'every user offline');
+    } finally {
+      db.disconnect();
+    }
   });
   afterAll(async () => {
     await spy.close();
