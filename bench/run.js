@@ -23,7 +23,9 @@ if (args[0] === '--render') {
   process.exit(1);
 } else if (typeof globalThis.gc !== 'function') {
   // The memory scenario forces collections: run again under --expose-gc, forwarding signals and the exit code.
-  const child = spawn(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...args], {
+    stdio: 'inherit',
+  });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {

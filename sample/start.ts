@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return process.exit(1); // a second Ctrl+C: do not wait any more
     stopping = true;
-    say(`\n${signal}: stopping the app, the Mesa server${sample.mesaUrls.length > 1 ? 's' : ''}${redis.started ? ' and the private Redis' : ''}...`);
+    say(
+      `\n${signal}: stopping the app, the Mesa server${sample.mesaUrls.length > 1 ? 's' : ''}${redis.started ? ' and the private Redis' : ''}...`,
+    );
     await sample.close();
     await redis.stop();
     say('Stopped.');
@@ -42,7 +44,9 @@ function printBanner(sample: SampleApp, redis: LocalRedis, secretIsRandom: boole
   sample.mesaUrls.forEach((url, index) => say(`  Mesa replica ${index + 1}: ${url}`));
   say(`  Redis:          ${redis.url}${redis.started ? ' (private redis-server, stopped on exit)' : ''}`);
   say(`  Namespace:      ${config.namespace} (cleared at start)`);
-  say(`  Token secret:   ${secretIsRandom ? 'random for this run (set SAMPLE_SECRET to keep sessions across restarts)' : 'from SAMPLE_SECRET'}`);
+  say(
+    `  Token secret:   ${secretIsRandom ? 'random for this run (set SAMPLE_SECRET to keep sessions across restarts)' : 'from SAMPLE_SECRET'}`,
+  );
   if (sample.mesaUrls.length === 1) say('  Tip: MESA_REPLICAS=2 npm start runs two Mesa servers; users are spread across them.');
   say();
   say('  Press Ctrl+C to stop.');

@@ -27,9 +27,14 @@ function panel(y, { title, subtitle, rows, minScale = 0 }) {
     const cut = full > BAR_MAX;
     const width = cut ? BAR_MAX : full;
     parts.push(text(LABEL_W + 8, top + 14, row.label, 'class="label" text-anchor="end"'));
-    parts.push(`<rect x="${BAR_X}" y="${top + 2}" width="${width.toFixed(1)}" height="${ROW_H - 8}" fill="${row.color}"><title>${esc(`${row.label}: ${row.text}`)}</title></rect>`);
+    parts.push(
+      `<rect x="${BAR_X}" y="${top + 2}" width="${width.toFixed(1)}" height="${ROW_H - 8}" fill="${row.color}"><title>${esc(`${row.label}: ${row.text}`)}</title></rect>`,
+    );
     if (cut) {
-      for (const dx of [-26, -20]) parts.push(`<line x1="${BAR_X + width + dx}" y1="${top + 22}" x2="${BAR_X + width + dx + 8}" y2="${top}" stroke="#fff" stroke-width="3"/>`);
+      for (const dx of [-26, -20])
+        parts.push(
+          `<line x1="${BAR_X + width + dx}" y1="${top + 22}" x2="${BAR_X + width + dx + 8}" y2="${top}" stroke="#fff" stroke-width="3"/>`,
+        );
     }
     parts.push(text(BAR_X + width + 8, top + 14, cut ? `${row.text}  (bar cut, not to scale)` : row.text, 'class="value"'));
   });
@@ -40,37 +45,67 @@ function panel(y, { title, subtitle, rows, minScale = 0 }) {
 function panels(results) {
   const s = results.scenarios;
   const rows = (scenario, value, describe) =>
-    Object.entries(scenario.contenders).map(([key, r]) => ({ label: r.label, value: value(r), text: describe(r), color: COLORS[key] ?? '#333', reference: r.note !== undefined }));
+    Object.entries(scenario.contenders).map(([key, r]) => ({
+      label: r.label,
+      value: value(r),
+      text: describe(r),
+      color: COLORS[key] ?? '#333',
+      reference: r.note !== undefined,
+    }));
   const list = [];
-  if (s.throughput) list.push({
-    title: '1. Throughput without sync (dispatches/s, higher is better)',
-    subtitle: `${s.throughput.dispatches} dispatches to ${s.throughput.recipients} recipients, ${s.throughput.chunk} in flight; median of ${s.throughput.rounds} rounds; ratio vs raw ioredis`,
-    rows: rows(s.throughput, (r) => r.median.rate, (r) => `${fmtRate(r.median.rate)}/s  (${fmtRatio(r.vsRaw)} raw)`),
-  });
-  if (s.sync) list.push({
-    title: '2. Sync enabled, 100-member room with 50 online (dispatches/s, higher is better)',
-    subtitle: `${s.sync.dispatches} dispatches in flight per round; LOST = messages that should be stored for the offline members but are not`,
-    rows: rows(s.sync, (r) => r.median.rate, (r) => r.note ? `${fmtRate(r.median.rate)}/s  reference: publish only, no sync` : `${fmtRate(r.median.rate)}/s  (${fmtRatio(r.vsOriginal)} original)  LOST ${fmtLost(r.lostTotal, r.expectedTotal)}`),
-  });
-  if (s.decorator) list.push({
-    title: `3. @Dispatch method vs the same method dispatching by hand (calls/s): overhead ${fmtPercent(s.decorator.overheadPercent)}`,
-    subtitle: `${s.decorator.dispatches} dispatches, same payload and loop; original and raw ioredis as reference`,
-    rows: rows(s.decorator, (r) => r.median.rate, (r) => `${fmtRate(r.median.rate)}/s`),
-  });
-  if (s.memory) list.push({
-    title: '4. Heap growth after GC (MB, lower is better)',
-    subtitle: `${s.memory.dispatches} dispatches without sync; heap after warm-up vs at the end, one run per contender; scale at least 5 MB, no bar when the heap shrank`,
-    rows: rows(s.memory, (r) => r.growthMB, (r) => `${fmtMB(r.growthMB)} MB  (peak +${r.peakAboveBaselineMB.toFixed(1)} MB)`),
-    minScale: 5,
-  });
-  if (s.latency) list.push({
-    title: '5. End-to-end latency, dispatch to client socket via a Mesa server (ms, lower is better)',
-    subtitle: `${s.latency.rate} msg/s for ${s.latency.seconds} s to ${s.latency.users} users; median of ${s.latency.rounds} rounds; lighter bar p50, darker bar p99`,
-    rows: Object.entries(s.latency.contenders).flatMap(([key, r]) => [
-      { label: `${r.label} p50`, value: r.median.p50, text: `p50 ${fmtMs(r.median.p50)} ms`, color: COLORS[key] + '99' },
-      { label: `${r.label} p99`, value: r.median.p99, text: `p99 ${fmtMs(r.median.p99)} ms`, color: COLORS[key] },
-    ]),
-  });
+  if (s.throughput)
+    list.push({
+      title: '1. Throughput without sync (dispatches/s, higher is better)',
+      subtitle: `${s.throughput.dispatches} dispatches to ${s.throughput.recipients} recipients, ${s.throughput.chunk} in flight; median of ${s.throughput.rounds} rounds; ratio vs raw ioredis`,
+      rows: rows(
+        s.throughput,
+        (r) => r.median.rate,
+        (r) => `${fmtRate(r.median.rate)}/s  (${fmtRatio(r.vsRaw)} raw)`,
+      ),
+    });
+  if (s.sync)
+    list.push({
+      title: '2. Sync enabled, 100-member room with 50 online (dispatches/s, higher is better)',
+      subtitle: `${s.sync.dispatches} dispatches in flight per round; LOST = messages that should be stored for the offline members but are not`,
+      rows: rows(
+        s.sync,
+        (r) => r.median.rate,
+        (r) =>
+          r.note
+            ? `${fmtRate(r.median.rate)}/s  reference: publish only, no sync`
+            : `${fmtRate(r.median.rate)}/s  (${fmtRatio(r.vsOriginal)} original)  LOST ${fmtLost(r.lostTotal, r.expectedTotal)}`,
+      ),
+    });
+  if (s.decorator)
+    list.push({
+      title: `3. @Dispatch method vs the same method dispatching by hand (calls/s): overhead ${fmtPercent(s.decorator.overheadPercent)}`,
+      subtitle: `${s.decorator.dispatches} dispatches, same payload and loop; original and raw ioredis as reference`,
+      rows: rows(
+        s.decorator,
+        (r) => r.median.rate,
+        (r) => `${fmtRate(r.median.rate)}/s`,
+      ),
+    });
+  if (s.memory)
+    list.push({
+      title: '4. Heap growth after GC (MB, lower is better)',
+      subtitle: `${s.memory.dispatches} dispatches without sync; heap after warm-up vs at the end, one run per contender; scale at least 5 MB, no bar when the heap shrank`,
+      rows: rows(
+        s.memory,
+        (r) => r.growthMB,
+        (r) => `${fmtMB(r.growthMB)} MB  (peak +${r.peakAboveBaselineMB.toFixed(1)} MB)`,
+      ),
+      minScale: 5,
+    });
+  if (s.latency)
+    list.push({
+      title: '5. End-to-end latency, dispatch to client socket via a Mesa server (ms, lower is better)',
+      subtitle: `${s.latency.rate} msg/s for ${s.latency.seconds} s to ${s.latency.users} users; median of ${s.latency.rounds} rounds; lighter bar p50, darker bar p99`,
+      rows: Object.entries(s.latency.contenders).flatMap(([key, r]) => [
+        { label: `${r.label} p50`, value: r.median.p50, text: `p50 ${fmtMs(r.median.p50)} ms`, color: COLORS[key] + '99' },
+        { label: `${r.label} p99`, value: r.median.p99, text: `p99 ${fmtMs(r.median.p99)} ms`, color: COLORS[key] },
+      ]),
+    });
   return list;
 }
 
@@ -79,7 +114,12 @@ export function renderChart(results) {
   const header = [
     text(20, 30, 'nestjs-mesa benchmark: @cryb/mesa Dispatcher vs raw ioredis vs nestjs-mesa', 'class="h1"'),
     text(20, 52, machineLine(results.machine), 'class="sub"'),
-    text(20, 70, `${noisy}Single machine; Redis, Mesa server and bench share its cores: compare bars within a panel, not with other machines.`, 'class="sub"'),
+    text(
+      20,
+      70,
+      `${noisy}Single machine; Redis, Mesa server and bench share its cores: compare bars within a panel, not with other machines.`,
+      'class="sub"',
+    ),
   ];
   let y = 84;
   const body = [];

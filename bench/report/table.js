@@ -4,46 +4,92 @@ import { fmtLost, fmtMB, fmtMs, fmtPercent, fmtRate, fmtRatio, machineLine } fro
 function block(title, headers, rows) {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => String(row[i]).length)));
   const line = (cells) => cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('   ');
-  return [title, `  ${line(headers)}`, `  ${widths.map((w) => '-'.repeat(w)).join('   ')}`, ...rows.map((row) => `  ${line(row)}`)].join('\n');
+  return [title, `  ${line(headers)}`, `  ${widths.map((w) => '-'.repeat(w)).join('   ')}`, ...rows.map((row) => `  ${line(row)}`)].join(
+    '\n',
+  );
 }
 
 const entries = (scenario) => Object.entries(scenario?.contenders ?? {});
 
 export function renderTable(results) {
   const { machine, config, scenarios: s } = results;
-  const out = [`nestjs-mesa bench — ${machineLine(machine)}`, `rounds=${config.rounds} scale=${config.scale}${config.smoke ? ' SMOKE (tiny counts, figures meaningless)' : ''}`, ''];
+  const out = [
+    `nestjs-mesa bench — ${machineLine(machine)}`,
+    `rounds=${config.rounds} scale=${config.scale}${config.smoke ? ' SMOKE (tiny counts, figures meaningless)' : ''}`,
+    '',
+  ];
   if (s.throughput) {
     const t = s.throughput;
-    out.push(block(`1. Throughput, no sync: ${t.dispatches} dispatches to ${t.recipients} recipients, ${t.chunk} in flight, median of ${t.rounds}`,
-      ['contender', 'dispatches/s', 'vs raw ioredis'],
-      entries(t).map(([, r]) => [r.label, fmtRate(r.median.rate), fmtRatio(r.vsRaw)])), '');
+    out.push(
+      block(
+        `1. Throughput, no sync: ${t.dispatches} dispatches to ${t.recipients} recipients, ${t.chunk} in flight, median of ${t.rounds}`,
+        ['contender', 'dispatches/s', 'vs raw ioredis'],
+        entries(t).map(([, r]) => [r.label, fmtRate(r.median.rate), fmtRatio(r.vsRaw)]),
+      ),
+      '',
+    );
   }
   if (s.sync) {
     const y = s.sync;
-    out.push(block(`2. Sync: ${y.members}-member room, ${y.online} online, ${y.dispatches} dispatches in flight per round, median of ${y.rounds}`,
-      ['contender', 'dispatches/s', 'vs original', 'LOST stored messages (all rounds)'],
-      entries(y).map(([, r]) => [r.label, fmtRate(r.median.rate), fmtRatio(r.vsOriginal), r.note ? 'n/a (reference, stores nothing)' : fmtLost(r.lostTotal, r.expectedTotal)])), '');
+    out.push(
+      block(
+        `2. Sync: ${y.members}-member room, ${y.online} online, ${y.dispatches} dispatches in flight per round, median of ${y.rounds}`,
+        ['contender', 'dispatches/s', 'vs original', 'LOST stored messages (all rounds)'],
+        entries(y).map(([, r]) => [
+          r.label,
+          fmtRate(r.median.rate),
+          fmtRatio(r.vsOriginal),
+          r.note ? 'n/a (reference, stores nothing)' : fmtLost(r.lostTotal, r.expectedTotal),
+        ]),
+      ),
+      '',
+    );
   }
   if (s.decorator) {
     const d = s.decorator;
-    out.push(block(`3. @Dispatch overhead: ${d.dispatches} dispatches, ${d.chunk} in flight, median of ${d.rounds}`,
-      ['contender', 'dispatches/s'],
-      entries(d).map(([, r]) => [r.label, fmtRate(r.median.rate)])),
-      `  @Dispatch vs the same method calling dispatcher.dispatch() by hand: ${fmtPercent(d.overheadPercent)} time per call`, '');
+    out.push(
+      block(
+        `3. @Dispatch overhead: ${d.dispatches} dispatches, ${d.chunk} in flight, median of ${d.rounds}`,
+        ['contender', 'dispatches/s'],
+        entries(d).map(([, r]) => [r.label, fmtRate(r.median.rate)]),
+      ),
+      `  @Dispatch vs the same method calling dispatcher.dispatch() by hand: ${fmtPercent(d.overheadPercent)} time per call`,
+      '',
+    );
   }
   if (s.memory) {
     const m = s.memory;
-    out.push(block(`4. Memory: ${m.dispatches} dispatches without sync, heap after GC (one run per contender)`,
-      ['contender', 'heap before MB', 'heap after MB', 'growth MB', 'peak above baseline MB'],
-      entries(m).map(([, r]) => [r.label, r.heapBeforeMB.toFixed(2), r.heapAfterMB.toFixed(2), fmtMB(r.growthMB), fmtMB(r.peakAboveBaselineMB)])), '');
+    out.push(
+      block(
+        `4. Memory: ${m.dispatches} dispatches without sync, heap after GC (one run per contender)`,
+        ['contender', 'heap before MB', 'heap after MB', 'growth MB', 'peak above baseline MB'],
+        entries(m).map(([, r]) => [
+          r.label,
+          r.heapBeforeMB.toFixed(2),
+          r.heapAfterMB.toFixed(2),
+          fmtMB(r.growthMB),
+          fmtMB(r.peakAboveBaselineMB),
+        ]),
+      ),
+      '',
+    );
   }
   if (s.latency) {
     const l = s.latency;
-    out.push(block(`5. Latency, dispatch -> Mesa server -> client socket: ${l.rate} msg/s for ${l.seconds} s to ${l.users} users, median of ${l.rounds}`,
-      ['contender', 'p50 ms', 'p99 ms', 'max ms', 'achieved msg/s'],
-      entries(l).map(([, r]) => [r.label, fmtMs(r.median.p50), fmtMs(r.median.p99), fmtMs(r.median.max), fmtRate(r.median.rate)])), '');
+    out.push(
+      block(
+        `5. Latency, dispatch -> Mesa server -> client socket: ${l.rate} msg/s for ${l.seconds} s to ${l.users} users, median of ${l.rounds}`,
+        ['contender', 'p50 ms', 'p99 ms', 'max ms', 'achieved msg/s'],
+        entries(l).map(([, r]) => [r.label, fmtMs(r.median.p50), fmtMs(r.median.p99), fmtMs(r.median.max), fmtRate(r.median.rate)]),
+      ),
+      '',
+    );
   }
   const failed = results.checks.failures;
-  out.push(failed.length ? `COUNTING CHECKS FAILED (${failed.length}):\n${failed.map((f) => `  - ${f.split('\n')[0]}`).join('\n')}` : 'All counting checks passed.');
+  out.push(
+    failed.length
+      ? `COUNTING CHECKS FAILED (${failed.length}):\n${failed.map((f) => `  - ${f.split('\n')[0]}`).join('\n')}`
+      : 'All counting checks passed.',
+  );
   return out.join('\n');
 }

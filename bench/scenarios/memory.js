@@ -37,7 +37,9 @@ export async function memory({ config, redis, counter }) {
         peakAboveBaselineMB: (Math.max(peak, after) - before) / MB,
         rate,
       };
-      process.stdout.write(`  memory ${key.padEnd(9)} growth=${results[key].growthMB.toFixed(2)} MB peak+${results[key].peakAboveBaselineMB.toFixed(1)} MB rate=${rate.toFixed(0)}/s\n`);
+      process.stdout.write(
+        `  memory ${key.padEnd(9)} growth=${results[key].growthMB.toFixed(2)} MB peak+${results[key].peakAboveBaselineMB.toFixed(1)} MB rate=${rate.toFixed(0)}/s\n`,
+      );
     } catch (error) {
       fail(`memory/${key}`, error?.stack ?? String(error));
     } finally {

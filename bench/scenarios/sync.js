@@ -35,7 +35,11 @@ export async function sync({ config, redis, counter }) {
       if (contender.key === 'nestjs') {
         expectCount(`${what}: messages stored for offline members`, stored, dispatches * offlineCount);
         expectCount(`${what}: undelivered_messages fields (offline members only)`, fields, offlineCount);
-        expectCount(`${what}: offline members whose backlog holds each dispatch exactly once`, await completeBacklogs(admin, dispatches), offlineCount);
+        expectCount(
+          `${what}: offline members whose backlog holds each dispatch exactly once`,
+          await completeBacklogs(admin, dispatches),
+          offlineCount,
+        );
       }
       return { rate, stored, lost };
     });

@@ -26,7 +26,11 @@ const rounds = number('ROUNDS', smoke ? 1 : 5, { min: 1, integer: true });
 const scaled = (count, floor) => Math.max(floor, Math.round(count * scale));
 
 export const SCENARIOS = ['throughput', 'sync', 'decorator', 'memory', 'latency'];
-const only = env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean) : SCENARIOS;
+const only = env.BENCH_ONLY
+  ? env.BENCH_ONLY.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  : SCENARIOS;
 for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}" (${SCENARIOS.join(', ')})`);
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

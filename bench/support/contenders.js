@@ -55,8 +55,7 @@ async function raw(url) {
   return {
     key: 'raw',
     label: LABELS.raw,
-    dispatch: (recipients, data, type) =>
-      client.publish('ws', JSON.stringify({ message: { op: 0, d: data, t: type }, recipients })),
+    dispatch: (recipients, data, type) => client.publish('ws', JSON.stringify({ message: { op: 0, d: data, t: type }, recipients })),
     settle: async () => undefined,
     close: () => client.quit().catch(() => client.disconnect()),
   };

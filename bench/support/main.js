@@ -33,7 +33,9 @@ export async function main() {
   let machine;
   try {
     machine = describeMachine(await redis.version());
-    process.stdout.write(`bench: redis-server ${machine.redis} on ${redis.url}; scenarios ${config.scenarios.join(', ')}; rounds=${config.rounds} scale=${config.scale}\n`);
+    process.stdout.write(
+      `bench: redis-server ${machine.redis} on ${redis.url}; scenarios ${config.scenarios.join(', ')}; rounds=${config.rounds} scale=${config.scale}\n`,
+    );
     counter = await ChannelCounter.start(redis.url, { timeoutMs: config.progressTimeoutMs });
     const admin = redis.client();
     for (const name of config.scenarios) {

@@ -38,8 +38,7 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
       throw new MesaConfigurationError(`@Dispatch('${type}') on ${where}: it decorates methods only.`);
     }
     Inject(DispatcherService)(target, MESA_DISPATCHER_PROPERTY);
-    const send = (dispatcher: DispatcherService, value: R, args: unknown[]) =>
-      sendResult(dispatcher, type, options, where, value, args);
+    const send = (dispatcher: DispatcherService, value: R, args: unknown[]) => sendResult(dispatcher, type, options, where, value, args);
 
     const wrapper = function (this: Record<PropertyKey, unknown>, ...args: unknown[]) {
       const dispatcher = this?.[MESA_DISPATCHER_PROPERTY] as DispatcherService | undefined;

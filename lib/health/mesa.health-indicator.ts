@@ -48,7 +48,9 @@ export class MesaHealthIndicator {
       throw new MesaConfigurationError('MesaHealthIndicator.isHealthy: key must be a non-empty string.');
     }
     if (!(typeof timeout === 'number' && timeout > 0 && Number.isFinite(timeout))) {
-      throw new MesaConfigurationError(`MesaHealthIndicator.isHealthy: timeout must be a positive number of milliseconds; got ${String(timeout)}.`);
+      throw new MesaConfigurationError(
+        `MesaHealthIndicator.isHealthy: timeout must be a positive number of milliseconds; got ${String(timeout)}.`,
+      );
     }
     const session = this.healthIndicatorService.check(key);
     const options = this.moduleOptions();
@@ -56,14 +58,18 @@ export class MesaHealthIndicator {
     const about = { namespace: options.namespace ?? null, target };
     const status = this.connection.client.status;
     if (status !== 'ready') {
-      return session.down({ ...about, message: `Redis at ${target} is not connected (connection ${status}); Mesa dispatches cannot be sent.` });
+      return session.down({
+        ...about,
+        message: `Redis at ${target} is not connected (connection ${status}); Mesa dispatches cannot be sent.`,
+      });
     }
     try {
       return session.up({ ...about, ...(await within(this.probe(options), timeout)) });
     } catch (error) {
-      const reason = error === TIMED_OUT
-        ? `did not answer PING within ${timeout} ms`
-        : `failed: ${redactSecrets((error as Error)?.message ?? String(error), options)}`;
+      const reason =
+        error === TIMED_OUT
+          ? `did not answer PING within ${timeout} ms`
+          : `failed: ${redactSecrets((error as Error)?.message ?? String(error), options)}`;
       return session.down({ ...about, message: `Redis at ${target} ${reason}; Mesa dispatches cannot be sent.` });
     }
   }

@@ -53,7 +53,13 @@ export class BatchSender {
   }
 
   private entriesLayout(entries: BatchEntry[]): string[] {
-    const args = [this.names.connectedClients, this.names.undeliveredMessages, this.names.channel, 'entries', String(this.maxStoredPerUser)];
+    const args = [
+      this.names.connectedClients,
+      this.names.undeliveredMessages,
+      this.names.channel,
+      'entries',
+      String(this.maxStoredPerUser),
+    ];
     const lists = new Map<string, number>();
     let last: { ids: readonly string[]; index: number } | undefined;
     for (const { sync, prepared, envelope, excluding } of entries) {

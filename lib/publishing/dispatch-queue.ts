@@ -88,14 +88,17 @@ export class DispatchQueue {
 
   private scheduleExpiry(): void {
     if (this.expiryTimer || this.held.length === 0) return;
-    this.expiryTimer = setTimeout(() => {
-      this.expiryTimer = undefined;
-      const now = Date.now();
-      let expired = 0;
-      while (expired < this.held.length && this.held[expired].expiresAt! <= now) expired++;
-      this.failAll(this.held.splice(0, expired), () => this.options.failures.expired(this.options.dispatchTimeout));
-      this.scheduleExpiry();
-    }, Math.max(0, this.held[0].expiresAt! - Date.now()));
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = undefined;
+        const now = Date.now();
+        let expired = 0;
+        while (expired < this.held.length && this.held[expired].expiresAt! <= now) expired++;
+        this.failAll(this.held.splice(0, expired), () => this.options.failures.expired(this.options.dispatchTimeout));
+        this.scheduleExpiry();
+      },
+      Math.max(0, this.held[0].expiresAt! - Date.now()),
+    );
   }
 
   private sendBatch(batch: BatchEntry[]): void {

@@ -121,4 +121,3 @@ function storedCount(stored: string | null | undefined): number {
 function isCorrupt(stored: string | null | undefined): boolean {
   return typeof stored === 'string' && !JSON_ARRAY.test(stored);
 }
-

@@ -59,7 +59,8 @@ export function redactSecrets(text: string, options: Pick<MesaModuleOptions, 'ur
   };
   addFromUrl(options.url);
   addFromUrl(options.redis);
-  if (Array.isArray(options.redis)) options.redis.forEach((arg) => (typeof arg === 'object' ? collect(arg as RedisOptions) : addFromUrl(arg)));
+  if (Array.isArray(options.redis))
+    options.redis.forEach((arg) => (typeof arg === 'object' ? collect(arg as RedisOptions) : addFromUrl(arg)));
   else if (typeof options.redis === 'object') collect(options.redis as RedisOptions);
   if (options.client) collect(options.client.options);
   function collect(redis: RedisOptions | null | undefined) {

@@ -24,9 +24,10 @@ import type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } f
  *
  * @typeParam Events the event map, as `DispatcherService<Events>` takes it (compile time only).
  */
-export class RecordingDispatcher<Events extends EventMap = AnyEvents>
-  implements Pick<DispatcherService<Events>, 'dispatch' | 'broadcast' | 'disconnect' | 'decoratorErrorMode'>
-{
+export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements Pick<
+  DispatcherService<Events>,
+  'dispatch' | 'broadcast' | 'disconnect' | 'decoratorErrorMode'
+> {
   /** Every accepted dispatch, in call order. */
   readonly dispatches: RecordedDispatch[] = [];
   private readonly logger = new Logger('MesaDispatcher');
@@ -138,7 +139,9 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents>
     try {
       promise.succeed(work());
     } catch (error) {
-      promise.fail(error, (unconsumed) => this.logger.error(`A dispatch nobody awaited failed: ${(unconsumed as Error)?.message ?? unconsumed}`));
+      promise.fail(error, (unconsumed) =>
+        this.logger.error(`A dispatch nobody awaited failed: ${(unconsumed as Error)?.message ?? unconsumed}`),
+      );
     }
     return promise;
   }

@@ -73,19 +73,25 @@ function toWireMessage(message: unknown): { wire: WireMessage; storable: boolean
   const kind = candidate?.[MESA_MESSAGE_KIND] ?? duckTypedKind(candidate);
   if (kind === 'event') {
     if (typeof candidate!.action !== 'string' || candidate!.action.length === 0) {
-      throw new MesaValidationError(`DispatchEvent action must be a non-empty string such as 'DISCONNECT_CLIENT'; got ${describeValue(candidate!.action)}.`);
+      throw new MesaValidationError(
+        `DispatchEvent action must be a non-empty string such as 'DISCONNECT_CLIENT'; got ${describeValue(candidate!.action)}.`,
+      );
     }
     return { wire: { op: OPCODE_INTERNAL_EVENT, d: {}, t: candidate!.action }, storable: false };
   }
   if (kind !== 'message') {
-    throw new MesaValidationError(`dispatch() expects a Message or a DispatchEvent, e.g. new Message(0, data, 'NEW_MESSAGE'); got ${describeValue(message)}.`);
+    throw new MesaValidationError(
+      `dispatch() expects a Message or a DispatchEvent, e.g. new Message(0, data, 'NEW_MESSAGE'); got ${describeValue(message)}.`,
+    );
   }
   const { opcode, data, type, options } = candidate!;
   if (!Number.isInteger(opcode) || opcode < 0) {
     throw new MesaValidationError(`Message opcode must be a non-negative integer (0 for a dispatch); got ${describeValue(opcode)}.`);
   }
   if (type !== undefined && (typeof type !== 'string' || type.length === 0)) {
-    throw new MesaValidationError(`Message type must be a non-empty string such as 'NEW_MESSAGE', or undefined; got ${describeValue(type)}.`);
+    throw new MesaValidationError(
+      `Message type must be a non-empty string such as 'NEW_MESSAGE', or undefined; got ${describeValue(type)}.`,
+    );
   }
   const wire: WireMessage = { op: opcode, d: data, t: type };
   if (options !== undefined) wire.o = { ...options, sync: options?.sync !== false };

@@ -40,7 +40,9 @@ export function validateMesaOptions(options: unknown): MesaModuleOptions {
   if (given.url !== undefined) checkUrl(given.url, 'url', fail);
   if (typeof given.redis === 'string') checkUrl(given.redis, 'redis', fail);
   else if (given.redis !== undefined && (typeof given.redis !== 'object' || given.redis === null)) {
-    fail(`redis must be ioredis options (an object), a redis:// URL or ioredis constructor arguments (an array); got ${describeValue(given.redis)}.`);
+    fail(
+      `redis must be ioredis options (an object), a redis:// URL or ioredis constructor arguments (an array); got ${describeValue(given.redis)}.`,
+    );
   }
   if (given.client !== undefined && !looksLikeIoredis(given.client)) {
     fail(`client must be an ioredis client (new Redis(...)); got ${describeValue(given.client)}.`);

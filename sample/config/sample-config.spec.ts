@@ -41,7 +41,10 @@ describe('SampleConfig.fromEnv', () => {
   });
 
   it('lets overrides win over the environment', () => {
-    const config = SampleConfig.fromEnv({ PORT: '8080', REDIS_URL: 'redis://a:1' }, { port: 0, mesaPorts: [5001, 6002], redisUrl: 'redis://b:2' });
+    const config = SampleConfig.fromEnv(
+      { PORT: '8080', REDIS_URL: 'redis://a:1' },
+      { port: 0, mesaPorts: [5001, 6002], redisUrl: 'redis://b:2' },
+    );
     expect([config.port, config.mesaPorts, config.redisUrl]).toEqual([0, [5001, 6002], 'redis://b:2']);
   });
 

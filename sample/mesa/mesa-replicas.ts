@@ -94,7 +94,9 @@ export class MesaReplicas {
 }
 
 function defaultLauncher(): string {
-  const candidates = ['./mesa-server.js', '../../dist-sample/mesa/mesa-server.js'].map((path) => fileURLToPath(new URL(path, import.meta.url)));
+  const candidates = ['./mesa-server.js', '../../dist-sample/mesa/mesa-server.js'].map((path) =>
+    fileURLToPath(new URL(path, import.meta.url)),
+  );
   const found = candidates.find((path) => existsSync(path));
   if (!found) {
     throw new Error(`The Mesa launcher is not built (looked for ${candidates.join(', ')}). Run: npx tsc -p sample/tsconfig.json`);

@@ -276,10 +276,12 @@ function wireStaticHandlers() {
   $('leave-room').addEventListener('click', () => changeMembership('leave'));
   $('signout').addEventListener('click', signOut);
   document.addEventListener('visibilitychange', () => {
-    if (state.socket?.state === 'authenticated') call('POST', '/api/presence', { status: document.hidden ? 'away' : 'online' }).catch(() => undefined);
+    if (state.socket?.state === 'authenticated')
+      call('POST', '/api/presence', { status: document.hidden ? 'away' : 'online' }).catch(() => undefined);
   });
   addEventListener('pagehide', () => {
-    if (state.session && !state.signingOut) call('POST', '/api/presence', { status: 'offline' }, { keepalive: true }).catch(() => undefined);
+    if (state.session && !state.signingOut)
+      call('POST', '/api/presence', { status: 'offline' }, { keepalive: true }).catch(() => undefined);
   });
   setInterval(() => state.session && renderTyping(state), 1000);
 }

@@ -54,7 +54,12 @@ export function messageItem(message, { own = false, sequence } = {}) {
         { class: 'message-meta' },
         h('span', { class: 'author' }, own ? `${message.author.name} (you)` : message.author.name),
         h('time', { datetime: message.sentAt }, formatTime(message.sentAt)),
-        sequence && h('span', { class: 'badge', title: 'Stored while you were offline; Mesa redelivered it with this sequence number' }, `redelivered · s=${sequence}`),
+        sequence &&
+          h(
+            'span',
+            { class: 'badge', title: 'Stored while you were offline; Mesa redelivered it with this sequence number' },
+            `redelivered · s=${sequence}`,
+          ),
       ),
       h('p', { class: 'text' }, message.text),
     ),
@@ -91,7 +96,11 @@ export function memberItem(member, { me, status, onKick }) {
     avatar(member, 'small'),
     h('span', { class: 'member-name' }, member.name, member.id === me && h('span', { class: 'you' }, ' (you)')),
     member.id !== me &&
-      h('button', { class: 'kick', title: `Remove ${member.name} from the room and close their socket`, onclick: () => onKick(member) }, 'Kick'),
+      h(
+        'button',
+        { class: 'kick', title: `Remove ${member.name} from the room and close their socket`, onclick: () => onKick(member) },
+        'Kick',
+      ),
   );
 }
 

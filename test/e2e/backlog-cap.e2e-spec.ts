@@ -32,7 +32,11 @@ describe.each([
       expect(kept).toEqual([101, 102, 103].map((n) => ({ op: 0, d: tricky(n), t: 'NEW' })));
       const ann = await MesaUser.connect(mesa.url(), 'ann');
       await ann.waitFor((u) => u.received.length === 3, 5_000, 'three redelivered');
-      expect(ann.received.map((m) => [m.s, m.d.n])).toEqual([[1, 101], [2, 102], [3, 103]]);
+      expect(ann.received.map((m) => [m.s, m.d.n])).toEqual([
+        [1, 101],
+        [2, 102],
+        [3, 103],
+      ]);
       ann.close();
       expect(JSON.parse((await db.hget('undelivered_messages', 'ben'))!).map((m: { d: { n: number } }) => m.d.n)).toEqual([101, 102, 103]);
     } finally {

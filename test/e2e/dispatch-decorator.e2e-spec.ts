@@ -149,7 +149,10 @@ describe('@Dispatch on controller routes and provider methods (HTTP app, real Me
   beforeAll(async () => {
     redis = await RedisServer.start();
     mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 2 });
-    ({ app, baseUrl } = await createMesaHttpApp({ url: redis.url }, { controllers: [RoomsController, RequestScopedController], providers: [ChatService], logger }));
+    ({ app, baseUrl } = await createMesaHttpApp(
+      { url: redis.url },
+      { controllers: [RoomsController, RequestScopedController], providers: [ChatService], logger },
+    ));
     [alice, bob, carol] = await Promise.all([
       MesaUser.connect(mesa.url(0), 'alice'),
       MesaUser.connect(mesa.url(1), 'bob'),
@@ -236,7 +239,9 @@ describe('@Dispatch on controller routes and provider methods (HTTP app, real Me
     expect(spy.types()).toEqual(['ALERT']);
     for (const user of [alice, bob, carol]) await user.waitFor((u) => u.of('ALERT').length === 1);
     expect([...alice.of('EVIL'), ...bob.of('EVIL'), ...carol.of('EVIL')]).toEqual([]);
-    expect(logger.errors(/@Dispatch\('EVIL'\) on RoomsController\.(evilLogged|evil): the recipients function returned '\*'/)).toHaveLength(2);
+    expect(logger.errors(/@Dispatch\('EVIL'\) on RoomsController\.(evilLogged|evil): the recipients function returned '\*'/)).toHaveLength(
+      2,
+    );
     expect(logger.errors(/RoomsController\.evilThrown: the recipients function returned '\*'/)).toHaveLength(1);
   });
 

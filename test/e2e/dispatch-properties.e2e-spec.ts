@@ -20,7 +20,10 @@ const id = fc.oneof(
   fc.string({ maxLength: 6 }),
   fc.integer({ min: 0, max: 3 }),
 );
-const payload = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.bigInt().map((n) => ({ n })));
+const payload = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.bigInt().map((n) => ({ n })),
+);
 
 describe('property: what is published is exactly what the rules say, or nothing', () => {
   let redis: RedisServer;
@@ -51,7 +54,10 @@ describe('property: what is published is exactly what the rules say, or nothing'
           const serializable = !JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? '__bigint__' : v)).includes('__bigint__');
           const outcome = await dispatcher
             .dispatch(new Message(0, data, 'PROP'), recipients as string[] | undefined, excluding as string[] | undefined)
-            .then((result) => ({ result }), (error: unknown) => ({ error }));
+            .then(
+              (result) => ({ result }),
+              (error: unknown) => ({ error }),
+            );
           const mark = `m${++marker}`;
           await dispatcher.dispatch(new Message(0, mark, 'MARK'), ['marker']);
           const seen: Envelope[] = [];

@@ -29,26 +29,50 @@ describe('dispatch() refuses bad input with a clear error and publishes nothing'
 
   const ok = new Message(0, { fine: true }, 'OK');
   it.each<[string, () => Promise<unknown>, RegExp]>([
-    ['a plain object instead of a Message', () => dispatcher.dispatch({ op: 0, d: {} } as never, ['u1']), /expects a Message or a DispatchEvent/],
+    [
+      'a plain object instead of a Message',
+      () => dispatcher.dispatch({ op: 0, d: {} } as never, ['u1']),
+      /expects a Message or a DispatchEvent/,
+    ],
     ['null instead of a Message', () => dispatcher.dispatch(null as never, ['u1']), /expects a Message or a DispatchEvent.*got null/],
     ['a fractional opcode', () => dispatcher.dispatch(new Message(0.5, {}, 'X'), ['u1']), /opcode must be a non-negative integer/],
     ['an empty type', () => dispatcher.dispatch(new Message(0, {}, ''), ['u1']), /type must be a non-empty string/],
     ['an event without action', () => dispatcher.dispatch(new DispatchEvent(''), ['u1']), /action must be a non-empty string/],
     ['BigInt data', () => dispatcher.dispatch(new Message(0, { n: 10n }, 'X'), ['u1']), /cannot be sent as JSON.*BigInt/],
     ['circular data', () => dispatcher.dispatch(new Message(0, circular, 'X'), ['u1']), /cannot be sent as JSON.*circular/],
-    ['recipients as a string', () => dispatcher.dispatch(ok, 'u1' as never), /recipients must be an array of user id strings.*got string "u1"/],
-    ['a numeric id', () => dispatcher.dispatch(ok, ['u1', 7 as never]), /recipients\[1\] must be a non-empty string user id; got number.*String\(id\)/],
+    [
+      'recipients as a string',
+      () => dispatcher.dispatch(ok, 'u1' as never),
+      /recipients must be an array of user id strings.*got string "u1"/,
+    ],
+    [
+      'a numeric id',
+      () => dispatcher.dispatch(ok, ['u1', 7 as never]),
+      /recipients\[1\] must be a non-empty string user id; got number.*String\(id\)/,
+    ],
     ['an empty id', () => dispatcher.dispatch(ok, ['']), /recipients\[0\] must be a non-empty string/],
     ['a blank id', () => dispatcher.dispatch(ok, ['  ']), /recipients\[0\] must be a non-empty string/],
     ['a null id', () => dispatcher.dispatch(ok, [null as never]), /recipients\[0\].*got null/],
     ["'*' mixed with ids", () => dispatcher.dispatch(ok, ['u1', '*']), /recipients mixes '\*' with user ids/],
-    ["excluding with a broadcast", () => dispatcher.dispatch(ok, ['*'], ['u1']), /excluding cannot be applied to a broadcast/],
-    ['excluding with the default broadcast', () => dispatcher.dispatch(ok, undefined, ['u1']), /excluding cannot be applied to a broadcast/],
+    ['excluding with a broadcast', () => dispatcher.dispatch(ok, ['*'], ['u1']), /excluding cannot be applied to a broadcast/],
+    [
+      'excluding with the default broadcast',
+      () => dispatcher.dispatch(ok, undefined, ['u1']),
+      /excluding cannot be applied to a broadcast/,
+    ],
     ["'*' in excluding", () => dispatcher.dispatch(ok, ['u1'], ['*']), /excluding cannot contain '\*'/],
     ['excluding as a string', () => dispatcher.dispatch(ok, ['u1'], 'u1' as never), /excluding must be an array/],
     ['a numeric excluded id', () => dispatcher.dispatch(ok, ['u1'], [1 as never]), /excluding\[0\] must be a non-empty string/],
-    ['a message over maxPayloadBytes', () => dispatcher.dispatch(new Message(0, 'x'.repeat(1_000), 'BIG'), ['u1']), /Message is 1025 bytes of JSON, over maxPayloadBytes \(1000\)/],
-    ['multi-byte text over maxPayloadBytes', () => dispatcher.dispatch(new Message(0, 'é'.repeat(490), 'BIG'), ['u1']), /Message is 1005 bytes of JSON, over maxPayloadBytes/],
+    [
+      'a message over maxPayloadBytes',
+      () => dispatcher.dispatch(new Message(0, 'x'.repeat(1_000), 'BIG'), ['u1']),
+      /Message is 1025 bytes of JSON, over maxPayloadBytes \(1000\)/,
+    ],
+    [
+      'multi-byte text over maxPayloadBytes',
+      () => dispatcher.dispatch(new Message(0, 'é'.repeat(490), 'BIG'), ['u1']),
+      /Message is 1005 bytes of JSON, over maxPayloadBytes/,
+    ],
     ['disconnect without ids', () => dispatcher.disconnect(undefined as never), /recipients must be an array of user id strings.*got null/],
   ])('%s', async (_name, attempt, message) => {
     const failure = attempt();

@@ -71,7 +71,14 @@ describe('MesaHealthIndicator (terminus) against a real Redis', () => {
     expect(JSON.parse(text)).toMatchObject({
       status: 'ok',
       info: {
-        mesa: { status: 'up', namespace: 'hc', target: `redis://127.0.0.1:${redis.port}`, pingMs: expect.any(Number), sync: true, usersWithStoredMessages: 3 },
+        mesa: {
+          status: 'up',
+          namespace: 'hc',
+          target: `redis://127.0.0.1:${redis.port}`,
+          pingMs: expect.any(Number),
+          sync: true,
+          usersWithStoredMessages: 3,
+        },
       },
     });
     expect(text).not.toContain(PASSWORD);
@@ -91,9 +98,18 @@ describe('MesaHealthIndicator (terminus) against a real Redis', () => {
 
     expect(Date.now() - started).toBeLessThan(TIMEOUT + 250);
     expect(result).toEqual({
-      redis: { status: 'down', namespace: 'hc', target: `redis://127.0.0.1:${redis.port}`, message: expect.stringContaining(`did not answer PING within ${TIMEOUT} ms`) },
+      redis: {
+        status: 'down',
+        namespace: 'hc',
+        target: `redis://127.0.0.1:${redis.port}`,
+        message: expect.stringContaining(`did not answer PING within ${TIMEOUT} ms`),
+      },
     });
-    await eventually(async () => (await indicator.isHealthy('redis', { timeout: TIMEOUT })).redis.status === 'up', 5_000, 'up after the pause');
+    await eventually(
+      async () => (await indicator.isHealthy('redis', { timeout: TIMEOUT })).redis.status === 'up',
+      5_000,
+      'up after the pause',
+    );
     await admin.quit();
   });
 
@@ -112,7 +128,9 @@ describe('MesaHealthIndicator (terminus) against a real Redis', () => {
       status: 'down',
       namespace: 'hc',
       target: `redis://127.0.0.1:${redis.port}`,
-      message: expect.stringMatching(new RegExp(`^Redis at redis://127\\.0\\.0\\.1:${redis.port} (is not connected|did not answer PING|failed)`)),
+      message: expect.stringMatching(
+        new RegExp(`^Redis at redis://127\\.0\\.0\\.1:${redis.port} (is not connected|did not answer PING|failed)`),
+      ),
     });
     expect(direct.mesa.status).toBe('down');
     for (const output of [text, JSON.stringify(direct), logger.text()]) expect(output).not.toContain(PASSWORD);

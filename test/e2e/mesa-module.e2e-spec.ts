@@ -121,7 +121,9 @@ describe('MesaModule: options, connections and bootstrap', () => {
       opened.push(open.call(MesaRedisConnection, options));
       return opened.at(-1)!;
     });
-    const failing = Test.createTestingModule({ imports: [MesaModule.forRoot({ url: redis.url, isGlobal: false }), FeatureWithoutImport] }).compile();
+    const failing = Test.createTestingModule({
+      imports: [MesaModule.forRoot({ url: redis.url, isGlobal: false }), FeatureWithoutImport],
+    }).compile();
     await expect(failing).rejects.toThrow(/DispatcherService/);
     spy.mockRestore();
     // a module that never finished compiling is never closed by Nest: close what it opened

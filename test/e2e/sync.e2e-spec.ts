@@ -63,7 +63,13 @@ describe('sync: storage for offline users and redelivery by real Mesa servers', 
     const bob = await connect(1, 'bob');
 
     await bob.waitFor((u) => u.of('NEW_MESSAGE').length === 5, 5_000, 'five redelivered');
-    expect(bob.of('NEW_MESSAGE').map((m) => [m.s, m.d.n])).toEqual([[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]]);
+    expect(bob.of('NEW_MESSAGE').map((m) => [m.s, m.d.n])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [5, 5],
+    ]);
     await eventually(async () => (await db.hexists('undelivered_messages_chat', 'bob')) === 0, 5_000, 'backlog cleared');
   });
 
@@ -78,7 +84,10 @@ describe('sync: storage for offline users and redelivery by real Mesa servers', 
     const dave = await connect(0, 'dave');
 
     await dave.waitFor((u) => u.of('NEW_MESSAGE').length === 2);
-    expect(dave.of('NEW_MESSAGE').map((m) => [m.s, m.d.from])).toEqual([[1, 'original'], [2, 'nestjs-mesa']]);
+    expect(dave.of('NEW_MESSAGE').map((m) => [m.s, m.d.from])).toEqual([
+      [1, 'original'],
+      [2, 'nestjs-mesa'],
+    ]);
   });
 
   it('1000 concurrent dispatches to one offline user leave 1000 stored, in call order, redelivered 1..1000', async () => {
@@ -169,7 +178,9 @@ describe('sync: storage for offline users and redelivery by real Mesa servers', 
     ]);
 
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((outcomes[1] as PromiseRejectedResult).reason.message).toMatch(/user heidi is not a JSON array; nothing was published or stored/);
+    expect((outcomes[1] as PromiseRejectedResult).reason.message).toMatch(
+      /user heidi is not a JSON array; nothing was published or stored/,
+    );
     expect((await stored('ivan')).map((m: { d: { n: number } }) => m.d.n)).toEqual([1, 3]);
   });
 

@@ -21,7 +21,9 @@ describe('no unhandled promise rejection, ever (built package, --unhandled-rejec
       const errors = logged.filter((line: { level: string }) => line.level === 'error').map((line: { message: string }) => line.message);
       expect(errors).toEqual(
         expect.arrayContaining([
-          expect.stringMatching(/^A dispatch nobody awaited failed: Redis at redis:\/\/127\.0\.0\.1:\d+ did not take the dispatch.*unknown redis command/i),
+          expect.stringMatching(
+            /^A dispatch nobody awaited failed: Redis at redis:\/\/127\.0\.0\.1:\d+ did not take the dispatch.*unknown redis command/i,
+          ),
           expect.stringMatching(/^A dispatch nobody awaited failed: Message data cannot be sent as JSON/),
           expect.stringMatching(/^@Dispatch\('COUNT'\) on Notifier\.count: Redis at .* did not take the dispatch/),
         ]),

@@ -117,7 +117,9 @@ describe('nestjs-mesa on Nest 11', () => {
 
       expect((await post('/rooms/nobody/greetings')).status).toBe(201);
       const db = redis.client();
-      expect(JSON.parse((await db.hget('undelivered_messages', 'nobody'))!)).toEqual([{ op: 0, d: { text: 'hello from a provider' }, t: 'GREETING' }]);
+      expect(JSON.parse((await db.hget('undelivered_messages', 'nobody'))!)).toEqual([
+        { op: 0, d: { text: 'hello from a provider' }, t: 'GREETING' },
+      ]);
       db.disconnect();
     });
 

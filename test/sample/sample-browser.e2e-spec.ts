@@ -52,7 +52,10 @@ describe('sample chat in a real browser', () => {
     // Grace's reply travels the same Redis channel after Ada's post: once Ada has it, a copy of her
     // own post would already be on her page.
     await ada.page.locator('.message[data-author="grace"]').waitFor();
-    expect(await messageTexts(ada)).toEqual(['Hello Grace, this went through @Dispatch, Redis and Mesa.', 'Got it live, from the other replica.']);
+    expect(await messageTexts(ada)).toEqual([
+      'Hello Grace, this went through @Dispatch, Redis and Mesa.',
+      'Got it live, from the other replica.',
+    ]);
     expect(await messageTexts(grace)).toEqual(await messageTexts(ada));
     expect(await ada.page.locator('.message.redelivered').count()).toBe(0);
   }, 60_000);
@@ -75,7 +78,8 @@ describe('sample chat in a real browser', () => {
     const redelivered = carol.page.locator('.message.redelivered');
     await redelivered.nth(1).waitFor();
     const shown = [];
-    for (const item of await redelivered.all()) shown.push([await item.getAttribute('data-seq'), await item.locator('.text').textContent()]);
+    for (const item of await redelivered.all())
+      shown.push([await item.getAttribute('data-seq'), await item.locator('.text').textContent()]);
     expect(shown).toEqual([
       ['1', 'Carol, we moved the demo to Thursday.'],
       ['2', 'And the slides are in #mesa.'],

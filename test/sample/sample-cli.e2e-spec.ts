@@ -25,7 +25,8 @@ class Cli {
   async waitFor(text: string): Promise<void> {
     const deadline = Date.now() + 20_000;
     while (!this.output.includes(text)) {
-      if (this.child.exitCode !== null) throw new Error(`start.js exited (${this.child.exitCode}) without printing "${text}":\n${this.output}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`start.js exited (${this.child.exitCode}) without printing "${text}":\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`start.js did not print "${text}":\n${this.output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -98,7 +99,8 @@ describe('npm start (sample/start.ts)', () => {
       expect(app.output).not.toContain('private redis-server');
       expect(app.output).toContain(`Mesa replica 2: ws://127.0.0.1:${mesaPort + 1}`);
       const ports = [];
-      for (const name of ['one', 'two']) ports.push((await callApi(`http://127.0.0.1:${port}`, 'POST', '/api/session', undefined, { name })).body.mesa.port);
+      for (const name of ['one', 'two'])
+        ports.push((await callApi(`http://127.0.0.1:${port}`, 'POST', '/api/session', undefined, { name })).body.mesa.port);
       expect(ports).toEqual([mesaPort, mesaPort + 1]);
       expect(await app.stop('SIGINT')).toBe(0);
       const client = redis.client();

@@ -63,7 +63,8 @@ export class MesaUser {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this)) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`user ${this.id}: timed out waiting for ${what}; received ${JSON.stringify(this.received).slice(0, 500)}`);
+      if (left <= 0)
+        throw new Error(`user ${this.id}: timed out waiting for ${what}; received ${JSON.stringify(this.received).slice(0, 500)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
         this.waiters.push(() => (clearTimeout(timer), resolve()));

@@ -31,7 +31,8 @@ export class RecordingLogger implements LoggerService {
   }
 
   private record(level: string, message: unknown, context?: string) {
-    const text = message instanceof Error ? `${message.message}\n${message.stack}` : typeof message === 'string' ? message : JSON.stringify(message);
+    const text =
+      message instanceof Error ? `${message.message}\n${message.stack}` : typeof message === 'string' ? message : JSON.stringify(message);
     this.lines.push({ level, message: text, context });
   }
 }

@@ -15,11 +15,21 @@ function decorate(type: unknown, options?: unknown) {
 
 describe('@Dispatch refuses bad options when the class is defined, naming the method', () => {
   it.each<[string, unknown, unknown, RegExp]>([
-    ['no recipients and no broadcast', 'EVT', {}, /Subject\.handle: say who receives the message: recipients: \(result, \.\.\.args\) => ids, or broadcast: true/],
+    [
+      'no recipients and no broadcast',
+      'EVT',
+      {},
+      /Subject\.handle: say who receives the message: recipients: \(result, \.\.\.args\) => ids, or broadcast: true/,
+    ],
     ['no options at all', 'EVT', undefined, /say who receives the message/],
     ['an empty type', '', { broadcast: true }, /the message type must be a non-empty string/],
     ['a non-string type', 42, { broadcast: true }, /the message type must be a non-empty string.*got number/],
-    ['recipients that is not a function', 'EVT', { recipients: ['a'] }, /recipients must be a function of \(result, \.\.\.args\); got array/],
+    [
+      'recipients that is not a function',
+      'EVT',
+      { recipients: ['a'] },
+      /recipients must be a function of \(result, \.\.\.args\); got array/,
+    ],
     ['excluding that is not a function', 'EVT', { recipients: () => [], excluding: ['a'] }, /excluding must be a function/],
     ['data that is not a function', 'EVT', { recipients: () => [], data: 'x' }, /data must be a function/],
     ['broadcast with recipients', 'EVT', { broadcast: true, recipients: () => [] }, /cannot be combined with recipients or excluding/],

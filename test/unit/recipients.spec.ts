@@ -9,7 +9,11 @@ describe('normalizeRecipients: the seed’s rules, minus its surprises', () => {
     [['*', '*'], undefined, ['*']],
     [['a', 'b'], undefined, ['a', 'b']],
     [['a', 'b', 'a'], undefined, ['a', 'b']],
-    [['a', 'b', 'c'], ['b', 'x'], ['a', 'c']],
+    [
+      ['a', 'b', 'c'],
+      ['b', 'x'],
+      ['a', 'c'],
+    ],
     [['a'], ['a'], []],
     [[], undefined, []],
     [Array.from({ length: 40 }, (_, i) => `u${i % 20}`), ['u3'], Array.from({ length: 20 }, (_, i) => `u${i}`).filter((id) => id !== 'u3')],

@@ -8,7 +8,10 @@ describe('describeRedisTarget: where a connection goes, never with its password'
     [{ redis: { host: 'h', port: 2, password: 'pw', db: 4 } }, 'redis://h:2/4'],
     [{ redis: { host: 'h', tls: {} } }, 'rediss://h:6379'],
     [{ redis: { path: '/run/redis.sock' } }, 'unix socket /run/redis.sock'],
-    [{ redis: { sentinels: [{ host: 's1', port: 26379 }, { host: 's2' }], name: 'main', password: 'pw' } }, 'sentinel master "main" via s1:26379, s2:26379'],
+    [
+      { redis: { sentinels: [{ host: 's1', port: 26379 }, { host: 's2' }], name: 'main', password: 'pw' } },
+      'sentinel master "main" via s1:26379, s2:26379',
+    ],
     [{ redis: [6390, 'h2', { password: 'pw' }] }, 'redis://h2:6390'],
   ])('%j → %s', (options, expected) => {
     expect(describeRedisTarget(options)).toBe(expected);
@@ -19,6 +22,8 @@ describe('redactSecrets', () => {
   it('removes passwords from URLs (raw and percent-decoded), options and sentinel options', () => {
     const text = 'failed: p@ss/word p%40ss%2Fword s3cret sentinel-pw';
     expect(redactSecrets(text, { url: 'redis://:p%40ss%2Fword@h' })).toBe('failed: *** *** s3cret sentinel-pw');
-    expect(redactSecrets(text, { redis: { password: 's3cret', sentinelPassword: 'sentinel-pw' } })).toBe('failed: p@ss/word p%40ss%2Fword *** ***');
+    expect(redactSecrets(text, { redis: { password: 's3cret', sentinelPassword: 'sentinel-pw' } })).toBe(
+      'failed: p@ss/word p%40ss%2Fword *** ***',
+    );
   });
 });

@@ -7,7 +7,9 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** Launches headless Chromium without any network chatter of its own. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`The browser tests drive Debian's Chromium at ${CHROMIUM}, which is not installed: apt-get update && apt-get install -y chromium`);
+    throw new Error(
+      `The browser tests drive Debian's Chromium at ${CHROMIUM}, which is not installed: apt-get update && apt-get install -y chromium`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM,

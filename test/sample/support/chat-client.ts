@@ -18,7 +18,13 @@ export interface ApiAnswer<T = any> {
 }
 
 /** Calls the sample API at `baseUrl`, with a Bearer token when given. */
-export async function callApi<T = any>(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer<T>> {
+export async function callApi<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<ApiAnswer<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -55,7 +61,10 @@ export class ChatClient {
   }
 
   /** Signs in as `name`; returns the API's session answer. */
-  static async signIn(baseUrl: string, name: string): Promise<{ token: string; user: { id: string; name: string }; mesa: { port: number; replica: number }; pending: number }> {
+  static async signIn(
+    baseUrl: string,
+    name: string,
+  ): Promise<{ token: string; user: { id: string; name: string }; mesa: { port: number; replica: number }; pending: number }> {
     const answer = await callApi(baseUrl, 'POST', '/api/session', undefined, { name });
     if (answer.status !== 201) throw new Error(`sign-in as ${name} failed: ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body;

@@ -106,7 +106,10 @@ describe('RecordingDispatcher through overrideProvider(DispatcherService)', () =
   it('replaces the real service of MesaModule.forRoot (with the connection token overridden too)', async () => {
     const mesa = new RecordingDispatcher();
     const client = new Redis({ port: 1, lazyConnect: true });
-    const moduleRef = await Test.createTestingModule({ imports: [MesaModule.forRoot({ url: 'redis://unused:1' })], providers: [RoomService] })
+    const moduleRef = await Test.createTestingModule({
+      imports: [MesaModule.forRoot({ url: 'redis://unused:1' })],
+      providers: [RoomService],
+    })
       .overrideProvider(DispatcherService)
       .useValue(mesa)
       .overrideProvider(getMesaRedisConnectionToken())

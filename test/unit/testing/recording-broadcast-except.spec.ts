@@ -14,7 +14,12 @@ describe('RecordingDispatcher.broadcast(message, { excluding })', () => {
   it('with nobody online reaches nobody; without options it is the plain broadcast', async () => {
     const mesa = new RecordingDispatcher({ receivers: 1 });
 
-    expect(await mesa.broadcast(new Message(0, {}, 'NONE'), { excluding: [] })).toEqual({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
+    expect(await mesa.broadcast(new Message(0, {}, 'NONE'), { excluding: [] })).toEqual({
+      recipients: [],
+      publishedTo: [],
+      storedFor: [],
+      receivers: 0,
+    });
     expect(await mesa.broadcast(new Message(0, {}, 'ALL'))).toEqual({ recipients: ['*'], publishedTo: ['*'], storedFor: [], receivers: 1 });
     expect(mesa.lastDispatch('ALL')?.excluding).toBeUndefined();
   });

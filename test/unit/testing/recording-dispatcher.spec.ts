@@ -26,7 +26,12 @@ describe('RecordingDispatcher records what DispatcherService would send', () => 
   it('records broadcasts, DISCONNECT_CLIENT events, message options and the namespaced channel', async () => {
     mesa = new RecordingDispatcher({ namespace: 'chat', receivers: 2 });
 
-    expect(await mesa.broadcast(new Message(0, { n: 1 }, 'ALERT'))).toEqual({ recipients: ['*'], publishedTo: ['*'], storedFor: [], receivers: 2 });
+    expect(await mesa.broadcast(new Message(0, { n: 1 }, 'ALERT'))).toEqual({
+      recipients: ['*'],
+      publishedTo: ['*'],
+      storedFor: [],
+      receivers: 2,
+    });
     await mesa.dispatch(new Message(0, { n: 2 }, 'ALERT'));
     await mesa.disconnect(['a', 'b'], ['b']);
     await mesa.dispatch(new Message(0, null, 'QUIET', { sync: false }), ['a']);
@@ -46,7 +51,12 @@ describe('RecordingDispatcher records what DispatcherService would send', () => 
 
   it('reports an emptied recipient list as the real service does: nothing published, 0 receivers', async () => {
     mesa.setReceivers(3);
-    expect(await mesa.dispatch(new Message(0, {}, 'NOBODY'), ['a'], ['a'])).toEqual({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
+    expect(await mesa.dispatch(new Message(0, {}, 'NOBODY'), ['a'], ['a'])).toEqual({
+      recipients: [],
+      publishedTo: [],
+      storedFor: [],
+      receivers: 0,
+    });
     expect(await mesa.dispatch(new Message(0, {}, 'SOMEBODY'), ['a'])).toMatchObject({ receivers: 3 });
   });
 
@@ -59,10 +69,14 @@ describe('RecordingDispatcher records what DispatcherService would send', () => 
     expect(() => mesa.expectDispatched('NEW_MESSAGE', { to: ['a'] })).toThrow(
       `Expected a dispatch of type 'NEW_MESSAGE' to [a], but recorded 'NEW_MESSAGE' dispatches:\n  1. 'NEW_MESSAGE' to [b, a] data {"text":"hi","at":"1970-01-01T00:00:00.000Z"}`,
     );
-    expect(() => mesa.expectDispatched('GONE')).toThrow(`Expected a dispatch of type 'GONE', but no 'GONE' was dispatched; recorded types: NEW_MESSAGE, TYPING.`);
+    expect(() => mesa.expectDispatched('GONE')).toThrow(
+      `Expected a dispatch of type 'GONE', but no 'GONE' was dispatched; recorded types: NEW_MESSAGE, TYPING.`,
+    );
     expect(() => mesa.expectNothingDispatched('TYPING')).toThrow(/Expected no 'TYPING' dispatch, but recorded:\n  - 'TYPING' to \[a\]/);
     mesa.clear();
-    expect(() => mesa.expectDispatched('NEW_MESSAGE', { data: 1 })).toThrow(`Expected a dispatch of type 'NEW_MESSAGE' with data 1, but nothing was dispatched.`);
+    expect(() => mesa.expectDispatched('NEW_MESSAGE', { data: 1 })).toThrow(
+      `Expected a dispatch of type 'NEW_MESSAGE' with data 1, but nothing was dispatched.`,
+    );
     mesa.expectNothingDispatched();
   });
 
@@ -89,7 +103,12 @@ describe('RecordingDispatcher simulates sync like the real service', () => {
       { op: 0, d: { n: 2 }, t: 'NEW_MESSAGE' },
     ]);
     expect(mesa.storedFor('bob')).toEqual([]);
-    expect(mesa.lastDispatch('NEW_MESSAGE')?.result).toEqual({ recipients: ['carol'], publishedTo: [], storedFor: ['carol'], receivers: 0 });
+    expect(mesa.lastDispatch('NEW_MESSAGE')?.result).toEqual({
+      recipients: ['carol'],
+      publishedTo: [],
+      storedFor: ['carol'],
+      receivers: 0,
+    });
     expect(mesa.lastDispatch('ROOM_UPDATED')?.publishedTo).toEqual(['alice', 'carol']);
     expect(mesa.lastDispatch('ALERT')?.storedFor).toEqual([]);
     mesa.expectDispatched('NEW_MESSAGE', { to: ['carol'], storedFor: ['carol'] });
