@@ -241,34 +241,30 @@ describe('Redis SIGKILLed and restarted on the same port while dispatching every
    * it: the one or two dispatches in flight at the kill are the slowest to settle (10,000 ms with the
    * default options). Marked `failing` while the bug stands: remove `.failing` once it is fixed.
    */
-  it.failing(
-    'a dispatch in flight when Redis dies rejects when the connection drops, saying it may have been published',
-    async () => {
-      const redis = await RedisServer.start();
-      const db = redis.client();
-      const { moduleRef, dispatcher } = await createMesaModule({ url: redis.url, dispatchTimeout: 3_000 }, { logger: false });
-      try {
-        await dispatcher.dispatch(new Message(0, {}, 'WARM_UP'), ['u1']);
-        await db.call('CLIENT', 'PAUSE', '5000', 'ALL');
-        const outcome = dispatcher.dispatch(new Message(0, {}, 'IN_FLIGHT'), ['u1']).then(
-          () => 'resolved',
-          (error: Error) => error.message,
-        );
-        await sleep(100); // sent; Redis, paused, has not run it
-        const killedAt = performance.now();
-        await redis.stop('SIGKILL');
-        await redis.restart();
-        const settled = await Promise.race([outcome, sleep(1_000).then(() => 'still pending 1 s after the kill, with Redis back')]);
-        console.log(`in flight at the kill: ${settled} (${Math.round(performance.now() - killedAt)} ms after the kill)`);
+  it('a dispatch in flight when Redis dies rejects when the connection drops, saying it may have been published', async () => {
+    const redis = await RedisServer.start();
+    const db = redis.client();
+    const { moduleRef, dispatcher } = await createMesaModule({ url: redis.url, dispatchTimeout: 3_000 }, { logger: false });
+    try {
+      await dispatcher.dispatch(new Message(0, {}, 'WARM_UP'), ['u1']);
+      await db.call('CLIENT', 'PAUSE', '5000', 'ALL');
+      const outcome = dispatcher.dispatch(new Message(0, {}, 'IN_FLIGHT'), ['u1']).then(
+        () => 'resolved',
+        (error: Error) => error.message,
+      );
+      await sleep(100); // sent; Redis, paused, has not run it
+      const killedAt = performance.now();
+      await redis.stop('SIGKILL');
+      await redis.restart();
+      const settled = await Promise.race([outcome, sleep(1_000).then(() => 'still pending 1 s after the kill, with Redis back')]);
+      console.log(`in flight at the kill: ${settled} (${Math.round(performance.now() - killedAt)} ms after the kill)`);
 
-        expect(settled).toMatch(/lost the connection.*may have been published/);
-        await outcome;
-      } finally {
-        db.disconnect();
-        await moduleRef.close();
-        await redis.stop();
-      }
-    },
-    15_000,
-  );
+      expect(settled).toMatch(/lost the connection.*may have been published/);
+      await outcome;
+    } finally {
+      db.disconnect();
+      await moduleRef.close();
+      await redis.stop();
+    }
+  }, 15_000);
 });

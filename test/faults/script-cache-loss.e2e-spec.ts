@@ -6,27 +6,23 @@ import { Recorder } from './support/recorder.js';
 import { TcpGate } from './support/tcp-gate.js';
 
 /*
- * KNOWN BUG (README: "messages keep call order"), found by redis-restart.e2e-spec.ts.
+ * Regression test for a bug these fault tests found (README: "messages keep call order").
  *
  * Redis loses its script cache on a restart, on a failover to a replica and on SCRIPT FLUSH. Every
- * batch then in flight is answered NOSCRIPT, and BatchSender re-sends each with EVAL as its NOSCRIPT
- * reply is read. A batch dispatched in between goes out as EVALSHA, finds the script that the first
- * EVAL loaded, and runs before the EVALs still to be sent: it overtakes earlier dispatches, on the
- * channel and in offline users' backlogs (which Mesa redelivers as s = 1..N).
+ * batch then in flight is answered NOSCRIPT and re-sent with EVAL as its NOSCRIPT reply is read. A
+ * batch dispatched in between went out as EVALSHA, found the script that the first EVAL had loaded,
+ * and ran before the EVALs still to be sent: it overtook earlier dispatches, on the channel and in
+ * offline users' backlogs (which Mesa redelivers as s = 1..N). Seen first in redis-restart.e2e-spec.ts
+ * (one message out of order in 2 runs of 3).
  *
- * Here the replies reach the module in 64-byte pieces, one per event-loop turn (a TcpGate in front
- * of Redis, as TCP segments on a real network), while one dispatch leaves per turn: the interleaving
- * is deterministic (5 runs of 5: dispatch 4 published before dispatch 1). Under a real restart the
- * same happens whenever the replies to the re-sent batches arrive in more than one read
- * (redis-restart.e2e-spec.ts prints how many arrived out of order: 1 in 2 of 3 runs here).
- *
- * Marked `failing` so that the suite stays green while the bug stands; once it is fixed jest reports
- * these as failures: remove `.failing` then.
+ * Here the replies reach the module in 64-byte pieces, one per event-loop turn (a TcpGate in front of
+ * Redis, as TCP segments on a real network), while one dispatch leaves per turn: the interleaving is
+ * deterministic. Before the fix, 5 runs of 5 failed: dispatch 4 was published before dispatch 1.
  */
 const DISPATCHES = 200;
 
 describe('call order when Redis loses its script cache with batches in flight', () => {
-  it.failing.each([false, true])('the channel and the backlogs keep call order after SCRIPT FLUSH (sync: %s)', async (sync) => {
+  it.each([false, true])('the channel and the backlogs keep call order after SCRIPT FLUSH (sync: %s)', async (sync) => {
     const redis = await RedisServer.start();
     const gate = await TcpGate.open(redis.port, { replySlice: 64 });
     const db = redis.client();
