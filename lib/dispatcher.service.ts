@@ -37,6 +37,7 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
   private readonly logger = new Logger('MesaDispatcher');
   private readonly names: MesaRedisNames;
   private readonly queue: DispatchQueue;
+  private readonly sender: BatchSender;
   private readonly syncEnabled: boolean;
   private readonly maxPayloadBytes: number;
   private closed = false;
@@ -49,9 +50,9 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     this.syncEnabled = options.sync?.enabled === true;
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     const { client } = connection;
-    const sender = new BatchSender(client, this.names, connection.target, options.maxStoredPerUser ?? 0);
+    this.sender = new BatchSender(client, this.names, connection.target, options.maxStoredPerUser ?? 0);
     this.queue = new DispatchQueue({
-      send: (entries) => sender.send(entries),
+      send: (entries) => this.sender.send(entries),
       connectionStatus: () => client.status,
       failures: new DispatchFailures(connection.target, this.names.channel, options),
       onUnconsumedFailure: this.reportUnconsumed,
@@ -59,6 +60,7 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
       whenDisconnected: options.whenDisconnected ?? 'queue',
     });
     client.on('ready', this.releaseHeld);
+    client.on('close', this.failUnanswered);
   }
 
   /**
@@ -136,6 +138,7 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     await this.queue.drain();
     this.closed = true;
     this.connection.client.off('ready', this.releaseHeld);
+    this.connection.client.off('close', this.failUnanswered);
     await this.connection.close();
   }
 
@@ -143,6 +146,10 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     this.logger.error(`A dispatch nobody awaited failed: ${(error as Error)?.message ?? error}`);
 
   private readonly releaseHeld = () => this.queue.release();
+  private readonly failUnanswered = () => {
+    this.sender.connectionLost();
+    this.queue.connectionLost();
+  };
 }
 
 const SHUT_DOWN = 'DispatcherService is shut down (the application is closing); the message was not sent.';

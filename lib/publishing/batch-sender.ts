@@ -18,6 +18,10 @@ export class BatchSender {
   private readonly logger = new Logger('MesaDispatcher');
   private scriptsUnavailable = false;
   private transactionChain: Promise<unknown> = Promise.resolve();
+  /** EVALSHA calls awaiting their reply, in the order they were sent. */
+  private readonly awaitingReply = new Set<Promise<unknown>>();
+  /** While batches answered NOSCRIPT are being re-sent: later batches wait, so none overtakes them. */
+  private reloading?: { done: Promise<void>; release(): void };
 
   constructor(
     private readonly client: Redis,
@@ -29,6 +33,7 @@ export class BatchSender {
 
   /** One reply per entry, in order. Rejects only when Redis failed the batch as a whole. */
   async send(entries: BatchEntry[]): Promise<BatchReply[]> {
+    while (this.reloading) await this.reloading.done;
     if (this.scriptsUnavailable) return this.sendSerialized(entries);
     const args = entries.some((entry) => entry.sync || entry.excluding) ? this.entriesLayout(entries) : this.linesLayout(entries);
     try {
@@ -44,6 +49,15 @@ export class BatchSender {
       }
       return this.sendSerialized(entries);
     }
+  }
+
+  /**
+   * The connection dropped: commands awaiting a reply will get none (ioredis drops them when resending
+   * is off), so stop waiting for them; a new connection starts with whatever script cache Redis has.
+   */
+  connectionLost(): void {
+    this.awaitingReply.clear();
+    this.reloading?.release();
   }
 
   private linesLayout(entries: BatchEntry[]): string[] {
@@ -90,12 +104,31 @@ export class BatchSender {
     return args;
   }
 
+  /**
+   * EVALSHA, and EVAL when Redis lost its script cache (restart, failover, SCRIPT FLUSH). Then every
+   * batch already sent is answered NOSCRIPT too, and each is re-sent as its answer arrives; batches
+   * issued meanwhile wait until all of those are re-sent, so call order holds across the reload.
+   */
   private async runScript(args: string[]): Promise<unknown> {
+    const attempt = this.client.evalsha(SCRIPT_SHA, 2, ...args);
+    this.awaitingReply.add(attempt);
     try {
-      return await this.client.evalsha(SCRIPT_SHA, 2, ...args);
+      return await attempt;
     } catch (error) {
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+      if (!this.reloading) {
+        let release!: () => void;
+        const reload = { done: new Promise<void>((resolve) => (release = resolve)), release: () => undefined };
+        reload.release = () => {
+          if (this.reloading === reload) this.reloading = undefined;
+          release();
+        };
+        this.reloading = reload;
+        void Promise.allSettled([...this.awaitingReply]).then(reload.release);
+      }
       return this.client.eval(DISPATCH_BATCH_SCRIPT, 2, ...args);
+    } finally {
+      this.awaitingReply.delete(attempt);
     }
   }
 

@@ -31,6 +31,7 @@ export class DispatchQueue {
   private flushScheduled = false;
   private expiryTimer?: NodeJS.Timeout;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly unanswered = new Set<(error: Error) => void>();
 
   constructor(private readonly options: DispatchQueueOptions) {}
 
@@ -63,8 +64,21 @@ export class DispatchQueue {
     while (this.queue.length > 0 || this.held.length > 0 || this.inFlight.size > 0) {
       this.flush();
       this.release();
-      await Promise.race([Promise.allSettled(this.inFlight), new Promise((resolve) => setTimeout(resolve, 50))]);
+      // a real timer, not only promises: held dispatches expire on a timer, which must get to run
+      let timer!: NodeJS.Timeout;
+      const tick = new Promise((resolve) => (timer = setTimeout(resolve, 50)));
+      await (this.inFlight.size > 0 ? Promise.race([Promise.allSettled(this.inFlight), tick]) : tick);
+      clearTimeout(timer);
     }
+  }
+
+  /**
+   * The connection dropped: the batches sent and not answered are lost with it (Redis may or may not
+   * have run them), so they fail now, saying so, instead of waiting for `dispatchTimeout`.
+   */
+  connectionLost(): void {
+    const lost = new Error('the connection closed');
+    for (const abort of [...this.unanswered]) abort(lost);
   }
 
   private flush(): void {
@@ -110,14 +124,15 @@ export class DispatchQueue {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      this.unanswered.delete(abort);
       outcome();
       finish();
     };
+    const abort = (error: unknown) =>
+      complete(() => this.failAll(batch, (entry) => failures.fromRedis(error, entry.prepared.recipients.length)));
     const timer = setTimeout(() => complete(() => this.failAll(batch, () => failures.noAnswer(dispatchTimeout))), dispatchTimeout);
-    this.options.send(batch).then(
-      (replies) => complete(() => this.settle(batch, replies)),
-      (error) => complete(() => this.failAll(batch, (entry) => failures.fromRedis(error, entry.prepared.recipients.length))),
-    );
+    this.unanswered.add(abort);
+    this.options.send(batch).then((replies) => complete(() => this.settle(batch, replies)), abort);
     this.inFlight.add(settled);
     settled.then(() => this.inFlight.delete(settled));
   }
