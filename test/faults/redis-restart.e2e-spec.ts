@@ -143,8 +143,8 @@ function expectSoundOutcomes(run: OutageRun, settleBoundMs: number): void {
   const afterRecovery = load.outcomes.filter((o) => o.issuedAt > run.readyAgainAt + 100);
   expect(afterRecovery.length).toBeGreaterThan(50);
   expect(afterRecovery.filter((o) => !o.result).map(describeOutcome)).toEqual([]);
-  // Call order across the restart is not asserted here: it is broken by a known bug that
-  // script-cache-loss.e2e-spec.ts reproduces deterministically; report() prints the inversions.
+  // Call order holds across the restart (and its script-cache loss, see script-cache-loss.e2e-spec.ts).
+  expect(orderInversions(recorder.numbers())).toBe(0);
 }
 
 function describeOutcome(o: DispatchOutcome): string {
@@ -229,17 +229,16 @@ describe('Redis SIGKILLed and restarted on the same port while dispatching every
     const received = new Set(run.recorder.numbers());
     expect(whileDown.filter((o) => received.has(o.n)).map(describeOutcome)).toEqual([]);
     expect(whileDown.filter((o) => MAY_HAVE_BEEN_PUBLISHED.test(o.error!.message)).map(describeOutcome)).toEqual([]);
+    // The dispatches nobody awaited failed too, and were logged, not left as unhandled rejections.
+    expect(run.logger.errors(/^A dispatch nobody awaited failed: Redis at .* is unreachable/).length).toBeGreaterThan(0);
   }, 40_000);
 
   /*
-   * KNOWN BUG: the module opens its connection with ioredis's autoResendUnfulfilledCommands off, so
-   * that a command lost with its connection "fails (outcome unknown)" (redis-connection.ts). But
-   * ioredis then neither resends nor rejects such a command: on the next 'ready' it drops it
-   * (prevCommandQueue = null). The dispatch stays pending until dispatchTimeout (10 s by default)
-   * and rejects with "did not answer within dispatchTimeout", although the connection was known
-   * lost at once and Redis was back long before; app.close() waits for it too. The runs above show
-   * it: the one or two dispatches in flight at the kill are the slowest to settle (10,000 ms with the
-   * default options). Marked `failing` while the bug stands: remove `.failing` once it is fixed.
+   * Regression: the module opens its connection with ioredis's autoResendUnfulfilledCommands off, so
+   * that a command lost with its connection is never sent again behind its caller's back. ioredis
+   * then neither resends nor rejects such a command (it drops it on the next 'ready'), so the module
+   * fails the batches it had sent as soon as the connection closes, saying they may have been
+   * published, instead of leaving them pending until dispatchTimeout.
    */
   it('a dispatch in flight when Redis dies rejects when the connection drops, saying it may have been published', async () => {
     const redis = await RedisServer.start();

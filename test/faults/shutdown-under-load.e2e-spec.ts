@@ -140,13 +140,11 @@ describe('app.close() under load', () => {
   }, 30_000);
 
   /*
-   * KNOWN BUG, found by this file: with a dispatch held (Redis unreachable, whenDisconnected 'queue',
-   * the default) and none in flight, DispatchQueue.drain() loops on
-   * `await Promise.race([Promise.allSettled(this.inFlight), setTimeout 50 ms])`: allSettled of an empty
-   * set resolves at once, so the loop never leaves the microtask queue. The timer that would expire the
-   * held dispatch never fires, a 50 ms timer piles up per turn, and the process dies out of memory:
-   * app.close() during an outage crashes the application (here in 0.3 s with a 64 MB heap). It runs in
-   * a child process for that reason. Marked `failing` while the bug stands: remove `.failing` once fixed.
+   * Regression (found by this file): with a dispatch held (Redis unreachable, whenDisconnected
+   * 'queue', the default) and none in flight, DispatchQueue.drain() used to loop on promises alone
+   * and never let the timer that expires held dispatches run: the process ran out of memory. drain()
+   * now waits on a real timer. It runs in a child process with a small heap, so that a regression
+   * crashes the child, not jest.
    */
   it('with Redis down and a dispatch held (none in flight), close() rejects it as not sent and returns', async () => {
     const doomed = await RedisServer.start();
