@@ -124,7 +124,7 @@ export class BatchSender {
           release();
         };
         this.reloading = reload;
-        void Promise.allSettled([...this.awaitingReply]).then(reload.release);
+        void Promise.allSettled(this.awaitingReply).then(reload.release);
       }
       return this.client.eval(DISPATCH_BATCH_SCRIPT, 2, ...args);
     } finally {

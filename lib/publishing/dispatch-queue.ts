@@ -78,7 +78,7 @@ export class DispatchQueue {
    */
   connectionLost(): void {
     const lost = new Error('the connection closed');
-    for (const abort of [...this.unanswered]) abort(lost);
+    for (const abort of this.unanswered) abort(lost);
   }
 
   private flush(): void {
