@@ -13,9 +13,11 @@ export class ChannelCounter {
     this.channel = channel;
     this.timeoutMs = timeoutMs;
     this.count = 0;
+    this.generation = 0;
     this.listeners = new Set();
     child.on('message', (message) => {
-      if (message.type !== 'count') return;
+      // a count sent before the last reset() was read by the counter belongs to the previous round
+      if (message.type !== 'count' || message.generation !== this.generation) return;
       this.count = message.count;
       for (const listener of this.listeners) listener();
     });
@@ -33,7 +35,8 @@ export class ChannelCounter {
 
   reset() {
     this.count = 0;
-    this.child.send({ type: 'reset' });
+    this.generation++;
+    this.child.send({ type: 'reset', generation: this.generation });
   }
 
   /** Resolves once `target` envelopes were counted; rejects after `timeoutMs` without progress. */

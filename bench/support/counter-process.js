@@ -10,6 +10,7 @@ const { hostname, port } = new URL(url);
 // appear inside a payload.
 const HEADER = Buffer.from('*3\r\n$7\r\nmessage\r\n');
 let count = 0;
+let generation = 0;
 let waiter;
 let carry = Buffer.alloc(0);
 const socket = connect(Number(port || 6379), hostname || '127.0.0.1');
@@ -26,17 +27,20 @@ socket.on('data', (chunk) => {
   carry = data.subarray(Math.max(end, data.length - HEADER.length + 1));
   if (waiter !== undefined && count >= waiter) {
     waiter = undefined;
-    process.send({ type: 'count', count });
+    process.send({ type: 'count', count, generation });
   }
 });
 socket.once('connect', () => socket.write(`SUBSCRIBE ${channel}\r\n`));
 socket.once('data', () => process.send({ type: 'ready' }));
 
 process.on('message', (request) => {
-  if (request.type === 'reset') count = 0;
-  else if (request.type === 'count') process.send({ type: 'count', count });
+  if (request.type === 'reset') {
+    count = 0;
+    waiter = undefined;
+    generation = request.generation;
+  } else if (request.type === 'count') process.send({ type: 'count', count, generation });
   else if (request.type === 'wait') {
-    if (count >= request.target) process.send({ type: 'count', count });
+    if (count >= request.target) process.send({ type: 'count', count, generation });
     else waiter = request.target;
   } else if (request.type === 'close') {
     socket.destroy();

@@ -1,5 +1,5 @@
 import { Inject, Logger } from '@nestjs/common';
-import { concatMap, from, isObservable, map } from 'rxjs';
+import { concatMap, from, isObservable } from 'rxjs';
 import { DispatcherService } from '../dispatcher.service.js';
 import { MesaConfigurationError, MesaDispatchError, MesaError, MesaValidationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
@@ -49,11 +49,9 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
         );
       }
       const result = original.apply(this, args);
-      if (result instanceof Promise) return result.then((value) => send(dispatcher, value, args).then(() => value));
-      if (isObservable(result)) {
-        return result.pipe(concatMap((value) => from(send(dispatcher, value as R, args)).pipe(map(() => value))));
-      }
-      if (isPromiseLike(result)) return Promise.resolve(result).then((value) => send(dispatcher, value as R, args).then(() => value));
+      if (result instanceof Promise) return result.then((value) => send(dispatcher, value, args));
+      if (isObservable(result)) return result.pipe(concatMap((value) => from(send(dispatcher, value as R, args))));
+      if (isPromiseLike(result)) return Promise.resolve(result).then((value) => send(dispatcher, value as R, args));
       send(dispatcher, result as R, args).catch((error: Error) => logger.error(error.message));
       return result;
     };
@@ -67,7 +65,10 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
   };
 }
 
-/** Dispatches what one call produced; settles once Redis took it, or per `onError` when it failed. */
+/**
+ * Dispatches what one call produced and resolves with that value once Redis took it; when the dispatch
+ * fails, rejects (`onError: 'throw'`) or logs and still resolves with the value (`'log'`).
+ */
 function sendResult<R>(
   dispatcher: DispatcherService,
   type: string,
@@ -75,25 +76,40 @@ function sendResult<R>(
   where: string,
   value: R,
   args: unknown[],
-): Promise<unknown> {
-  const failed = (error: unknown) => {
+): Promise<R> {
+  const failed = (error: unknown): R => {
     const failure = contextualize(error, `@Dispatch('${type}') on ${where}`);
     if ((options.onError ?? dispatcher.decoratorErrorMode) === 'throw') throw failure;
     logger.error(failure.message);
+    return value;
   };
   try {
-    const recipients = options.broadcast ? BROADCAST_ONLY : options.recipients!(value, ...args);
+    const recipients = options.broadcast ? BROADCAST_ONLY : select(options.recipients!, value, args);
     if (!options.broadcast && Array.isArray(recipients) && recipients.includes(BROADCAST)) {
       throw new MesaValidationError(
         `the recipients function returned '*'; ids from data never broadcast. Declare { broadcast: true } to send to everyone.`,
       );
     }
-    const excluding = options.excluding?.(value, ...args);
-    const data = options.data ? options.data(value, ...args) : value;
+    const excluding = options.excluding ? select(options.excluding, value, args) : undefined;
+    const data = options.data ? select(options.data, value, args) : value;
     const message = new Message(OPCODE_DISPATCH, data, type, options.sync === false ? NO_SYNC : undefined);
-    return dispatcher.dispatch(message, recipients, excluding ?? undefined).then(undefined, failed);
+    return dispatcher.dispatch(message, recipients, excluding ?? undefined).then(() => value, failed);
   } catch (error) {
     return Promise.resolve().then(() => failed(error));
+  }
+}
+
+/** Calls a selector with the result and the call's arguments (without spreading for the common short lists). */
+function select<R, T>(selector: (result: R, ...args: any[]) => T, value: R, args: unknown[]): T {
+  switch (args.length) {
+    case 0:
+      return selector(value);
+    case 1:
+      return selector(value, args[0]);
+    case 2:
+      return selector(value, args[0], args[1]);
+    default:
+      return selector(value, ...args);
   }
 }
 
