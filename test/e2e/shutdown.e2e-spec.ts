@@ -10,12 +10,7 @@ describe('shutdown: app.close() with dispatches in flight', () => {
   });
   afterAll(() => redis.stop());
 
-  const moduleConnections = async () => {
-    const db = redis.client();
-    const list = (await db.client('LIST')) as string;
-    db.disconnect();
-    return list.split('\n').filter((line) => line.includes('name=nestjs-mesa')).length;
-  };
+  const moduleConnections = () => redis.connectionsNamed('nestjs-mesa');
 
   it.each([false, true])('waits for every dispatch to be published, then closes its connection (sync: %s)', async (sync) => {
     const { moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: sync } });

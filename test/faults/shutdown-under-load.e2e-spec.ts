@@ -28,14 +28,7 @@ describe('app.close() under load', () => {
   });
   afterAll(() => redis.stop());
 
-  const moduleConnections = async () => {
-    const db = redis.client();
-    try {
-      return ((await db.client('LIST')) as string).split('\n').filter((line) => line.includes('name=nestjs-mesa')).length;
-    } finally {
-      db.disconnect();
-    }
-  };
+  const moduleConnections = () => redis.connectionsNamed('nestjs-mesa');
 
   it.each([false, true])(
     `with ${IN_FLIGHT} dispatches in flight (sync: %s): every one resolves before close() does, all arrive in order, no connection is left`,

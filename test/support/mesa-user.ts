@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { Client } = require('@cryb/mesa') as { Client: new (url: string, config?: object) => MesaClient };
+/** Mesa's own Node client class (`@cryb/mesa`'s `Client`). */
+export const { Client } = require('@cryb/mesa') as { Client: new (url: string, config?: object) => MesaClient };
 
-interface MesaClient {
+/** The part of Mesa's Node client the tests use. */
+export interface MesaClient {
   connect(): Promise<void>;
   authenticate(data: object, config?: { shouldSync?: boolean }): Promise<unknown>;
   disconnect(code?: number): void;

@@ -58,6 +58,16 @@ export class RedisServer {
     return new Redis(this.port, '127.0.0.1', { password: this.password });
   }
 
+  /** How many clients named `name` are connected (nestjs-mesa names the connections it opens). */
+  async connectionsNamed(name = 'nestjs-mesa'): Promise<number> {
+    const db = this.client();
+    try {
+      return ((await db.client('LIST')) as string).split('\n').filter((line) => line.includes(`name=${name}`)).length;
+    } finally {
+      db.disconnect();
+    }
+  }
+
   /** Kills the server (SIGKILL by default) and waits for it to exit. */
   async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.process;

@@ -1,15 +1,4 @@
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const { Client } = require('@cryb/mesa') as { Client: new (url: string, config?: object) => MesaClient };
-
-interface MesaClient {
-  connect(): Promise<void>;
-  authenticate(data: object, config?: { shouldSync?: boolean }): Promise<unknown>;
-  disconnect(code?: number): void;
-  on(event: string, listener: (...args: any[]) => void): void;
-  ws: { readyState: number };
-}
+import { Client, type MesaClient } from '../../support/mesa-user.js';
 
 /** An HTTP answer of the sample's API. */
 export interface ApiAnswer<T = any> {
