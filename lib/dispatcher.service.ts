@@ -70,7 +70,9 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
    *
    * Duplicates are sent once; an empty list (after `excluding`) publishes nothing and resolves.
    * Rejects with MesaValidationError for a non-message, ids that are not non-empty strings, `'*'`
-   * mixed with ids or with `excluding`, or data JSON cannot carry (BigInt, circular).
+   * mixed with ids or with `excluding`, data JSON cannot carry (BigInt, circular), or a message over
+   * `maxPayloadBytes`; with MesaDispatchError when Redis does not take it (the message says whether it
+   * was not sent or may have been published; see the module's `dispatchTimeout` and `whenDisconnected`).
    */
   dispatch(message: DispatchableFor<Events>, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
     const promise = DispatchPromise.pending<DispatchResult>();
