@@ -75,13 +75,17 @@ describe.each([
       expect(afterFailover.length).toBeGreaterThan(20);
       expect(afterFailover.every((o) => o.result)).toBe(true);
       expect(afterFailover.every((o) => o.result!.receivers >= 1)).toBe(true);
-      // Every dispatch that resolved, before or after the failover, is at a subscriber.
-      const received = new Set([...onPrimary.numbers(), ...onReplica.numbers()]);
+      // Every dispatch that resolved, before or after the failover, is at a subscriber, unless its result
+      // said no subscriber received it: Sentinel disconnects the clients of a promoted replica, and pub/sub
+      // has no memory for a subscriber that is reconnecting (README, "Not guaranteed").
+      const received = new Set([...onPrimary.numbers(), ...onReplica.numbers(), ...viaSentinels.numbers()]);
       const lost = load
         .resolved()
-        .filter((o) => !received.has(o.n))
-        .map((o) => o.n);
+        .filter((o) => !received.has(o.n) && o.result!.receivers > 0)
+        .map((o) => `#${o.n} (receivers ${o.result!.receivers})`);
       expect(lost).toEqual([]);
+      const unheard = load.resolved().filter((o) => !received.has(o.n));
+      expect(unheard.length).toBeLessThan(load.resolved().length / 20);
       // Subscribers that follow the new primary get what was dispatched after the failover.
       await viaSentinels.waitForAll(afterFailover.map((o) => o.n));
       // Every rejection is a MesaDispatchError that says where, settled within a bound.
