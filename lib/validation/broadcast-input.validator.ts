@@ -1,6 +1,6 @@
 import { MesaValidationError } from '../errors/mesa.errors.js';
 import { BROADCAST, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
-import { checkIds, prepareDispatch, type PreparedDispatch } from './dispatch-input.validator.js';
+import { checkExcluding, prepareDispatch, type PreparedDispatch } from './dispatch-input.validator.js';
 import { describeValue } from './describe-value.js';
 
 /** A broadcast-except checked and ready for Redis: the message, and the ids to leave out. */
@@ -33,9 +33,5 @@ export function prepareBroadcastExcept(
         `authenticated users; call broadcast(message) without options to reach every socket.`,
     );
   }
-  const ids = checkIds(excluding, 'excluding');
-  if (ids.includes(BROADCAST)) {
-    throw new MesaValidationError(`excluding cannot contain '*'; list the user ids to leave out.`);
-  }
-  return { prepared, excluding: [...new Set(ids)] };
+  return { prepared, excluding: [...new Set(checkExcluding(excluding))] };
 }

@@ -127,10 +127,7 @@ function jsonError(error: unknown): MesaValidationError {
  */
 export function normalizeRecipients(recipients: unknown = [BROADCAST], excluding?: unknown): string[] {
   const wanted = checkIds(recipients, 'recipients');
-  const excluded = excluding === undefined ? EMPTY : checkIds(excluding, 'excluding');
-  if (excluded.includes(BROADCAST)) {
-    throw new MesaValidationError(`excluding cannot contain '*'; list the user ids to leave out.`);
-  }
+  const excluded = excluding === undefined ? EMPTY : checkExcluding(excluding);
   if (wanted.includes(BROADCAST)) {
     if (wanted.some((id) => id !== BROADCAST)) {
       throw new MesaValidationError(
@@ -158,7 +155,16 @@ const SMALL_LIST = 16;
 const EMPTY: readonly string[] = [];
 
 /** Checks that `value` is an array of non-empty, non-blank string ids; `name` is used in the error. */
-export function checkIds(value: unknown, name: string): readonly string[] {
+/** Checks an `excluding` list: non-empty string ids, and no `'*'` (it would mean "leave everyone out"). */
+export function checkExcluding(value: unknown): readonly string[] {
+  const ids = checkIds(value, 'excluding');
+  if (ids.includes(BROADCAST)) {
+    throw new MesaValidationError(`excluding cannot contain '*'; list the user ids to leave out.`);
+  }
+  return ids;
+}
+
+function checkIds(value: unknown, name: string): readonly string[] {
   if (!Array.isArray(value)) {
     throw new MesaValidationError(`${name} must be an array of user id strings, e.g. ['42']; got ${describeValue(value)}.`);
   }
