@@ -1,18 +1,16 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { DispatchPromise } from './dispatch-promise.js';
 import { MesaDispatchError } from './errors/mesa.errors.js';
+import type { AnyEvents, DispatchableFor, EventMap } from './events/event-map.js';
 import type { BroadcastOptions } from './interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from './interfaces/dispatch-result.interface.js';
-import type { DispatchErrorMode, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
-import { BROADCAST, DEFAULT_DISPATCH_TIMEOUT_MS, DEFAULT_MAX_PAYLOAD_BYTES, MESA_REDIS_CONNECTION } from './mesa.constants.js';
-import { MESA_MODULE_OPTIONS } from './mesa.module-definition.js';
-import type { AnyEvents, DispatchableFor, EventMap } from './events/event-map.js';
+import type { DispatchErrorMode } from './interfaces/mesa-module-options.interface.js';
+import { BROADCAST, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
 import { DispatchEvent } from './messages/message.js';
-import { mesaEnvelope, mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';
-import type { MesaRedisConnection } from './redis/redis-connection.js';
-import { BatchSender } from './publishing/batch-sender.js';
-import { DispatchFailures } from './publishing/dispatch-failures.js';
-import { DispatchQueue } from './publishing/dispatch-queue.js';
+import type { ResolvedMesaOptions } from './options/resolved-mesa-options.js';
+import { entryOf } from './publishing/batch-protocol.js';
+import { MesaPublisher } from './publishing/mesa-publisher.js';
+import { mesaEnvelope } from './redis/mesa-redis-names.js';
 import { prepareBroadcastExcept } from './validation/broadcast-input.validator.js';
 import { prepareDispatch } from './validation/dispatch-input.validator.js';
 
@@ -34,34 +32,10 @@ import { prepareDispatch } from './validation/dispatch-input.validator.js';
  */
 @Injectable()
 export class DispatcherService<Events extends EventMap = AnyEvents> implements OnApplicationShutdown {
-  private readonly logger = new Logger('MesaDispatcher');
-  private readonly names: MesaRedisNames;
-  private readonly queue: DispatchQueue;
-  private readonly sender: BatchSender;
-  private readonly syncEnabled: boolean;
-  private readonly maxPayloadBytes: number;
-  private closed = false;
-
   constructor(
-    @Inject(MESA_MODULE_OPTIONS) private readonly options: MesaModuleOptions,
-    @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
-  ) {
-    this.names = mesaRedisNames(options.namespace);
-    this.syncEnabled = options.sync?.enabled === true;
-    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    const { client } = connection;
-    this.sender = new BatchSender(client, this.names, connection.target, options.maxStoredPerUser ?? 0);
-    this.queue = new DispatchQueue({
-      send: (entries) => this.sender.send(entries),
-      connectionStatus: () => client.status,
-      failures: new DispatchFailures(connection.target, this.names.channel, options),
-      onUnconsumedFailure: this.reportUnconsumed,
-      dispatchTimeout: options.dispatchTimeout ?? DEFAULT_DISPATCH_TIMEOUT_MS,
-      whenDisconnected: options.whenDisconnected ?? 'queue',
-    });
-    client.on('ready', this.releaseHeld);
-    client.on('close', this.failUnanswered);
-  }
+    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
+    private readonly publisher: MesaPublisher,
+  ) {}
 
   /**
    * Sends `message` to `recipients` (user ids; `['*']`, the default, is every connected socket),
@@ -69,28 +43,27 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
    * for redelivery (unless it says `{ sync: false }`), atomically with the publish.
    *
    * Duplicates are sent once; an empty list (after `excluding`) publishes nothing and resolves.
-   * Rejects with MesaValidationError for a non-message, ids that are not non-empty strings, `'*'`
-   * mixed with ids or with `excluding`, data JSON cannot carry (BigInt, circular), or a message over
-   * `maxPayloadBytes`; with MesaDispatchError when Redis does not take it (the message says whether it
-   * was not sent or may have been published; see the module's `dispatchTimeout` and `whenDisconnected`).
+   * Rejects with MesaValidationError for a non-message, ids that are not non-empty well-formed strings,
+   * `'*'` mixed with ids or with `excluding`, data JSON cannot carry (BigInt, circular), or a message over
+   * `maxPayloadBytes`; with MesaDispatchError when Redis does not take it: its message ends "was not sent"
+   * only when nothing of it can have reached the wire, and "may have been published" otherwise (see the
+   * README's Guarantees, and the module's `dispatchTimeout`, `whenDisconnected` and queue bounds).
    */
   dispatch(message: DispatchableFor<Events>, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
     const promise = DispatchPromise.pending<DispatchResult>();
     try {
-      const prepared = prepareDispatch(message, recipients, excluding, this.maxPayloadBytes);
-      if (this.closed) {
-        throw new MesaDispatchError(SHUT_DOWN);
-      }
+      const prepared = prepareDispatch(message, recipients, excluding, this.options.maxPayloadBytes);
+      this.checkOpen();
       if (prepared.recipients.length === 0) {
         promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
-      } else if (this.syncEnabled && prepared.storable && !prepared.broadcast) {
-        this.queue.push({ prepared, sync: true, promise });
+      } else if (this.options.syncEnabled && prepared.storable && !prepared.broadcast) {
+        this.publisher.push(entryOf({ kind: 'sync', prepared, promise }, this.options.dispatchTimeout));
       } else {
         const envelope = mesaEnvelope(prepared.messageJson, prepared.recipients);
-        this.queue.push({ prepared, sync: false, envelope, promise });
+        this.publisher.push(entryOf({ kind: 'publish', prepared, envelope, promise }, this.options.dispatchTimeout));
       }
     } catch (error) {
-      promise.fail(error, this.reportUnconsumed);
+      promise.fail(error, this.publisher.unawaitedFailures.report);
     }
     return promise;
   }
@@ -104,7 +77,8 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
    * not). It keeps call order with the other dispatches. The result's `publishedTo` (and `recipients`)
    * are the online ids it was sent to, in no particular order; none online: nothing is published.
    * `{ excluding: [] }` reaches every authenticated user. Mesa servers must keep `connected_clients`
-   * (their default, `authentication.storeConnectedUsers`).
+   * (their default, `authentication.storeConnectedUsers`). Cost: the envelope names every online user, and
+   * Redis reads the whole set (SMEMBERS) per batch: with 500,000 online, about 7 MB per envelope.
    *
    * Rejects with MesaValidationError as `dispatch()` does, and when `excluding` is missing, not an array
    * of non-empty string ids, or contains `'*'`.
@@ -113,11 +87,11 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     if (options === undefined) return this.dispatch(message, [BROADCAST]);
     const promise = DispatchPromise.pending<DispatchResult>();
     try {
-      const { prepared, excluding } = prepareBroadcastExcept(message, options, this.maxPayloadBytes);
-      if (this.closed) throw new MesaDispatchError(SHUT_DOWN);
-      this.queue.push({ prepared, sync: false, excluding, promise });
+      const { prepared, excluding } = prepareBroadcastExcept(message, options, this.options.maxPayloadBytes);
+      this.checkOpen();
+      this.publisher.push(entryOf({ kind: 'broadcast-except', prepared, excluding, promise }, this.options.dispatchTimeout));
     } catch (error) {
-      promise.fail(error, this.reportUnconsumed);
+      promise.fail(error, this.publisher.unawaitedFailures.report);
     }
     return promise;
   }
@@ -130,28 +104,19 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT') as DispatchableFor<Events>, recipients ?? (null as never), excluding);
   }
 
-  /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say. */
+  /** What `@Dispatch` does with a failed dispatch when the decorator does not say (the module's `dispatchErrors`). */
   get decoratorErrorMode(): DispatchErrorMode {
-    return this.options.dispatchErrors ?? 'throw';
+    return this.options.dispatchErrors;
   }
 
   /** Waits for the dispatches in flight, then closes the connection the module opened. */
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.drain();
-    this.closed = true;
-    this.connection.client.off('ready', this.releaseHeld);
-    this.connection.client.off('close', this.failUnanswered);
-    await this.connection.close();
+    await this.publisher.close();
   }
 
-  private readonly reportUnconsumed = (error: unknown) =>
-    this.logger.error(`A dispatch nobody awaited failed: ${(error as Error)?.message ?? error}`);
-
-  private readonly releaseHeld = () => this.queue.release();
-  private readonly failUnanswered = () => {
-    this.sender.connectionLost();
-    this.queue.connectionLost();
-  };
+  private checkOpen(): void {
+    if (this.publisher.isClosed) {
+      throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
+    }
+  }
 }
-
-const SHUT_DOWN = 'DispatcherService is shut down (the application is closing); the message was not sent.';

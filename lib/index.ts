@@ -1,6 +1,5 @@
 export { MesaModule } from './mesa.module.js';
 export type { MesaModuleForRootOptions, MesaModuleAsyncOptions } from './mesa.module-definition.js';
-export { MESA_MODULE_OPTIONS } from './mesa.module-definition.js';
 export { DispatcherService } from './dispatcher.service.js';
 export { Dispatch } from './decorators/dispatch.decorator.js';
 export { createTypedDispatch } from './decorators/typed-dispatch.decorator.js';
@@ -32,8 +31,16 @@ export { MesaConfigurationError, MesaConnectionError, MesaDispatchError, MesaErr
 export { MesaRedisConnection } from './redis/redis-connection.js';
 export { mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';
 export { DispatchPromise } from './dispatch-promise.js';
-export { getMesaOptionsToken, getMesaRedisConnectionToken } from './mesa.tokens.js';
-export { BROADCAST, MESA_DISPATCH_METADATA, MESA_REDIS_CONNECTION, OPCODE_DISPATCH, OPCODE_INTERNAL_EVENT } from './mesa.constants.js';
+export { getMesaOptionsToken, getMesaRedisConnectionToken, getMesaResolvedOptionsToken } from './mesa.tokens.js';
+export type { ResolvedMesaOptions } from './options/resolved-mesa-options.js';
+export {
+  BROADCAST,
+  MESA_MODULE_OPTIONS,
+  MESA_REDIS_CONNECTION,
+  MESA_RESOLVED_OPTIONS,
+  OPCODE_DISPATCH,
+  OPCODE_INTERNAL_EVENT,
+} from './mesa.constants.js';
 export { MesaTestingModule, type MesaTestingModuleOptions } from './testing/mesa-testing.module.js';
 export { RecordingDispatcher } from './testing/recording-dispatcher.js';
 export type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } from './testing/recorded-dispatch.interface.js';

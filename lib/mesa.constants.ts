@@ -1,11 +1,17 @@
+/** Injection token of the options given to `MesaModule.forRoot()`/`forRootAsync()`, as given. */
+export const MESA_MODULE_OPTIONS = Symbol.for('nestjs-mesa:module-options');
+
+/**
+ * Injection token of the options after validation and defaults (a {@link ResolvedMesaOptions}), which every
+ * part of the module reads. Use `getMesaResolvedOptionsToken()` to override it in tests.
+ */
+export const MESA_RESOLVED_OPTIONS = Symbol.for('nestjs-mesa:resolved-options');
+
 /**
  * Injection token of the Redis connection the module dispatches through (a {@link MesaRedisConnection}).
  * Use {@link getMesaRedisConnectionToken} to override it in tests.
  */
 export const MESA_REDIS_CONNECTION = Symbol.for('nestjs-mesa:redis-connection');
-
-/** Metadata key under which `@Dispatch` records its type and options on the decorated method. */
-export const MESA_DISPATCH_METADATA = 'nestjs-mesa:dispatch';
 
 /** Property key under which `@Dispatch` asks Nest to inject the `DispatcherService` into a class. */
 export const MESA_DISPATCHER_PROPERTY = Symbol.for('nestjs-mesa:dispatcher');
@@ -16,11 +22,38 @@ export const MESA_MESSAGE_KIND = Symbol.for('nestjs-mesa:message-kind');
 /** Default bound, in milliseconds, on reaching Redis at bootstrap (`connectTimeout`). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-/** Default bound, in milliseconds, on a dispatch settling (`dispatchTimeout`). */
+/** Default bound, in milliseconds, on a dispatch waiting unsent, and on a sent dispatch awaiting its answer (`dispatchTimeout`). */
 export const DEFAULT_DISPATCH_TIMEOUT_MS = 10_000;
 
 /** Default largest message, in bytes of JSON (`maxPayloadBytes`): 1 MiB. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
+
+/** Default cap on one offline user's stored messages, in messages (`maxStoredPerUser`). */
+export const DEFAULT_MAX_STORED_PER_USER = 1_000;
+
+/** Default cap on one offline user's stored messages, in bytes of JSON (`maxStoredBytesPerUser`): 1 MiB. */
+export const DEFAULT_MAX_STORED_BYTES_PER_USER = 1_048_576;
+
+/** Default bound on batches written to Redis and not answered yet (`maxUnansweredBatches`). */
+export const DEFAULT_MAX_UNANSWERED_BATCHES = 64;
+
+/** Default bound on what is written to Redis and not answered yet, in bytes (`maxUnansweredBytes`): 32 MiB. */
+export const DEFAULT_MAX_UNANSWERED_BYTES = 33_554_432;
+
+/** Default bound on dispatches waiting unsent (`maxQueuedDispatches`). */
+export const DEFAULT_MAX_QUEUED_DISPATCHES = 100_000;
+
+/** Default bound on what waits unsent, in bytes (`maxQueuedBytes`): 64 MiB. */
+export const DEFAULT_MAX_QUEUED_BYTES = 67_108_864;
+
+/** Most dispatches one coalesced batch carries; more in the same tick start another batch. */
+export const MAX_BATCH_DISPATCHES = 256;
+
+/** Most characters of arguments one batch carries (a larger dispatch travels alone): 4 MiB. */
+export const MAX_BATCH_SIZE = 4_194_304;
+
+/** Most script arguments one batch carries (a dispatch to more recipients travels alone). */
+export const MAX_BATCH_ARGS = 65_536;
 
 /** Mesa's opcode for a dispatch (an event the client application sees). */
 export const OPCODE_DISPATCH = 0;

@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { MesaModuleExtras, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
+import { MESA_MODULE_OPTIONS } from './mesa.constants.js';
 
 /**
  * `MesaModule`'s dynamic-module plumbing: `forRoot(options)` and `forRootAsync({ imports, inject,
@@ -7,10 +8,9 @@ import type { MesaModuleExtras, MesaModuleOptions } from './interfaces/mesa-modu
  */
 export const {
   ConfigurableModuleClass: MesaConfigurableModuleClass,
-  MODULE_OPTIONS_TOKEN: MESA_MODULE_OPTIONS,
   OPTIONS_TYPE: MESA_OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE: MESA_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<MesaModuleOptions>({ moduleName: 'Mesa' })
+} = new ConfigurableModuleBuilder<MesaModuleOptions>({ moduleName: 'Mesa', optionsInjectionToken: MESA_MODULE_OPTIONS })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createMesaOptions')
   .setExtras<MesaModuleExtras>({ isGlobal: true }, (definition, extras) => ({

@@ -1,8 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DispatcherService } from './dispatcher.service.js';
-import type { MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
-import { MESA_REDIS_CONNECTION } from './mesa.constants.js';
-import { MesaConfigurableModuleClass, MESA_MODULE_OPTIONS, type MesaModuleForRootOptions } from './mesa.module-definition.js';
+import { MESA_MODULE_OPTIONS, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
+import { MesaConfigurableModuleClass, type MesaModuleForRootOptions } from './mesa.module-definition.js';
+import { resolveMesaOptions, type ResolvedMesaOptions } from './options/resolved-mesa-options.js';
+import { MesaPublisher } from './publishing/mesa-publisher.js';
 import { MesaRedisConnection } from './redis/redis-connection.js';
 import { validateMesaOptions } from './validation/mesa-options.validator.js';
 
@@ -12,24 +13,27 @@ import { validateMesaOptions } from './validation/mesa-options.validator.js';
  *
  * ```ts
  * MesaModule.forRootAsync({
+ *   imports: [ConfigModule],
  *   inject: [ConfigService],
  *   useFactory: (config: ConfigService) => ({ url: config.getOrThrow('REDIS_URL'), sync: { enabled: true } }),
  * })
  * ```
  *
  * Global unless `isGlobal: false`. Bootstrap fails with MesaConfigurationError for invalid options and
- * with MesaConnectionError when Redis is not reachable within `connectTimeout`.
+ * with MesaConnectionError when Redis is not reachable within `connectTimeout` or is a read-only replica.
  */
 @Module({
   providers: [
+    { provide: MESA_RESOLVED_OPTIONS, inject: [MESA_MODULE_OPTIONS], useFactory: resolveMesaOptions },
     {
       provide: MESA_REDIS_CONNECTION,
-      inject: [MESA_MODULE_OPTIONS],
-      useFactory: (options: MesaModuleOptions) => MesaRedisConnection.open(validateMesaOptions(options)),
+      inject: [MESA_RESOLVED_OPTIONS],
+      useFactory: (options: ResolvedMesaOptions) => MesaRedisConnection.open(options),
     },
+    MesaPublisher,
     DispatcherService,
   ],
-  exports: [DispatcherService, MESA_REDIS_CONNECTION],
+  exports: [DispatcherService, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS],
 })
 export class MesaModule extends MesaConfigurableModuleClass {
   /**

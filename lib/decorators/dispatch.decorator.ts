@@ -3,7 +3,7 @@ import { concatMap, from, isObservable } from 'rxjs';
 import { DispatcherService } from '../dispatcher.service.js';
 import { MesaConfigurationError, MesaDispatchError, MesaError, MesaValidationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
-import { BROADCAST, MESA_DISPATCH_METADATA, MESA_DISPATCHER_PROPERTY, OPCODE_DISPATCH } from '../mesa.constants.js';
+import { BROADCAST, MESA_DISPATCHER_PROPERTY, OPCODE_DISPATCH } from '../mesa.constants.js';
 import { Message } from '../messages/message.js';
 import { validateDispatchDecorator } from '../validation/dispatch-decorator.validator.js';
 
@@ -59,7 +59,6 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
       Reflect.defineMetadata(key, Reflect.getMetadata(key, original), wrapper);
     }
     Object.defineProperty(wrapper, 'name', { value: original.name });
-    Reflect.defineMetadata(MESA_DISPATCH_METADATA, { type, options }, wrapper);
     descriptor.value = wrapper;
     return descriptor;
   };

@@ -1,11 +1,8 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
-import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
-import { MESA_REDIS_CONNECTION } from '../mesa.constants.js';
-import { MESA_MODULE_OPTIONS } from '../mesa.module-definition.js';
-import { mesaRedisNames } from '../redis/mesa-redis-names.js';
+import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
+import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
 
@@ -27,16 +24,11 @@ export interface MesaHealthCheckOptions {
  */
 @Injectable()
 export class MesaHealthIndicator {
-  private options?: MesaModuleOptions;
-
   constructor(
     private readonly healthIndicatorService: HealthIndicatorService,
     @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
-    private readonly moduleRef: ModuleRef,
-    @Optional() @Inject(MESA_MODULE_OPTIONS) options?: MesaModuleOptions,
-  ) {
-    this.options = options;
-  }
+    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
+  ) {}
 
   /**
    * Checks that Mesa dispatches can reach Redis, within `timeout` (default 1000 ms); never throws for
@@ -53,7 +45,7 @@ export class MesaHealthIndicator {
       );
     }
     const session = this.healthIndicatorService.check(key);
-    const options = this.moduleOptions();
+    const options = this.options;
     const target = this.connection.target;
     const about = { namespace: options.namespace ?? null, target };
     const status = this.connection.client.status;
@@ -69,25 +61,19 @@ export class MesaHealthIndicator {
       const reason =
         error === TIMED_OUT
           ? `did not answer PING within ${timeout} ms`
-          : `failed: ${redactSecrets((error as Error)?.message ?? String(error), options)}`;
+          : `failed: ${redactSecrets((error as Error)?.message ?? String(error), options.given)}`;
       return session.down({ ...about, message: `Redis at ${target} ${reason}; Mesa dispatches cannot be sent.` });
     }
   }
 
-  private async probe(options: MesaModuleOptions): Promise<Record<string, unknown>> {
+  private async probe(options: ResolvedMesaOptions): Promise<Record<string, unknown>> {
     const client = this.connection.client;
     const started = performance.now();
     await client.ping();
     const pingMs = Math.round((performance.now() - started) * 10) / 10;
-    if (options.sync?.enabled !== true) return { pingMs, sync: false };
-    const usersWithStoredMessages = await client.hlen(mesaRedisNames(options.namespace).undeliveredMessages);
+    if (!options.syncEnabled) return { pingMs, sync: false };
+    const usersWithStoredMessages = await client.hlen(options.names.undeliveredMessages);
     return { pingMs, sync: true, usersWithStoredMessages };
-  }
-
-  /** MesaModule does not export its options token: look it up across modules when it was not injected. */
-  private moduleOptions(): MesaModuleOptions {
-    this.options ??= this.moduleRef.get<MesaModuleOptions>(MESA_MODULE_OPTIONS, { strict: false });
-    return this.options;
   }
 }
 

@@ -27,14 +27,35 @@ export interface MesaModuleOptions {
   sync?: { enabled: boolean };
   /**
    * Most messages stored for one offline user (sync). When a dispatch would exceed it, that user's oldest
-   * stored messages are dropped, and the dispatch's result says so (`dropped`). Default: no cap, as Mesa.
+   * stored messages are dropped, and the dispatch's result says so (`dropped`). Default 1000; `0` or
+   * `Infinity`: no cap, as Mesa (every append then costs Redis the size of the whole backlog).
    */
   maxStoredPerUser?: number;
+  /**
+   * Most bytes of JSON stored for one offline user (sync), enforced like `maxStoredPerUser`. A message larger
+   * than the cap is not stored (reported in `dropped`). Default 1 MiB (1048576); `0` or `Infinity`: no cap.
+   */
+  maxStoredBytesPerUser?: number;
+  /**
+   * Most batches written to Redis and not answered yet. Beyond it, dispatches wait unsent (see
+   * `maxQueuedDispatches`), so a frozen Redis cannot make the process buffer without end. Default 64.
+   */
+  maxUnansweredBatches?: number;
+  /** Most bytes written to Redis and not answered yet, as `maxUnansweredBatches`. Default 32 MiB. */
+  maxUnansweredBytes?: number;
+  /**
+   * Most dispatches waiting unsent (while Redis is unreachable, or behind `maxUnansweredBatches`); more fail at
+   * once as not sent. Default 100000.
+   */
+  maxQueuedDispatches?: number;
+  /** Most bytes of dispatches waiting unsent, as `maxQueuedDispatches`. Default 64 MiB. */
+  maxQueuedBytes?: number;
   /** Bound on reaching Redis at bootstrap, in milliseconds. Default 10000. */
   connectTimeout?: number;
   /**
-   * Bound, in milliseconds, on how long a dispatch may take to settle: held while Redis is unreachable,
-   * or sent and not yet answered. Default 10000.
+   * Bound, in milliseconds, on how long a dispatch waits unsent (Redis unreachable, or not answering what was
+   * sent before it: then it fails as not sent, and is never sent later), and, separately, on how long a sent
+   * dispatch awaits Redis's answer (then it fails as "may have been published"). Default 10000.
    */
   dispatchTimeout?: number;
   /**

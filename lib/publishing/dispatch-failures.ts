@@ -1,49 +1,108 @@
-import { MesaDispatchError, MesaError } from '../errors/mesa.errors.js';
-import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
-import { redactSecrets } from '../redis/redis-target.js';
+import { MesaDispatchError } from '../errors/mesa.errors.js';
+import type { EntryFailure } from './batch-protocol.js';
 
 /**
- * The errors a dispatch rejects with when Redis does not take it, worded so the caller knows whether
- * the message may still have gone out. Never contains a password.
+ * Error codes with which Redis refuses a command before running any of it: nothing of a batch refused with
+ * one of these can have reached the wire. Anything else (an error raised inside the script, an unknown code)
+ * is taken as "may have run".
+ */
+const REFUSED_BEFORE_RUNNING = new Map<string, string>([
+  ['OOM', 'Redis is out of memory (maxmemory reached with a noeviction policy)'],
+  ['READONLY', 'Redis is a read-only replica'],
+  ['NOSCRIPT', 'Redis does not have the script'],
+  ['NOPERM', 'the Redis user lacks a permission'],
+  ['NOAUTH', 'Redis needs authentication'],
+  ['WRONGPASS', 'the Redis credentials were refused'],
+  ['LOADING', 'Redis is loading its data'],
+  ['BUSY', 'Redis is busy running another script'],
+  ['MASTERDOWN', 'the replica lost its primary'],
+  ['MISCONF', 'Redis refuses writes (a failed snapshot, stop-writes-on-bgsave-error)'],
+  ['NOREPLICAS', 'Redis has too few replicas for writes'],
+  ['EXECABORT', 'Redis discarded the transaction'],
+  ['CROSSSLOT', 'the keys are in different cluster slots'],
+]);
+const SCRIPT_RUNTIME_ERROR = /user_script:\d+|@user_script/;
+const SCRIPTS_UNAVAILABLE = /^(ERR unknown command [`'"]?(evalsha|eval)[`'"]?|NOPERM .*[`'"](evalsha|eval)[`'"])/i;
+
+/** How Redis answered an error to a command: what it means for what was sent. */
+export interface RedisErrorReading {
+  /** True when Redis refused the command before running any of it. */
+  refusedBeforeRunning: boolean;
+  /** A plain statement of what happened, naming the Redis error code. */
+  reason: string;
+}
+
+/** Reads a Redis error reply by its code, never by a loose pattern over its text. */
+export function readRedisError(message: string): RedisErrorReading {
+  const code = message.split(' ', 1)[0];
+  const known = REFUSED_BEFORE_RUNNING.get(code);
+  if (SCRIPT_RUNTIME_ERROR.test(message)) {
+    return { refusedBeforeRunning: false, reason: `the script failed while running (${message})` };
+  }
+  if (known) return { refusedBeforeRunning: true, reason: `${known} (${message})` };
+  if (/^ERR (unknown command|wrong number of arguments|Error compiling script)/.test(message)) {
+    return { refusedBeforeRunning: true, reason: message };
+  }
+  return { refusedBeforeRunning: false, reason: message };
+}
+
+/** True when the error says EVAL/EVALSHA are renamed away or forbidden to this user (not OOM, not anything else). */
+export function scriptsUnavailable(message: string): boolean {
+  return SCRIPTS_UNAVAILABLE.test(message);
+}
+
+/**
+ * The errors a dispatch rejects with when Redis does not take it. Each says "was not sent" only when nothing
+ * of it can have reached the wire, and otherwise "may have been published", with the reason. Never contains
+ * a password: callers pass reasons through `redactSecrets` first.
  */
 export class DispatchFailures {
-  constructor(
-    private readonly target: string,
-    private readonly channel: string,
-    private readonly options: MesaModuleOptions,
-  ) {}
+  constructor(private readonly target: string) {}
 
-  /** `whenDisconnected: 'fail'` and Redis is not connected: nothing was sent. */
-  notSent(status: string): MesaDispatchError {
-    return new MesaDispatchError(
-      `Redis at ${this.target} is unreachable (connection ${status}); the message was not sent (whenDisconnected: 'fail').`,
-    );
+  /** The entry failed as Redis or the script said. */
+  fromEntry(failure: EntryFailure): MesaDispatchError {
+    return failure.mayHaveBeenPublished
+      ? this.mayHaveBeenPublished(failure.reason)
+      : this.notSent(`Redis at ${this.target} did not take it: ${failure.reason}`);
   }
 
-  /** Held while Redis was unreachable for longer than `dispatchTimeout`: dropped, never sent later. */
+  /** Nothing was written to Redis for this dispatch. */
+  notSent(reason: string): MesaDispatchError {
+    return new MesaDispatchError(`${reason}; the message was not sent.`);
+  }
+
+  /** It was written to Redis, and the outcome is unknown. */
+  mayHaveBeenPublished(reason: string): MesaDispatchError {
+    return new MesaDispatchError(`Redis at ${this.target}: ${reason}; the message may have been published.`);
+  }
+
+  /** `whenDisconnected: 'fail'` and Redis is not connected. */
+  unreachable(status: string): MesaDispatchError {
+    return this.notSent(`Redis at ${this.target} is unreachable (connection ${status}, whenDisconnected: 'fail')`);
+  }
+
+  /** It waited unsent for `dispatchTimeout`: Redis was unreachable or not answering what was already sent. */
   expired(timeout: number): MesaDispatchError {
-    return new MesaDispatchError(
-      `Redis at ${this.target} stayed unreachable for dispatchTimeout (${timeout} ms); the message was not sent and will not be.`,
+    return this.notSent(
+      `Redis at ${this.target} was unreachable or did not answer earlier dispatches within dispatchTimeout (${timeout} ms); it will not be sent later either`,
     );
   }
 
-  /** Sent, but no answer within `dispatchTimeout`: the outcome is unknown. */
+  /** The dispatches waiting unsent already fill `maxQueuedDispatches` or `maxQueuedBytes`. */
+  queueFull(what: string): MesaDispatchError {
+    return this.notSent(
+      `Too many dispatches are waiting for Redis at ${this.target} (${what}); it is unreachable or slower than the dispatch rate. ` +
+        'Raise the limit, or slow down and retry later',
+    );
+  }
+
+  /** Sent, and no answer within `dispatchTimeout`. */
   noAnswer(timeout: number): MesaDispatchError {
-    return new MesaDispatchError(
-      `Redis at ${this.target} did not answer within dispatchTimeout (${timeout} ms); the message may have been published.`,
-    );
+    return this.mayHaveBeenPublished(`no answer within dispatchTimeout (${timeout} ms)`);
   }
 
-  /** Redis answered with an error (nothing was done), or the connection dropped (outcome unknown). */
-  fromRedis(error: unknown, recipients: number): Error {
-    if (error instanceof MesaError) return error;
-    const reason = redactSecrets((error as Error)?.message ?? String(error), this.options);
-    const answered = (error as Error)?.name === 'ReplyError';
-    return new MesaDispatchError(
-      answered
-        ? `Redis at ${this.target} did not take the dispatch to ${recipients} recipient(s) on ${this.channel}: ${reason}`
-        : `Redis at ${this.target} lost the connection before answering the dispatch to ${recipients} recipient(s) (${reason}); the message may have been published.`,
-      { cause: error },
-    );
+  /** The connection closed while the batch awaited its answer. */
+  connectionLost(reason: string): MesaDispatchError {
+    return this.mayHaveBeenPublished(`the connection closed before Redis answered (${reason})`);
   }
 }

@@ -1,155 +1,248 @@
-import { MesaDispatchError } from '../errors/mesa.errors.js';
-import { toDispatchResult, type BatchEntry, type BatchReply } from './batch-entry.js';
+import type { MesaDispatchError } from '../errors/mesa.errors.js';
+import { isFailure, type BatchEntry, type EntryOutcome } from './batch-protocol.js';
 import type { DispatchFailures } from './dispatch-failures.js';
 
-/** Most dispatches one coalesced batch carries; more in the same tick start another batch. */
-export const MAX_BATCH_SIZE = 256;
+/** Bounds on batches, on what is written to Redis and not answered, and on what waits unsent. */
+export interface QueueLimits {
+  /** Most dispatches in one batch. */
+  batchEntries: number;
+  /** Most characters of arguments in one batch (a larger dispatch travels alone). */
+  batchSize: number;
+  /** Most script arguments in one batch (a larger dispatch travels alone). */
+  batchArgs: number;
+  /** Most batches written to Redis and not answered yet. */
+  unansweredBatches: number;
+  /** Most characters written to Redis and not answered yet. */
+  unansweredSize: number;
+  /** Most dispatches waiting unsent. */
+  queuedDispatches: number;
+  /** Most characters of dispatches waiting unsent. */
+  queuedSize: number;
+}
 
-/** What the queue needs from the service. */
+/** What the queue needs from its owner, the publisher. */
 export interface DispatchQueueOptions {
-  send(entries: BatchEntry[]): Promise<BatchReply[]>;
+  /** Sends one batch; resolves with one outcome per entry, rejects with the error that failed the whole batch. */
+  send(batch: BatchEntry[]): Promise<EntryOutcome[]>;
+  /** Turns an error that failed a whole batch into the error each of its entries rejects with. */
+  batchFailure(error: unknown): MesaDispatchError;
   /** The connection's state: `'ready'` when commands can be sent. */
   connectionStatus(): string;
   failures: DispatchFailures;
   onUnconsumedFailure(error: unknown): void;
   dispatchTimeout: number;
   whenDisconnected: 'queue' | 'fail';
+  limits: QueueLimits;
+}
+
+interface SentBatch {
+  entries: BatchEntry[];
+  size: number;
+  /** Its entries have settled (answered, timed out or lost); it may still hold its place until Redis answers. */
+  settled: boolean;
+  timer?: NodeJS.Timeout;
 }
 
 /**
- * Coalesces the dispatches issued in the same tick into one batch, sent to Redis in one round trip
- * when the current microtasks have run. Batches leave in call order on one connection, so messages
- * keep call order; each dispatch still settles on its own, within `dispatchTimeout`.
+ * Coalesces the dispatches issued in the same tick into batches, sent in call order on one connection when
+ * the current microtasks have run, so messages keep call order; each dispatch settles on its own.
  *
- * While Redis is unreachable, batches are held in memory (`whenDisconnected: 'queue'`) and sent in
- * order once it is back, or rejected when `dispatchTimeout` passes first (and then never sent); with
- * `'fail'` they are rejected at once.
+ * What is written to Redis and not yet answered is bounded (`unansweredBatches`, `unansweredSize`): a frozen
+ * Redis cannot make the process buffer without end. Beyond that bound, and while Redis is unreachable
+ * (`whenDisconnected: 'queue'`), dispatches wait unsent, in order, up to `queuedDispatches`/`queuedSize` (past
+ * which they fail at once), and fail as not sent once `dispatchTimeout` has passed (then they are never sent).
+ * With `whenDisconnected: 'fail'` they fail at once while Redis is unreachable.
  */
 export class DispatchQueue {
-  private queue: BatchEntry[] = [];
-  private held: BatchEntry[] = [];
-  private flushScheduled = false;
+  private waiting: BatchEntry[] = [];
+  private head = 0;
+  private waitingSize = 0;
+  private pumpScheduled = false;
   private expiryTimer?: NodeJS.Timeout;
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly unanswered = new Set<(error: Error) => void>();
+  private readonly sent = new Set<SentBatch>();
+  private sentSize = 0;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: DispatchQueueOptions) {}
 
-  /** Queues `entry`; it settles once Redis has answered for its batch. */
+  /** Entries waiting unsent. */
+  get waitingCount(): number {
+    return this.waiting.length - this.head;
+  }
+
+  /** Queues `entry`; it settles once Redis has answered for its batch, or it fails (see the class). */
   push(entry: BatchEntry): void {
-    this.queue.push(entry);
-    if (this.queue.length >= MAX_BATCH_SIZE) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
+    const { limits, failures } = this.options;
+    if (this.waitingCount >= limits.queuedDispatches)
+      return this.fail(entry, failures.queueFull(`maxQueuedDispatches: ${limits.queuedDispatches}`));
+    if (this.waitingSize + entry.size > limits.queuedSize && this.waitingCount > 0) {
+      return this.fail(entry, failures.queueFull(`maxQueuedBytes: ${limits.queuedSize}`));
+    }
+    this.waiting.push(entry);
+    this.waitingSize += entry.size;
+    if (this.waitingCount >= limits.batchEntries) this.pump();
+    else if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
       queueMicrotask(() => {
-        this.flushScheduled = false;
-        this.flush();
+        this.pumpScheduled = false;
+        this.pump();
       });
     }
   }
 
-  /** Sends what was held while Redis was unreachable; call when the connection is ready again. */
-  release(): void {
-    if (this.options.connectionStatus() !== 'ready' || this.held.length === 0) return;
-    clearTimeout(this.expiryTimer);
-    this.expiryTimer = undefined;
-    const held = this.held;
-    this.held = [];
-    for (let start = 0; start < held.length; start += MAX_BATCH_SIZE) this.sendBatch(held.slice(start, start + MAX_BATCH_SIZE));
-    this.flush();
+  /** Sends what waits, as far as the bounds allow; call when the connection is ready again. */
+  pump(): void {
+    const status = this.options.connectionStatus();
+    if (status !== 'ready') {
+      if (this.options.whenDisconnected === 'fail') this.failWaiting(() => this.options.failures.unreachable(status));
+    } else {
+      const { unansweredBatches, unansweredSize } = this.options.limits;
+      while (this.waitingCount > 0 && this.sent.size < unansweredBatches && this.sentSize < unansweredSize) this.send(this.takeBatch());
+    }
+    this.scheduleExpiry();
+    this.notifyIfIdle();
   }
 
-  /** Resolves once every queued, held and in-flight dispatch has settled (those issued meanwhile too). */
-  async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.held.length > 0 || this.inFlight.size > 0) {
-      this.flush();
-      this.release();
-      // a real timer, not only promises: held dispatches expire on a timer, which must get to run
-      let timer!: NodeJS.Timeout;
-      const tick = new Promise((resolve) => (timer = setTimeout(resolve, 50)));
-      await (this.inFlight.size > 0 ? Promise.race([Promise.allSettled(this.inFlight), tick]) : tick);
-      clearTimeout(timer);
-    }
+  /** Resolves once nothing waits and every batch sent has settled (dispatches issued meanwhile too). */
+  drain(): Promise<void> {
+    this.pump();
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
-   * The connection dropped: the batches sent and not answered are lost with it (Redis may or may not
-   * have run them), so they fail now, saying so, instead of waiting for `dispatchTimeout`.
+   * The connection dropped: the batches sent and not answered are lost with it (Redis may or may not have
+   * run them), so they fail now, saying so, and free their places.
    */
-  connectionLost(): void {
-    const lost = new Error('the connection closed');
-    for (const abort of this.unanswered) abort(lost);
-  }
-
-  private flush(): void {
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    const status = this.options.connectionStatus();
-    if (status === 'ready' && this.held.length === 0) this.sendBatch(batch);
-    else if (this.options.whenDisconnected === 'fail') this.failAll(batch, () => this.options.failures.notSent(status));
-    else this.hold(batch);
-  }
-
-  private hold(batch: BatchEntry[]): void {
-    const expiresAt = Date.now() + this.options.dispatchTimeout;
-    for (const entry of batch) {
-      entry.expiresAt = expiresAt;
-      this.held.push(entry);
+  connectionLost(reason: string): void {
+    for (const batch of [...this.sent]) {
+      this.complete(batch, () => this.failAll(batch.entries, () => this.options.failures.connectionLost(reason)));
+      this.release(batch);
     }
-    this.scheduleExpiry();
+    this.pump();
+  }
+
+  private takeBatch(): BatchEntry[] {
+    const { batchEntries, batchSize, batchArgs } = this.options.limits;
+    const batch: BatchEntry[] = [];
+    let size = 0;
+    let args = 0;
+    while (this.waitingCount > 0 && batch.length < batchEntries) {
+      const next = this.waiting[this.head];
+      if (batch.length > 0 && (size + next.size > batchSize || args + next.args > batchArgs)) break;
+      batch.push(next);
+      size += next.size;
+      args += next.args;
+      this.waiting[this.head++] = undefined as never;
+      this.waitingSize -= next.size;
+    }
+    this.compact();
+    return batch;
+  }
+
+  private send(entries: BatchEntry[]): void {
+    const { dispatchTimeout, failures } = this.options;
+    let size = 0;
+    for (const entry of entries) size += entry.size;
+    const batch: SentBatch = { entries, size, settled: false };
+    this.sent.add(batch);
+    this.sentSize += size;
+    batch.timer = setTimeout(
+      () => this.complete(batch, () => this.failAll(entries, () => failures.noAnswer(dispatchTimeout))),
+      dispatchTimeout,
+    );
+    this.options.send(entries).then(
+      (outcomes) => this.answered(batch, () => this.settle(entries, outcomes)),
+      (error) => this.answered(batch, () => this.failAll(entries, () => this.options.batchFailure(error))),
+    );
+  }
+
+  private answered(batch: SentBatch, outcome: () => void): void {
+    this.complete(batch, outcome);
+    this.release(batch);
+    this.pump();
+  }
+
+  private complete(batch: SentBatch, outcome: () => void): void {
+    if (batch.settled) return;
+    batch.settled = true;
+    clearTimeout(batch.timer);
+    outcome();
+    this.notifyIfIdle();
+  }
+
+  private release(batch: SentBatch): void {
+    if (this.sent.delete(batch)) this.sentSize -= batch.size;
+  }
+
+  private settle(entries: BatchEntry[], outcomes: EntryOutcome[]): void {
+    for (let index = 0; index < entries.length; index++) {
+      const outcome = outcomes[index];
+      if (isFailure(outcome)) this.fail(entries[index], this.options.failures.fromEntry(outcome));
+      else entries[index].promise.succeed(outcome);
+    }
   }
 
   private scheduleExpiry(): void {
-    if (this.expiryTimer || this.held.length === 0) return;
+    if (this.expiryTimer || this.waitingCount === 0) return;
     this.expiryTimer = setTimeout(
       () => {
         this.expiryTimer = undefined;
         const now = Date.now();
-        let expired = 0;
-        while (expired < this.held.length && this.held[expired].expiresAt! <= now) expired++;
-        this.failAll(this.held.splice(0, expired), () => this.options.failures.expired(this.options.dispatchTimeout));
+        const expired: BatchEntry[] = [];
+        while (this.waitingCount > 0 && this.waiting[this.head].expiresAt <= now) {
+          const entry = this.waiting[this.head];
+          this.waiting[this.head++] = undefined as never;
+          this.waitingSize -= entry.size;
+          expired.push(entry);
+        }
+        this.compact();
+        this.failAll(expired, () => this.options.failures.expired(this.options.dispatchTimeout));
         this.scheduleExpiry();
+        this.notifyIfIdle();
       },
-      Math.max(0, this.held[0].expiresAt! - Date.now()),
+      Math.max(0, this.waiting[this.head].expiresAt - Date.now()),
     );
   }
 
-  private sendBatch(batch: BatchEntry[]): void {
-    const { failures, dispatchTimeout } = this.options;
-    let finish!: () => void;
-    const settled = new Promise<void>((resolve) => (finish = resolve));
-    let done = false;
-    const complete = (outcome: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      this.unanswered.delete(abort);
-      outcome();
-      finish();
-    };
-    const abort = (error: unknown) =>
-      complete(() => this.failAll(batch, (entry) => failures.fromRedis(error, entry.prepared.recipients.length)));
-    const timer = setTimeout(() => complete(() => this.failAll(batch, () => failures.noAnswer(dispatchTimeout))), dispatchTimeout);
-    this.unanswered.add(abort);
-    this.options.send(batch).then((replies) => complete(() => this.settle(batch, replies)), abort);
-    this.inFlight.add(settled);
-    settled.then(() => this.inFlight.delete(settled));
+  private failWaiting(error: () => MesaDispatchError): void {
+    const waiting = this.waiting.slice(this.head);
+    this.waiting = [];
+    this.head = 0;
+    this.waitingSize = 0;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.failAll(waiting, error);
   }
 
-  private failAll(batch: BatchEntry[], error: (entry: BatchEntry) => Error): void {
-    for (const entry of batch) entry.promise.fail(error(entry), this.options.onUnconsumedFailure);
-  }
-
-  private settle(batch: BatchEntry[], replies: BatchReply[]): void {
-    for (let index = 0; index < batch.length; index++) {
-      const entry = batch[index];
-      const outcome = toDispatchResult(entry, replies[index]);
-      if (typeof outcome !== 'string') entry.promise.succeed(outcome);
-      else {
-        const error = new MesaDispatchError(`${outcome}; nothing was published or stored for this dispatch.`);
-        entry.promise.fail(error, this.options.onUnconsumedFailure);
-      }
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    } else if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
     }
+  }
+
+  private failAll(entries: BatchEntry[], error: (entry: BatchEntry) => MesaDispatchError): void {
+    for (const entry of entries) this.fail(entry, error(entry));
+  }
+
+  private fail(entry: BatchEntry, error: MesaDispatchError): void {
+    entry.promise.fail(error, this.options.onUnconsumedFailure);
+  }
+
+  private isIdle(): boolean {
+    if (this.waitingCount > 0) return false;
+    for (const batch of this.sent) if (!batch.settled) return false;
+    return true;
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 }

@@ -1,41 +1,71 @@
 /**
  * The Lua script that carries a whole batch of coalesced dispatches in one round trip, atomically.
+ * `lib/publishing/batch-protocol.ts` encodes its arguments and decodes its replies; read the two together.
  *
- * KEYS: connected_clients, undelivered_messages. ARGV[1]: the channel; ARGV[2] the layout; for `entries`,
- * ARGV[3] is the cap on a user's stored messages (`0`: none; the oldest beyond it are dropped and reported):
- * - `lines`: ARGV[3] holds ready envelopes joined by newlines (JSON text never contains a raw newline),
- *   each published as it is: the fast path for batches without sync, one argument however many;
- * - `entries`: then, per dispatch, in call order, `p <envelope>` (publish as it is) or
- *   `s <message JSON> <n> <id 1> … <id n>` (sync: publish to the recipients that are members of
- *   `connected_clients`, store for the others); `s <message JSON> =<k>` reuses the k-th recipient list
- *   of the batch (a room's members, sent once however many messages go to them);
- *   `x <message JSON> <n> <id 1> … <id n>` (broadcast-except: publish to the members of
- *   `connected_clients`, read once per batch, but the n ids; never stored).
+ * KEYS: connected_clients, undelivered_messages. ARGV[1]: the channel; ARGV[2]: the layout.
+ * - `p`: ARGV[3…] are ready envelopes, each published as it is (the fast path for batches without sync).
+ * - `e`: ARGV[3] and ARGV[4] cap each user's stored messages in count and in bytes (`0`: no cap); then, per
+ *   dispatch, in call order: `p <envelope>` (publish as it is); `s <message JSON> <n> <id 1> … <id n>` (sync:
+ *   publish to the recipients that are members of `connected_clients`, store for the others), or
+ *   `s <message JSON> =<k>` to reuse the k-th list of the batch; `x <message JSON> <n> <id 1> … <id n>`
+ *   (broadcast-except: publish to the members of `connected_clients` but these ids; never stored).
  *
- * Each stored-to user's JSON array in `undelivered_messages` is read once and written once per batch,
- * by text-level append (the stored JSON is byte for byte what was dispatched, Mesa's format). A stored
- * field that is not a JSON array fails only the dispatches that would store there; nothing of theirs is
- * published or stored.
+ * The script runs in three phases, so that nothing it publishes can be followed by a failure: it checks key
+ * types and reads everything (membership, backlogs) and decides every reply first; then it publishes; then it
+ * writes the backlogs. A dispatch it refuses (a key of the wrong type, a stored field that is not a JSON
+ * array) gets `{0, reason}` and nothing of it is published or stored. With Redis 7 the script declares itself
+ * a writing script (`#!lua`), so an out-of-memory or read-only server refuses it before it runs.
  *
- * Returns one reply per dispatch: the number of receivers for a published envelope;
- * `{1, receivers, flags, [id, dropped]…}` for `s`, where flags has one character per recipient, `1`
- * published to (online), `0` stored for (offline), followed by the users whose oldest stored messages
- * this dispatch pushed out under the cap; `{2, receivers, id…}` for `x`, the ids published to
- * (none: nothing published); `{0, error}` for a failed one.
+ * Backlogs keep Mesa's format (one JSON array of messages per user) and are appended at text level. The last
+ * stored message carries an extra field, `"n"`, the number of messages in the array: Mesa rebuilds stored
+ * messages as `Message(op, d, t)`, so clients never see it, and it lets the script check the count cap in O(1)
+ * from the end of the text. Over a cap, the oldest messages are dropped, scanning only what is dropped.
+ *
+ * Replies, one per dispatch: receivers (a number) for `p`; `{1, receivers, flags, [id, dropped]…}` for `s`
+ * (flags: one character per recipient, `1` published to, `0` stored for; then the users whose oldest stored
+ * messages this dispatch pushed out); `{2, receivers, id…}` for `x` (the ids published to); `{0, reason}`.
  */
-export const DISPATCH_BATCH_SCRIPT = `
-local channel = ARGV[1]
-if ARGV[2] == 'lines' then
+const DISPATCH_BATCH_BODY = `
+local channel, layout = ARGV[1], ARGV[2]
+if layout == 'p' then
   local replies = {}
-  for envelope in string.gmatch(ARGV[3], '[^\\n]+') do
-    replies[#replies + 1] = redis.call('PUBLISH', channel, envelope)
-  end
+  for k = 3, #ARGV do replies[k - 2] = redis.call('PUBLISH', channel, ARGV[k]) end
   return replies
 end
-local cap = tonumber(ARGV[3])
-local online, backlog, user_lists, order, sequence = {}, {}, {}, {}, {}
-local replies = {}
-local i = 4
+local max_count, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4])
+
+-- phase 1: parse, check key types, read, decide
+local entries, uses_set, uses_hash = {}, false, false
+local i = 5
+while i <= #ARGV do
+  local op = ARGV[i]
+  if op == 'p' then
+    entries[#entries + 1] = { op = 'p', payload = ARGV[i + 1] }
+    i = i + 2
+  else
+    local entry, size = { op = op, message = ARGV[i + 1] }, ARGV[i + 2]
+    if string.sub(size, 1, 1) == '=' then
+      entry.ref = tonumber(string.sub(size, 2))
+      i = i + 3
+    else
+      entry.first, entry.n = i + 3, tonumber(size)
+      i = i + 3 + entry.n
+    end
+    uses_set = true
+    if op == 's' then uses_hash = true end
+    entries[#entries + 1] = entry
+  end
+end
+local function wrong_type(key, want)
+  local kind = redis.call('TYPE', key).ok
+  if kind ~= want and kind ~= 'none' then
+    return 'WRONGTYPE: ' .. key .. ' holds a ' .. kind .. ', not a ' .. want .. ' (Mesa keeps a ' .. want .. ' there); fix or delete that key'
+  end
+end
+local set_error = uses_set and wrong_type(KEYS[1], 'set') or nil
+local hash_error = uses_hash and wrong_type(KEYS[2], 'hash') or nil
+
+local online = {}
 local function is_online(id)
   local known = online[id]
   if known == nil then
@@ -44,53 +74,99 @@ local function is_online(id)
   end
   return known
 end
--- Positions of the commas between the elements of a JSON array text (skipping strings and nesting):
--- how a capped backlog counts and trims its oldest messages without re-encoding them.
-local function top_level_commas(text)
-  local commas, depth, pos = {}, 0, 1
+
+-- Position of the ',' (or the array's closing ']' at close) that ends the JSON element starting at pos.
+local function element_end(text, pos, close)
+  local depth = 0
   while true do
     local at, _, c = string.find(text, '([%[%]{}",])', pos)
-    if not at then return commas end
+    if not at or at >= close then return close end
     if c == '"' then
-      local close = at + 1
+      local q = at + 1
       while true do
-        local q = string.find(text, '["\\\\]', close)
-        if not q then return commas end
-        if string.byte(text, q) == 92 then close = q + 2 else close = q + 1; break end
+        q = string.find(text, '["\\\\]', q)
+        if not q or q >= close then return close end
+        if string.byte(text, q) == 92 then q = q + 2 else break end
       end
-      pos = close
+      pos = q + 1
     else
       if c == '[' or c == '{' then depth = depth + 1
       elseif c == ']' or c == '}' then depth = depth - 1
-      elseif depth == 1 then commas[#commas + 1] = at end
+      elseif depth == 0 then return at end
       pos = at + 1
     end
   end
 end
+local function skip_space(text, pos)
+  return string.find(text, '[^ \\t\\r\\n]', pos) or (#text + 1)
+end
+
+local backlogs, order = {}, {}
 local function backlog_of(id)
-  local state = backlog[id]
-  if state == nil then
-    local stored = redis.call('HGET', KEYS[2], id)
-    if not stored or string.match(stored, '^%s*%[%s*%]%s*$') then
-      state = { head = false, count = 0, initial = 0, dropped = 0 }
+  local state = backlogs[id]
+  if state then return state end
+  state = { added = {}, skip = 0, dropped = 0 }
+  local text = hash_error == nil and redis.call('HGET', KEYS[2], id) or false
+  if text then
+    local first, last = skip_space(text, 1), #text
+    while last > 0 and string.find(' \\t\\r\\n', string.sub(text, last, last), 1, true) do last = last - 1 end
+    if string.byte(text, first) ~= 91 or string.byte(text, last) ~= 93 or last <= first then
+      state.corrupt = true
     else
-      local head = string.match(stored, '^%s*(%[.*)%]%s*$')
-      if not head then
-        state = { corrupt = true }
-      elseif cap > 0 then
-        local commas = top_level_commas(head)
-        state = { head = head, commas = commas, count = #commas + 1, initial = #commas + 1, dropped = 0 }
+      state.text, state.close, state.bytes = text, last, last - first + 1
+      local inner = skip_space(text, first + 1)
+      if inner < last then
+        state.cursor = inner
+        state.count = tonumber(string.match(string.sub(text, -24), '"n":(%d+)}%s*%]%s*$'))
+        if not state.count and max_count > 0 then
+          local count, pos = 0, inner
+          while pos < last do
+            count = count + 1
+            pos = skip_space(text, element_end(text, pos, last) + 1)
+          end
+          state.count = count
+        end
       else
-        state = { head = head }
+        state.count = 0
       end
     end
-    backlog[id] = state
+  else
+    state.count, state.bytes = 0, 1
   end
+  backlogs[id] = state
+  order[#order + 1] = id
   return state
 end
+
+-- Adds one message to a user's backlog and drops the oldest ones over a cap; returns how many it dropped.
+local function store(state, message)
+  state.added[#state.added + 1] = message
+  state.bytes = state.bytes + #message + 1
+  if state.count then state.count = state.count + 1 end
+  local dropped = 0
+  while (max_count > 0 and state.count > max_count) or (max_bytes > 0 and state.bytes > max_bytes) do
+    if state.cursor then
+      local ends = element_end(state.text, state.cursor, state.close)
+      state.bytes = state.bytes - (ends - state.cursor + 1)
+      state.cursor = ends < state.close and skip_space(state.text, ends + 1) or nil
+    elseif state.skip < #state.added then
+      state.skip = state.skip + 1
+      state.bytes = state.bytes - (#state.added[state.skip] + 1)
+    else
+      break
+    end
+    if state.count then state.count = state.count - 1 end
+    dropped = dropped + 1
+  end
+  state.dropped = state.dropped + dropped
+  return dropped
+end
+
 local lists = {}
 local function read_list(first, n)
-  local list = { live = {}, offline = {}, flags = {}, messages = {} }
+  local list = { live = {}, offline = {}, flags = {} }
+  lists[#lists + 1] = list
+  if set_error then return list end
   for k = first, first + n - 1 do
     local id = ARGV[k]
     if is_online(id) then
@@ -99,14 +175,6 @@ local function read_list(first, n)
     else
       list.offline[#list.offline + 1] = id
       list.flags[#list.flags + 1] = '0'
-      if backlog_of(id).corrupt then list.corrupt = id end
-      local in_lists = user_lists[id]
-      if not in_lists then
-        in_lists = {}
-        user_lists[id] = in_lists
-        order[#order + 1] = id
-      end
-      in_lists[#in_lists + 1] = list
     end
   end
   list.flags = table.concat(list.flags)
@@ -115,97 +183,90 @@ local function read_list(first, n)
     for k, id in ipairs(list.live) do ids[k] = cjson.encode(id) end
     list.tail = ',"recipients":[' .. table.concat(ids, ',') .. ']}'
   end
-  lists[#lists + 1] = list
   return list
 end
-local members
-while i <= #ARGV do
-  if ARGV[i] == 'p' then
-    replies[#replies + 1] = redis.call('PUBLISH', channel, ARGV[i + 1])
-    i = i + 2
-  elseif ARGV[i] == 'x' then
-    local n = tonumber(ARGV[i + 2])
-    local skip = {}
-    for k = i + 3, i + 2 + n do skip[ARGV[k]] = true end
-    members = members or redis.call('SMEMBERS', KEYS[1])
-    local reply, encoded = { 2, 0 }, {}
-    for _, id in ipairs(members) do
-      if not skip[id] then
-        reply[#reply + 1] = id
-        encoded[#encoded + 1] = cjson.encode(id)
-      end
-    end
-    if #encoded > 0 then
-      reply[2] = redis.call('PUBLISH', channel, '{"message":' .. ARGV[i + 1] .. ',"recipients":[' .. table.concat(encoded, ',') .. ']}')
-    end
-    replies[#replies + 1] = reply
-    i = i + 3 + n
-  else
-    local message, size = ARGV[i + 1], ARGV[i + 2]
-    local list
-    if string.sub(size, 1, 1) == '=' then
-      list = lists[tonumber(string.sub(size, 2))]
-      i = i + 3
+
+local replies, publishes, members = {}, {}, nil
+for index, entry in ipairs(entries) do
+  if entry.op == 'p' then
+    publishes[#publishes + 1] = { index, entry.payload }
+    replies[index] = 0
+  elseif entry.op == 'x' then
+    if set_error then
+      replies[index] = { 0, set_error }
     else
-      list = read_list(i + 3, tonumber(size))
-      i = i + 3 + tonumber(size)
-    end
-    if list.corrupt then
-      replies[#replies + 1] = { 0, 'undelivered_messages field of user ' .. list.corrupt .. ' is not a JSON array' }
-    else
-      list.messages[#list.messages + 1] = message
-      sequence[#sequence + 1] = { list, message }
-      local receivers = 0
-      if list.tail then receivers = redis.call('PUBLISH', channel, '{"message":' .. message .. list.tail) end
-      local reply = { 1, receivers, list.flags }
-      if cap > 0 then
-        for _, id in ipairs(list.offline) do
-          local state = backlog[id]
-          state.count = state.count + 1
-          if state.count > cap then
-            reply[#reply + 1] = id
-            reply[#reply + 1] = state.count - cap
-            state.dropped = state.dropped + state.count - cap
-            state.count = cap
-          end
+      local skip = {}
+      for k = entry.first, entry.first + entry.n - 1 do skip[ARGV[k]] = true end
+      members = members or redis.call('SMEMBERS', KEYS[1])
+      local reply, encoded = { 2, 0 }, {}
+      for _, id in ipairs(members) do
+        if not skip[id] then
+          reply[#reply + 1] = id
+          encoded[#encoded + 1] = cjson.encode(id)
         end
       end
-      replies[#replies + 1] = reply
-    end
-  end
-end
--- Each offline user gets, in call order, the messages of the lists they are in: one shared list for
--- the common case of a user in a single list (a room), a walk over the batch for the others.
-local function added_for(in_lists)
-  if #in_lists == 1 then return in_lists[1].messages, in_lists[1] end
-  local member, parts = {}, {}
-  for _, list in ipairs(in_lists) do member[list] = true end
-  for _, step in ipairs(sequence) do
-    if member[step[1]] then parts[#parts + 1] = step[2] end
-  end
-  return parts
-end
-for _, id in ipairs(order) do
-  local added, list = added_for(user_lists[id])
-  if #added > 0 then
-    local state = backlog[id]
-    local head, drop = state.head, state.dropped or 0
-    local existing = state.initial or 0
-    local text
-    if drop >= existing and drop > 0 then
-      text = '[' .. table.concat(added, ',', drop - existing + 1, #added) .. ']'
-    else
-      if list then
-        list.joined = list.joined or table.concat(added, ',')
-        text = list.joined
-      else
-        text = table.concat(added, ',')
+      if #encoded > 0 then
+        publishes[#publishes + 1] = { index, '{"message":' .. entry.message .. ',"recipients":[' .. table.concat(encoded, ',') .. ']}', 2 }
       end
-      if drop > 0 then head = '[' .. string.sub(head, state.commas[drop] + 1) end
-      text = head and (head .. ',' .. text .. ']') or ('[' .. text .. ']')
+      replies[index] = reply
     end
-    redis.call('HSET', KEYS[2], id, text)
+  else
+    local list = entry.ref and lists[entry.ref] or read_list(entry.first, entry.n)
+    local refused = set_error or (#list.offline > 0 and hash_error) or nil
+    if not refused then
+      for _, id in ipairs(list.offline) do
+        if backlog_of(id).corrupt then
+          refused = 'undelivered_messages field of user ' .. id .. ' is not a JSON array'
+          break
+        end
+      end
+    end
+    if refused then
+      replies[index] = { 0, refused }
+    else
+      local reply = { 1, 0, list.flags }
+      for _, id in ipairs(list.offline) do
+        local dropped = store(backlog_of(id), entry.message)
+        if dropped > 0 then
+          reply[#reply + 1] = id
+          reply[#reply + 1] = dropped
+        end
+      end
+      if list.tail then publishes[#publishes + 1] = { index, '{"message":' .. entry.message .. list.tail, 2 } end
+      replies[index] = reply
+    end
+  end
+end
+
+-- phase 2: publish, in call order
+for _, publish in ipairs(publishes) do
+  local receivers = redis.call('PUBLISH', channel, publish[2])
+  if publish[3] then replies[publish[1]][publish[3]] = receivers else replies[publish[1]] = receivers end
+end
+
+-- phase 3: write each stored-to user's backlog once
+for _, id in ipairs(order) do
+  local state = backlogs[id]
+  local kept = #state.added - state.skip
+  if #state.added > 0 then
+    if kept == 0 and not state.cursor then
+      redis.call('HDEL', KEYS[2], id)
+    else
+      local parts = {}
+      if state.cursor then parts[1] = string.sub(state.text, state.cursor, state.close - 1) end
+      for k = state.skip + 1, #state.added - 1 do parts[#parts + 1] = state.added[k] end
+      local last = state.added[#state.added]
+      if kept > 0 and state.count then last = string.sub(last, 1, -2) .. ',"n":' .. state.count .. '}' end
+      if kept > 0 then parts[#parts + 1] = last end
+      redis.call('HSET', KEYS[2], id, '[' .. table.concat(parts, ',') .. ']')
+    end
   end
 end
 return replies
 `;
+
+/** The batch script for Redis 7 and later: a writing script, refused before it runs under OOM or on a replica. */
+export const DISPATCH_BATCH_SCRIPT = `#!lua\n${DISPATCH_BATCH_BODY}`;
+
+/** The same script for Redis before 7, which does not read the `#!lua` line. */
+export const DISPATCH_BATCH_SCRIPT_LEGACY = DISPATCH_BATCH_BODY;

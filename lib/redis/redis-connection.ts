@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { MesaConnectionError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS } from '../mesa.constants.js';
+import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { describeRedisTarget, redactSecrets } from './redis-target.js';
 
 /**
@@ -19,18 +19,21 @@ export class MesaRedisConnection {
     readonly owned: boolean,
     /** Where it goes, without secrets, for logs and errors. */
     readonly target: string,
+    /** The Redis server's major version (7 reads a script's `#!lua` flags line), 0 when unknown. */
+    readonly serverMajorVersion = 0,
   ) {}
 
   /**
-   * Opens (or, for an application-owned client, waits for) a ready connection within `connectTimeout`.
-   * @throws MesaConnectionError saying where it tried, without the password.
+   * Opens (or, for an application-owned client, waits for) a ready connection within `connectTimeout`, and
+   * checks that it reaches a primary: a replica would take the publishes for its own subscribers only.
+   * @throws MesaConnectionError saying where it tried, without the password, or that it reached a replica.
    */
-  static async open(options: MesaModuleOptions): Promise<MesaRedisConnection> {
+  static async open(resolved: ResolvedMesaOptions): Promise<MesaRedisConnection> {
+    const options = resolved.given;
     const target = describeRedisTarget(options);
-    const timeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const timeout = resolved.connectTimeout;
     const owned = !options.client;
     const client = options.client ?? createClient(options);
-    const connection = new MesaRedisConnection(client, owned, target);
     let lastError: Error | undefined;
     const noteError = (error: Error) => (lastError = error);
     client.on('error', noteError);
@@ -46,6 +49,14 @@ export class MesaRedisConnection {
     } finally {
       client.off('error', noteError);
     }
+    let version = 0;
+    try {
+      version = await checkServer(client, target, usesSentinel(options));
+    } catch (error) {
+      if (owned) client.disconnect();
+      throw error;
+    }
+    const connection = new MesaRedisConnection(client, owned, target, version);
     if (owned) client.on('error', (error: Error) => connection.reportError(error, options));
     return connection;
   }
@@ -90,6 +101,32 @@ function createClient(options: MesaModuleOptions): Redis {
     return new (Redis as unknown as new (...a: unknown[]) => Redis)(...args);
   }
   return new Redis({ ...lazy, ...(redis as RedisOptions), lazyConnect: true });
+}
+
+/**
+ * Reads the server's role and version. A replica is refused (unless Sentinel chose it, which ioredis only does
+ * for the primary); a server that does not answer ROLE or INFO (renamed, or forbidden to this user) is taken as
+ * it comes, with version 0 (unknown).
+ */
+async function checkServer(client: Redis, target: string, sentinel: boolean): Promise<number> {
+  if (!sentinel) {
+    const role = (await client.call('ROLE').catch(() => undefined)) as unknown[] | undefined;
+    if (Array.isArray(role) && role[0] !== 'master') {
+      throw new MesaConnectionError(
+        `Redis at ${target} is a read-only replica (ROLE ${String(role[0])}): publishes there reach only that replica's ` +
+          'subscribers and sync cannot store. Connect to the primary, or through Sentinel (redis: { sentinels, name }).',
+      );
+    }
+  }
+  const info = (await client.info('server').catch(() => '')) as string;
+  return Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+function usesSentinel(options: MesaModuleOptions): boolean {
+  if (options.client) return Array.isArray(options.client.options?.sentinels);
+  const redis = options.redis;
+  if (Array.isArray(redis)) return redis.some((arg) => typeof arg === 'object' && arg !== null && 'sentinels' in arg);
+  return typeof redis === 'object' && redis !== null && 'sentinels' in redis;
 }
 
 /** Resolves when the client is ready, letting ioredis retry refused connections meanwhile. */

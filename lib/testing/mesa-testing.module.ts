@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DispatcherService } from '../dispatcher.service.js';
-import { MESA_MODULE_OPTIONS } from '../mesa.module-definition.js';
+import { MESA_MODULE_OPTIONS, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
+import { resolveMesaOptions } from '../options/resolved-mesa-options.js';
 import type { RecordingDispatcherOptions } from './recorded-dispatch.interface.js';
 import { RecordingDispatcher } from './recording-dispatcher.js';
 
@@ -13,7 +14,7 @@ export interface MesaTestingModuleOptions extends RecordingDispatcherOptions {
 /**
  * Replaces `MesaModule` in tests: provides a {@link RecordingDispatcher} under the
  * `DispatcherService` token (so injected services and `@Dispatch` use it) and under its own class,
- * plus `MESA_MODULE_OPTIONS`. No Redis is needed; the Redis connection token is not provided.
+ * plus `MESA_MODULE_OPTIONS` and `MESA_RESOLVED_OPTIONS`. No Redis is needed; the Redis connection token is not provided.
  *
  * ```ts
  * const moduleRef = await Test.createTestingModule({
@@ -36,8 +37,13 @@ export class MesaTestingModule {
         { provide: RecordingDispatcher, useFactory: () => new RecordingDispatcher(dispatcherOptions) },
         { provide: DispatcherService, useExisting: RecordingDispatcher },
         { provide: MESA_MODULE_OPTIONS, useValue: { namespace, sync, dispatchErrors } },
+        // the testing double needs no Redis: resolve the options against a placeholder URL, never connected to
+        {
+          provide: MESA_RESOLVED_OPTIONS,
+          useFactory: () => resolveMesaOptions({ url: 'redis://mesa-testing.invalid', namespace, sync, dispatchErrors }),
+        },
       ],
-      exports: [RecordingDispatcher, DispatcherService, MESA_MODULE_OPTIONS],
+      exports: [RecordingDispatcher, DispatcherService, MESA_MODULE_OPTIONS, MESA_RESOLVED_OPTIONS],
     };
   }
 }

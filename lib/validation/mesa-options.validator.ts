@@ -13,6 +13,11 @@ const KNOWN_OPTIONS = [
   'whenDisconnected',
   'maxPayloadBytes',
   'maxStoredPerUser',
+  'maxStoredBytesPerUser',
+  'maxUnansweredBatches',
+  'maxUnansweredBytes',
+  'maxQueuedDispatches',
+  'maxQueuedBytes',
   'dispatchErrors',
 ];
 
@@ -64,9 +69,17 @@ export function validateMesaOptions(options: unknown): MesaModuleOptions {
   if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) > 0)) {
     fail(`maxPayloadBytes must be a positive whole number of bytes; got ${describeValue(limit)}.`);
   }
-  const cap = given.maxStoredPerUser;
-  if (cap !== undefined && !(Number.isInteger(cap) && (cap as number) > 0)) {
-    fail(`maxStoredPerUser must be a positive whole number of messages; got ${describeValue(cap)}.`);
+  for (const name of ['maxStoredPerUser', 'maxStoredBytesPerUser'] as const) {
+    const cap = given[name];
+    if (cap !== undefined && !(cap === Infinity || (Number.isInteger(cap) && (cap as number) >= 0))) {
+      fail(`${name} must be a whole number (0 or Infinity: no cap); got ${describeValue(cap)}.`);
+    }
+  }
+  for (const name of ['maxUnansweredBatches', 'maxUnansweredBytes', 'maxQueuedDispatches', 'maxQueuedBytes'] as const) {
+    const bound = given[name];
+    if (bound !== undefined && !(Number.isInteger(bound) && (bound as number) > 0)) {
+      fail(`${name} must be a positive whole number; got ${describeValue(bound)}.`);
+    }
   }
   if (given.dispatchErrors !== undefined && given.dispatchErrors !== 'throw' && given.dispatchErrors !== 'log') {
     fail(`dispatchErrors must be 'throw' or 'log'; got ${describeValue(given.dispatchErrors)}.`);

@@ -13,7 +13,7 @@ describe('shutdown: app.close() with dispatches in flight', () => {
   const moduleConnections = () => redis.connectionsNamed('nestjs-mesa');
 
   it.each([false, true])('waits for every dispatch to be published, then closes its connection (sync: %s)', async (sync) => {
-    const { moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: sync } });
+    const { moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: sync }, maxStoredPerUser: Infinity });
     const spy = await ChannelSpy.listen(redis.url);
     const db = redis.client();
     await db.sadd('connected_clients', 'online');

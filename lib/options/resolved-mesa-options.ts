@@ -1,0 +1,70 @@
+import type { DispatchErrorMode, MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_DISPATCH_TIMEOUT_MS,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_QUEUED_DISPATCHES,
+  DEFAULT_MAX_STORED_BYTES_PER_USER,
+  DEFAULT_MAX_STORED_PER_USER,
+  DEFAULT_MAX_UNANSWERED_BATCHES,
+  DEFAULT_MAX_UNANSWERED_BYTES,
+} from '../mesa.constants.js';
+import { mesaRedisNames, type MesaRedisNames } from '../redis/mesa-redis-names.js';
+import { validateMesaOptions } from '../validation/mesa-options.validator.js';
+
+/**
+ * `MesaModule` options after validation, with every default applied: what the module's parts read (inject
+ * `MESA_RESOLVED_OPTIONS`, or override it in tests with `getMesaResolvedOptionsToken()`).
+ */
+export interface ResolvedMesaOptions {
+  /** The options as given (connection settings are read from here). */
+  readonly given: MesaModuleOptions;
+  readonly namespace: string | undefined;
+  /** Mesa's Redis names for the namespace. */
+  readonly names: MesaRedisNames;
+  readonly syncEnabled: boolean;
+  readonly connectTimeout: number;
+  readonly dispatchTimeout: number;
+  readonly whenDisconnected: 'queue' | 'fail';
+  readonly maxPayloadBytes: number;
+  /** Caps on one user's stored messages; `0`: none. */
+  readonly maxStoredPerUser: number;
+  readonly maxStoredBytesPerUser: number;
+  readonly maxUnansweredBatches: number;
+  readonly maxUnansweredBytes: number;
+  readonly maxQueuedDispatches: number;
+  readonly maxQueuedBytes: number;
+  readonly dispatchErrors: DispatchErrorMode;
+}
+
+/**
+ * Validates `MesaModule` options and applies the defaults, once.
+ * @throws MesaConfigurationError naming the option and the fix (values are never echoed: a URL may hold a password).
+ */
+export function resolveMesaOptions(options: unknown): ResolvedMesaOptions {
+  const given = validateMesaOptions(options);
+  return {
+    given,
+    namespace: given.namespace,
+    names: mesaRedisNames(given.namespace),
+    syncEnabled: given.sync?.enabled === true,
+    connectTimeout: given.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    dispatchTimeout: given.dispatchTimeout ?? DEFAULT_DISPATCH_TIMEOUT_MS,
+    whenDisconnected: given.whenDisconnected ?? 'queue',
+    maxPayloadBytes: given.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    maxStoredPerUser: capOf(given.maxStoredPerUser, DEFAULT_MAX_STORED_PER_USER),
+    maxStoredBytesPerUser: capOf(given.maxStoredBytesPerUser, DEFAULT_MAX_STORED_BYTES_PER_USER),
+    maxUnansweredBatches: given.maxUnansweredBatches ?? DEFAULT_MAX_UNANSWERED_BATCHES,
+    maxUnansweredBytes: given.maxUnansweredBytes ?? DEFAULT_MAX_UNANSWERED_BYTES,
+    maxQueuedDispatches: given.maxQueuedDispatches ?? DEFAULT_MAX_QUEUED_DISPATCHES,
+    maxQueuedBytes: given.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+    dispatchErrors: given.dispatchErrors ?? 'throw',
+  };
+}
+
+/** A cap as the script reads it: `0` for none (given as `0` or `Infinity`). */
+function capOf(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  return value === Infinity ? 0 : value;
+}

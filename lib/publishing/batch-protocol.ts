@@ -1,0 +1,160 @@
+import type { DispatchPromise } from '../dispatch-promise.js';
+import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
+import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
+import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
+
+interface EntryBase {
+  prepared: PreparedDispatch;
+  /** The caller's promise, settled when Redis has answered for the batch. */
+  promise: DispatchPromise<DispatchResult>;
+  /** What the entry weighs in a batch: its arguments' characters. */
+  size: number;
+  /** How many script arguments it takes. */
+  args: number;
+  /** When it is rejected as not sent if it is still waiting (epoch ms). */
+  expiresAt: number;
+}
+
+/** Publish a ready envelope as it is (sync off, a broadcast, a `{ sync: false }` message, an event). */
+export interface PublishEntry extends EntryBase {
+  kind: 'publish';
+  envelope: string;
+}
+
+/** Sync: publish to the recipients online, store for the others (script op `s`). */
+export interface SyncEntry extends EntryBase {
+  kind: 'sync';
+}
+
+/** Broadcast to the members of `connected_clients` but `excluding` (script op `x`; never stored). */
+export interface BroadcastExceptEntry extends EntryBase {
+  kind: 'broadcast-except';
+  excluding: string[];
+}
+
+/** One dispatch waiting in, or travelling with, a batch: one kind per operation of the script. */
+export type BatchEntry = PublishEntry | SyncEntry | BroadcastExceptEntry;
+
+/** Why Redis did not take an entry, and whether anything of it can have reached the wire. */
+export interface EntryFailure {
+  reason: string;
+  mayHaveBeenPublished: boolean;
+}
+
+/** What became of one entry: its result, or its failure. */
+export type EntryOutcome = DispatchResult | EntryFailure;
+
+/** Caps on one user's stored messages, as the script reads them (`0`: none). */
+export interface BacklogCaps {
+  maxCount: number;
+  maxBytes: number;
+}
+
+/** True for an {@link EntryFailure}. */
+export function isFailure(outcome: EntryOutcome): outcome is EntryFailure {
+  return (outcome as EntryFailure).reason !== undefined;
+}
+
+/** What the service gives to build an entry: everything but what {@link entryOf} computes. */
+export type EntryFields = BatchEntry extends infer E ? (E extends BatchEntry ? Omit<E, 'size' | 'args' | 'expiresAt'> : never) : never;
+
+/** Builds an entry with its size, argument count and expiry, so the queue can split batches and expire them. */
+export function entryOf(fields: EntryFields, dispatchTimeout: number): BatchEntry {
+  const entry = fields as unknown as BatchEntry;
+  let size: number;
+  let args: number;
+  if (entry.kind === 'publish') {
+    size = entry.envelope.length;
+    args = 2;
+  } else {
+    const ids = entry.kind === 'sync' ? entry.prepared.recipients : entry.excluding;
+    size = entry.prepared.messageJson.length;
+    for (const id of ids) size += id.length;
+    args = 3 + ids.length;
+  }
+  entry.size = size;
+  entry.args = args;
+  entry.expiresAt = Date.now() + dispatchTimeout;
+  return entry;
+}
+
+/**
+ * The script arguments for a batch (see `dispatch-batch.script.ts`): layout `p` when every entry is a plain
+ * publish, else `e` with one operation per entry. A recipient list already sent in this batch is referred to
+ * by its number: lists are told apart by identity, then by their JSON text (never by joining ids with a
+ * separator an id could contain).
+ */
+export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisNames, caps: BacklogCaps): string[] {
+  const args = [names.channel];
+  if (entries.every((entry) => entry.kind === 'publish')) {
+    args.push('p');
+    for (const entry of entries) args.push((entry as PublishEntry).envelope);
+    return args;
+  }
+  args.push('e', String(caps.maxCount), String(caps.maxBytes));
+  const byIdentity = new Map<readonly string[], number>();
+  const byText = new Map<string, number>();
+  for (const entry of entries) {
+    if (entry.kind === 'publish') {
+      args.push('p', entry.envelope);
+    } else if (entry.kind === 'broadcast-except') {
+      args.push('x', entry.prepared.messageJson, String(entry.excluding.length));
+      pushAll(args, entry.excluding);
+    } else {
+      const ids = entry.prepared.recipients;
+      let known = byIdentity.get(ids);
+      if (known === undefined) {
+        const text = JSON.stringify(ids);
+        known = byText.get(text);
+        if (known === undefined) {
+          known = byText.size + 1;
+          byText.set(text, known);
+          byIdentity.set(ids, known);
+          args.push('s', entry.prepared.messageJson, String(ids.length));
+          pushAll(args, ids);
+          continue;
+        }
+        byIdentity.set(ids, known);
+      }
+      args.push('s', entry.prepared.messageJson, `=${known}`);
+    }
+  }
+  return args;
+}
+
+/** Turns the script's replies into one outcome per entry, in order. */
+export function decodeReplies(entries: readonly BatchEntry[], replies: readonly unknown[]): EntryOutcome[] {
+  return entries.map((entry, index) => decodeReply(entry, replies[index] as Reply));
+}
+
+type Reply = number | [0, string] | [1, number, string, ...Array<string | number>] | [2, number, ...string[]];
+
+const ONLINE = '1'.charCodeAt(0);
+
+function decodeReply(entry: BatchEntry, reply: Reply): EntryOutcome {
+  const { recipients } = entry.prepared;
+  if (typeof reply === 'number') return { recipients, publishedTo: recipients, storedFor: [], receivers: reply };
+  if (reply[0] === 0) return { reason: reply[1], mayHaveBeenPublished: false };
+  if (reply[0] === 2) {
+    const online = reply.slice(2) as string[];
+    return { recipients: online, publishedTo: [...online], storedFor: [], receivers: reply[1] };
+  }
+  const flags = reply[2];
+  const publishedTo: string[] = [];
+  const storedFor: string[] = [];
+  for (let k = 0; k < recipients.length; k++) (flags.charCodeAt(k) === ONLINE ? publishedTo : storedFor).push(recipients[k]);
+  const result: DispatchResult = { recipients, publishedTo, storedFor, receivers: reply[1] };
+  if (reply.length > 3) result.dropped = droppedMap(reply, 3);
+  return result;
+}
+
+/** `[id, count]…` pairs from `start` as a map without prototype keys (an id may be `__proto__`). */
+export function droppedMap(pairs: ReadonlyArray<string | number>, start = 0): Record<string, number> {
+  const dropped = Object.create(null) as Record<string, number>;
+  for (let k = start; k < pairs.length; k += 2) dropped[pairs[k] as string] = pairs[k + 1] as number;
+  return dropped;
+}
+
+function pushAll(target: string[], values: readonly string[]): void {
+  for (const value of values) target.push(value);
+}
