@@ -1,5 +1,5 @@
 import { Inject, Logger } from '@nestjs/common';
-import { concatMap, from, isObservable, map, type Observable } from 'rxjs';
+import { concatMap, from, isObservable, map, type Observable, throwError } from 'rxjs';
 import { DispatcherService } from '../dispatcher.service.js';
 import { MesaConfigurationError, MesaDispatchError, type MesaError, MesaValidationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
@@ -39,7 +39,7 @@ interface Outgoing {
  * ```
  *
  * When the selectors run: synchronously, right after the method returned its value; for a Promise, right
- * after it resolved; for an Observable, right after each emission (before the previous one's dispatch ended).
+ * after it resolved; for an Observable, right after each emission (even while the previous one's dispatch is in flight).
  *
  * Errors, in two kinds:
  * - Invalid message (MesaValidationError): a `recipients` or `excluding` function that returned anything but
@@ -48,7 +48,8 @@ interface Outgoing {
  *   `broadcast: true` broadcasts), a selector that threw, data JSON cannot carry, a message over
  *   `maxPayloadBytes`. Nothing is published, and the call always fails, whatever `onError` or the module's
  *   `dispatchErrors` say: thrown synchronously by a method returning a plain value, as a rejection of the
- *   returned Promise, or as the Observable's error. The method itself has already run.
+ *   returned Promise, or as the Observable's error (after the values emitted before it were dispatched and passed on).
+ *   The method itself has already run.
  * - Redis failure (MesaDispatchError). Promise and Observable results: the Promise resolves (or the value is
  *   emitted) once Redis took the message, and a failure rejects it (or errors the Observable) under
  *   `onError: 'throw'` (the default, or the module's `dispatchErrors`), or is logged under `'log'`, the value
@@ -99,9 +100,16 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
       }
       const result = original.apply(this, args);
       if (isObservable(result)) {
+        // checked at emission, failed in order: the values before a refused one are dispatched and passed on first
         return (result as Observable<R>).pipe(
-          map((value) => ({ value, outgoing: prepare(dispatcher, value, args) })),
-          concatMap(({ value, outgoing }) => from(send(dispatcher, outgoing, value))),
+          map((value) => {
+            try {
+              return { value, outgoing: prepare(dispatcher, value, args) };
+            } catch (error) {
+              return { value, error };
+            }
+          }),
+          concatMap(({ value, outgoing, error }) => (outgoing ? from(send(dispatcher, outgoing, value)) : throwError(() => error))),
         );
       }
       if (isPromiseLike(result)) {
