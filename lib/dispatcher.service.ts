@@ -104,9 +104,14 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT') as DispatchableFor<Events>, recipients ?? (null as never), excluding);
   }
 
-  /** What `@Dispatch` does with a failed dispatch when the decorator does not say (the module's `dispatchErrors`). */
+  /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say (the module's `dispatchErrors`). */
   get decoratorErrorMode(): DispatchErrorMode {
     return this.options.dispatchErrors;
+  }
+
+  /** @internal The largest message accepted, read by `@Dispatch` to refuse an oversized one synchronously. */
+  get maxPayloadBytes(): number {
+    return this.options.maxPayloadBytes;
   }
 
   /** Waits for the dispatches in flight, then closes the connection the module opened. */

@@ -1,13 +1,32 @@
 import { Inject, Logger } from '@nestjs/common';
-import { concatMap, from, isObservable } from 'rxjs';
+import { concatMap, from, isObservable, map, type Observable, throwError } from 'rxjs';
 import { DispatcherService } from '../dispatcher.service.js';
-import { MesaConfigurationError, MesaDispatchError, MesaError, MesaValidationError } from '../errors/mesa.errors.js';
+import { MesaConfigurationError, MesaDispatchError, type MesaError, MesaValidationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
+import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
 import { BROADCAST, MESA_DISPATCHER_PROPERTY, OPCODE_DISPATCH } from '../mesa.constants.js';
 import { Message } from '../messages/message.js';
 import { validateDispatchDecorator } from '../validation/dispatch-decorator.validator.js';
+import { prepareDispatch } from '../validation/dispatch-input.validator.js';
+import { sealMessage } from '../validation/message-snapshot.js';
+import { checkSelectedIds } from '../validation/user-ids.validator.js';
 
 const logger = new Logger('MesaDispatcher');
+
+/** The part of `DispatcherService` (or `RecordingDispatcher`) the decorator uses. */
+interface DecoratorDispatcher {
+  dispatch: DispatcherService['dispatch'];
+  readonly decoratorErrorMode: DispatchErrorMode;
+  /** The service's `maxPayloadBytes`, read to refuse an oversized message synchronously. */
+  readonly maxPayloadBytes?: unknown;
+}
+
+/** One call's message, checked and ready to hand to the dispatcher. */
+interface Outgoing {
+  message: Message<unknown>;
+  recipients: readonly string[];
+  excluding?: readonly string[];
+}
 
 /**
  * Dispatches what a method returns: calling the method runs it, then sends
@@ -19,12 +38,26 @@ const logger = new Logger('MesaDispatcher');
  * post(@Param('room') room: string, @Body() body: PostDto) { return this.chat.post(room, body); }
  * ```
  *
- * - Promise results: the dispatch is awaited before the Promise resolves (so a route answers after
- *   the message is out). Observable results: each emitted value is dispatched, in order, before it
- *   is passed on. Plain values: the dispatch runs in the background and a failure is logged.
- * - Works on controller routes and provider methods, above or below Nest's decorators, on
- *   request-scoped classes; the instance must be created by Nest (it injects `DispatcherService`).
- * - A failed dispatch fails the call (`onError: 'throw'`, the default) or is logged (`'log'`).
+ * When the selectors run: synchronously, right after the method returned its value; for a Promise, right
+ * after it resolved; for an Observable, right after each emission (even while the previous one's dispatch is in flight).
+ *
+ * Errors, in two kinds:
+ * - Invalid message (MesaValidationError): a `recipients` or `excluding` function that returned anything but
+ *   an array of user ids (`undefined`, `null`, a string, a Set... are never read as "everyone" or "nobody";
+ *   return `[]` for nobody), an id that is not a non-empty, well-formed string, a `'*'` from a selector (only
+ *   `broadcast: true` broadcasts), a selector that threw, data JSON cannot carry, a message over
+ *   `maxPayloadBytes`. Nothing is published, and the call always fails, whatever `onError` or the module's
+ *   `dispatchErrors` say: thrown synchronously by a method returning a plain value, as a rejection of the
+ *   returned Promise, or as the Observable's error (after the values emitted before it were dispatched and passed on).
+ *   The method itself has already run.
+ * - Redis failure (MesaDispatchError). Promise and Observable results: the Promise resolves (or the value is
+ *   emitted) once Redis took the message, and a failure rejects it (or errors the Observable) under
+ *   `onError: 'throw'` (the default, or the module's `dispatchErrors`), or is logged under `'log'`, the value
+ *   then passed on unchanged. Plain values: the value is returned at once, the dispatch runs in the
+ *   background, and its failure is always logged.
+ *
+ * Works on controller routes and provider methods, above or below Nest's decorators, on request-scoped
+ * classes; the instance must be created by Nest (it injects `DispatcherService`).
  *
  * @throws MesaConfigurationError at class definition for invalid options, or when neither
  *   `recipients` nor `broadcast: true` is given (no implicit broadcast).
@@ -38,10 +71,27 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
       throw new MesaConfigurationError(`@Dispatch('${type}') on ${where}: it decorates methods only.`);
     }
     Inject(DispatcherService)(target, MESA_DISPATCHER_PROPERTY);
-    const send = (dispatcher: DispatcherService, value: R, args: unknown[]) => sendResult(dispatcher, type, options, where, value, args);
+    const context = `@Dispatch('${type}') on ${where}`;
+    const prepare = (dispatcher: DecoratorDispatcher, value: R, args: unknown[]): Outgoing => {
+      try {
+        return prepareOutgoing(dispatcher, type, options, value, args);
+      } catch (error) {
+        throw contextualize(error, context);
+      }
+    };
+    const send = (dispatcher: DecoratorDispatcher, outgoing: Outgoing, value: R): Promise<R> =>
+      dispatcher.dispatch(outgoing.message as never, outgoing.recipients, outgoing.excluding).then(
+        () => value,
+        (error: unknown) => {
+          const failure = contextualize(error, context);
+          if (failure instanceof MesaValidationError || (options.onError ?? dispatcher.decoratorErrorMode) === 'throw') throw failure;
+          logger.error(failure.message);
+          return value;
+        },
+      );
 
     const wrapper = function (this: Record<PropertyKey, unknown>, ...args: unknown[]) {
-      const dispatcher = this?.[MESA_DISPATCHER_PROPERTY] as DispatcherService | undefined;
+      const dispatcher = this?.[MESA_DISPATCHER_PROPERTY] as DecoratorDispatcher | undefined;
       if (!dispatcher) {
         throw new MesaConfigurationError(
           `@Dispatch('${type}') on ${where}: no DispatcherService was injected. Let Nest create the instance ` +
@@ -49,10 +99,26 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
         );
       }
       const result = original.apply(this, args);
-      if (result instanceof Promise) return result.then((value) => send(dispatcher, value, args));
-      if (isObservable(result)) return result.pipe(concatMap((value) => from(send(dispatcher, value as R, args))));
-      if (isPromiseLike(result)) return Promise.resolve(result).then((value) => send(dispatcher, value as R, args));
-      send(dispatcher, result as R, args).catch((error: Error) => logger.error(error.message));
+      if (isObservable(result)) {
+        // checked at emission, failed in order: the values before a refused one are dispatched and passed on first
+        return (result as Observable<R>).pipe(
+          map((value) => {
+            try {
+              return { value, outgoing: prepare(dispatcher, value, args) };
+            } catch (error) {
+              return { value, error };
+            }
+          }),
+          concatMap(({ value, outgoing, error }) => (outgoing ? from(send(dispatcher, outgoing, value)) : throwError(() => error))),
+        );
+      }
+      if (isPromiseLike(result)) {
+        return Promise.resolve(result).then((value) => send(dispatcher, prepare(dispatcher, value as R, args), value as R));
+      }
+      const outgoing = prepare(dispatcher, result as R, args);
+      dispatcher
+        .dispatch(outgoing.message as never, outgoing.recipients, outgoing.excluding)
+        .then(undefined, (error: unknown) => logger.error(contextualize(error, context).message));
       return result;
     };
     for (const key of Reflect.getMetadataKeys(original)) {
@@ -65,37 +131,24 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
 }
 
 /**
- * Dispatches what one call produced and resolves with that value once Redis took it; when the dispatch
- * fails, rejects (`onError: 'throw'`) or logs and still resolves with the value (`'log'`).
+ * Runs the selectors on one result and checks everything the dispatch will check (ids, data, size), so an
+ * invalid message fails the call synchronously. The message is sealed: the dispatcher publishes that JSON.
  */
-function sendResult<R>(
-  dispatcher: DispatcherService,
+function prepareOutgoing<R>(
+  dispatcher: DecoratorDispatcher,
   type: string,
   options: DispatchDecoratorOptions<R>,
-  where: string,
   value: R,
   args: unknown[],
-): Promise<R> {
-  const failed = (error: unknown): R => {
-    const failure = contextualize(error, `@Dispatch('${type}') on ${where}`);
-    if ((options.onError ?? dispatcher.decoratorErrorMode) === 'throw') throw failure;
-    logger.error(failure.message);
-    return value;
-  };
-  try {
-    const recipients = options.broadcast ? BROADCAST_ONLY : select(options.recipients!, value, args);
-    if (!options.broadcast && Array.isArray(recipients) && recipients.includes(BROADCAST)) {
-      throw new MesaValidationError(
-        `the recipients function returned '*'; ids from data never broadcast. Declare { broadcast: true } to send to everyone.`,
-      );
-    }
-    const excluding = options.excluding ? select(options.excluding, value, args) : undefined;
-    const data = options.data ? select(options.data, value, args) : value;
-    const message = new Message(OPCODE_DISPATCH, data, type, options.sync === false ? NO_SYNC : undefined);
-    return dispatcher.dispatch(message, recipients, excluding ?? undefined).then(() => value, failed);
-  } catch (error) {
-    return Promise.resolve().then(() => failed(error));
-  }
+): Outgoing {
+  const recipients = options.broadcast ? BROADCAST_ONLY : checkSelectedIds(select(options.recipients!, value, args), 'recipients');
+  const excluding = options.excluding ? checkSelectedIds(select(options.excluding, value, args), 'excluding') : undefined;
+  const data = options.data ? select(options.data, value, args) : value;
+  const message = new Message(OPCODE_DISPATCH, data, type, options.sync === false ? NO_SYNC : undefined);
+  sealMessage(message);
+  const limit = dispatcher.maxPayloadBytes;
+  prepareDispatch(message, recipients, excluding, typeof limit === 'number' ? limit : Number.POSITIVE_INFINITY);
+  return { message, recipients, excluding };
 }
 
 /** Calls a selector with the result and the call's arguments (without spreading for the common short lists). */

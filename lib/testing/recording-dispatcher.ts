@@ -5,7 +5,7 @@ import { MesaDispatchError } from '../errors/mesa.errors.js';
 import type { BroadcastOptions } from '../interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
-import { BROADCAST } from '../mesa.constants.js';
+import { BROADCAST, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
 import type { AnyEvents, DispatchableFor, EventMap } from '../events/event-map.js';
 import { DispatchEvent, type WireMessage } from '../messages/message.js';
 import { mesaRedisNames } from '../redis/mesa-redis-names.js';
@@ -30,6 +30,8 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
 > {
   /** Every accepted dispatch, in call order. */
   readonly dispatches: RecordedDispatch[] = [];
+  /** @internal The largest message, as `DispatcherService` reads its `maxPayloadBytes` (the default here). */
+  readonly maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
   private readonly logger = new Logger('MesaDispatcher');
   private readonly stored = new Map<string, WireMessage[]>();
   private readonly channel: string;

@@ -1,0 +1,113 @@
+import { MesaValidationError } from '../errors/mesa.errors.js';
+import { MESA_MESSAGE_KIND, OPCODE_INTERNAL_EVENT } from '../mesa.constants.js';
+import type { Message } from '../messages/message.js';
+import { describeValue } from './describe-value.js';
+import { isWellFormedText } from './user-ids.validator.js';
+
+/** A message's JSON text, produced from one checked reading of its fields. */
+export interface PreparedMessage {
+  /** `{"op":…,"d":…,"t":…[,"o":…]}`, always valid JSON, exactly as published and stored. */
+  messageJson: string;
+  /** Whether sync may store it for offline recipients (a message without `{ sync: false }`). */
+  storable: boolean;
+}
+
+const sealedMessages = new WeakMap<object, PreparedMessage>();
+
+/**
+ * Reads each field of `message` exactly once (brand, opcode, data, type, options; for Mesa's own classes the
+ * fields their shape is recognised by), checks that snapshot and serializes from it, so a getter or a Proxy
+ * answering one thing to the check and another to the serialization cannot put invalid JSON on the channel
+ * or into a user's backlog. The opcode is written from a checked non-negative integer, the type from a checked
+ * string, data and options through `JSON.stringify`.
+ * @throws MesaValidationError naming the field and the fix.
+ */
+export function prepareMessage(message: unknown): PreparedMessage {
+  if (typeof message !== 'object' || message === null) throw notAMessage(message);
+  const sealed = sealedMessages.get(message);
+  if (sealed) return sealed;
+  const candidate = message as Record<PropertyKey, unknown>;
+  const kind = candidate[MESA_MESSAGE_KIND];
+  if (kind === 'message') return fromFields(candidate.opcode, candidate.data, candidate.type, candidate.options);
+  if (kind === 'event') return fromAction(candidate.action);
+  if (kind === undefined && typeof candidate.serialize === 'function') {
+    // Mesa's own Message / DispatchEvent carry no brand: recognised by their shape, each field still read once
+    const opcode = candidate.opcode;
+    if (typeof opcode === 'number') return fromFields(opcode, candidate.data, candidate.type, candidate.options);
+    const action = candidate.action;
+    if (typeof action === 'string') return fromAction(action);
+  }
+  throw notAMessage(message);
+}
+
+/**
+ * @internal Freezes a message `@Dispatch` built and prepares it once: `prepareMessage` (and so `prepareDispatch`)
+ * then returns that same JSON, so the service publishes exactly what the decorator checked, serialized once.
+ */
+export function sealMessage(message: Message<unknown>): PreparedMessage {
+  const prepared = prepareMessage(Object.freeze(message));
+  sealedMessages.set(message, prepared);
+  return prepared;
+}
+
+function fromFields(opcode: unknown, data: unknown, type: unknown, options: unknown): PreparedMessage {
+  if (typeof opcode !== 'number' || !Number.isInteger(opcode) || opcode < 0) {
+    throw new MesaValidationError(`Message opcode must be a non-negative integer (0 for a dispatch); got ${describeValue(opcode)}.`);
+  }
+  if (type !== undefined && (typeof type !== 'string' || type.length === 0)) {
+    throw new MesaValidationError(
+      `Message type must be a non-empty string such as 'NEW_MESSAGE', or undefined; got ${describeValue(type)}.`,
+    );
+  }
+  if (type !== undefined && !isWellFormedText(type)) throw notWellFormed('Message type');
+  if (options !== undefined && (typeof options !== 'object' || Array.isArray(options))) {
+    throw new MesaValidationError(
+      `Message options must be an object such as { sync: false }, or undefined; got ${describeValue(options)}.`,
+    );
+  }
+  let json = `{"op":${opcode}`;
+  const dataJson = stringify(data);
+  if (dataJson !== undefined) json += `,"d":${dataJson}`;
+  if (type !== undefined) json += `,"t":${JSON.stringify(type)}`;
+  if (options === undefined) return { messageJson: `${json}}`, storable: true };
+  const copy: Record<string, unknown> = { ...(options as object) };
+  const sync = copy.sync !== false;
+  const optionsJson = stringify({ ...copy, sync });
+  return { messageJson: optionsJson === undefined ? `${json}}` : `${json},"o":${optionsJson}}`, storable: sync };
+}
+
+function fromAction(action: unknown): PreparedMessage {
+  if (typeof action !== 'string' || action.length === 0) {
+    throw new MesaValidationError(
+      `DispatchEvent action must be a non-empty string such as 'DISCONNECT_CLIENT'; got ${describeValue(action)}.`,
+    );
+  }
+  if (!isWellFormedText(action)) throw notWellFormed('DispatchEvent action');
+  return { messageJson: `{"op":${OPCODE_INTERNAL_EVENT},"d":{},"t":${JSON.stringify(action)}}`, storable: false };
+}
+
+/** `JSON.stringify`, whose text is always valid JSON (or undefined: the field is left out, as `JSON.stringify` does). */
+function stringify(value: unknown): string | undefined {
+  let text: unknown;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new MesaValidationError(
+      `Message data cannot be sent as JSON (${(error as Error).message}). Convert BigInt values to strings and remove circular references.`,
+      { cause: error },
+    );
+  }
+  return typeof text === 'string' ? text : undefined;
+}
+
+function notAMessage(message: unknown): MesaValidationError {
+  return new MesaValidationError(
+    `dispatch() expects a Message or a DispatchEvent, e.g. new Message(0, data, 'NEW_MESSAGE'); got ${describeValue(message)}.`,
+  );
+}
+
+function notWellFormed(what: string): MesaValidationError {
+  return new MesaValidationError(
+    `${what} is not well-formed Unicode (it holds a lone surrogate, U+D800 to U+DFFF), which does not survive UTF-8. Use a valid Unicode string.`,
+  );
+}
