@@ -1,8 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { MesaBacklog } from './backlog/mesa-backlog.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import type { MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
 import { MESA_REDIS_CONNECTION } from './mesa.constants.js';
 import { MesaConfigurableModuleClass, MESA_MODULE_OPTIONS, type MesaModuleForRootOptions } from './mesa.module-definition.js';
+import { MesaPresence } from './presence/mesa-presence.service.js';
 import { MesaRedisConnection } from './redis/redis-connection.js';
 import { validateMesaOptions } from './validation/mesa-options.validator.js';
 
@@ -28,8 +30,10 @@ import { validateMesaOptions } from './validation/mesa-options.validator.js';
       useFactory: (options: MesaModuleOptions) => MesaRedisConnection.open(validateMesaOptions(options)),
     },
     DispatcherService,
+    MesaPresence,
+    MesaBacklog,
   ],
-  exports: [DispatcherService, MESA_REDIS_CONNECTION],
+  exports: [DispatcherService, MESA_REDIS_CONNECTION, MesaPresence, MesaBacklog],
 })
 export class MesaModule extends MesaConfigurableModuleClass {
   /**
