@@ -232,3 +232,32 @@ describe('MesaPresence on a Redis without SMISMEMBER (as before 6.2): pipelined 
     }
   });
 });
+
+describe('MesaPresence on a frozen Redis', () => {
+  let redis: RedisServer;
+  let moduleRef: TestingModule;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start(['--enable-debug-command', 'yes']);
+    ({ moduleRef } = await createMesaModule({ url: redis.url, namespace: 'chat', dispatchTimeout: 300 }));
+  });
+  afterAll(async () => {
+    await moduleRef?.close();
+    await redis?.stop();
+  });
+
+  it('fails a read after dispatchTimeout with a MesaRedisError, and answers again once Redis thaws', async () => {
+    const presence = moduleRef.get(MesaPresence);
+    const freezer = redis.client();
+    try {
+      await freezer.sadd('connected_clients_chat', 'alice');
+      const frozen = freezer.debug('SLEEP', '2');
+      await new Promise((resolve) => setTimeout(resolve, 200)); // Redis is inside DEBUG SLEEP by now
+      await expect(presence.isOnline('alice')).rejects.toThrow(/did not answer SISMEMBER within 300 ms \(frozen or unreachable\)/);
+      await frozen;
+      await eventually(() => presence.isOnline('alice'), 5_000, 'an answer after the thaw');
+    } finally {
+      freezer.disconnect();
+    }
+  });
+});
