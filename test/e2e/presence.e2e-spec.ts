@@ -60,6 +60,11 @@ describe('MesaPresence: who is online, as real Mesa servers record it', () => {
     expect(await presence.isOnline('carol')).toBe(false);
     expect([...(await presence.online(['carol', 'bob', 'alice', 'bob']))]).toEqual(['bob', 'alice']);
     expect(await presence.sockets()).toBe(2);
+    const calls = async () => Number(/cmdstat_smismember:calls=(\d+)/.exec((await db.info('commandstats')) as string)?.[1] ?? 0);
+    const before = await calls();
+    const many = [...Array.from({ length: 2_500 }, (_, n) => `nobody-${n}`), 'bob'];
+    expect([...(await presence.online(many))]).toEqual(['bob']);
+    expect((await calls()) - before).toBe(3); // 1000 ids per SMISMEMBER, all in one pipeline
 
     alice.close();
     await eventually(async () => !(await presence.isOnline('alice')), 5_000, 'alice offline');
