@@ -110,8 +110,9 @@ export class MesaPresence {
         );
       } catch (error) {
         if (!isUnsupported((error as Error).cause ?? error)) throw error;
+        if (this.smismember)
+          this.logger.log(`Redis has no SMISMEMBER (before 6.2, or not allowed): presence.online() uses pipelined SISMEMBER.`);
         this.smismember = false;
-        this.logger.log(`Redis has no SMISMEMBER (before 6.2, or not allowed): presence.online() uses pipelined SISMEMBER.`);
       }
     }
     return this.reader.run('SISMEMBER', key, 'set', () =>
