@@ -28,6 +28,10 @@ export type { BroadcastOptions } from './interfaces/broadcast-options.interface.
 export type { DispatchDecoratorOptions, ResultSelector } from './interfaces/dispatch-options.interface.js';
 export type { DispatchErrorMode, MesaModuleExtras, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
 export { MesaConfigurationError, MesaConnectionError, MesaDispatchError, MesaError, MesaValidationError } from './errors/mesa.errors.js';
+export { MesaRedisError } from './errors/mesa.errors.js';
+export { MesaPresence, type MesaScanOptions } from './presence/mesa-presence.service.js';
+export { MesaBacklog } from './backlog/mesa-backlog.service.js';
+export type { RedeliveredMessage } from './backlog/redelivered-message.interface.js';
 export { MesaRedisConnection } from './redis/redis-connection.js';
 export { mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';
 export { DispatchPromise } from './dispatch-promise.js';
@@ -44,3 +48,5 @@ export {
 export { MesaTestingModule, type MesaTestingModuleOptions } from './testing/mesa-testing.module.js';
 export { RecordingDispatcher } from './testing/recording-dispatcher.js';
 export type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } from './testing/recorded-dispatch.interface.js';
+export { MesaPresenceDouble } from './testing/mesa-presence.double.js';
+export { MesaBacklogDouble } from './testing/mesa-backlog.double.js';

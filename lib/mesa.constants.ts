@@ -69,4 +69,5 @@ export const MESA_REDIS_NAMES = {
   channel: 'ws',
   connectedClients: 'connected_clients',
   undeliveredMessages: 'undelivered_messages',
+  connectedClientsCount: 'connected_clients_count',
 } as const;

@@ -1,9 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { MesaBacklog } from './backlog/mesa-backlog.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { MESA_MODULE_OPTIONS, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
 import { MesaConfigurableModuleClass, type MesaModuleForRootOptions } from './mesa.module-definition.js';
 import { resolveMesaOptions, type ResolvedMesaOptions } from './options/resolved-mesa-options.js';
 import { MesaPublisher } from './publishing/mesa-publisher.js';
+import { MesaPresence } from './presence/mesa-presence.service.js';
 import { MesaRedisConnection } from './redis/redis-connection.js';
 import { validateMesaOptions } from './validation/mesa-options.validator.js';
 
@@ -32,8 +34,10 @@ import { validateMesaOptions } from './validation/mesa-options.validator.js';
     },
     MesaPublisher,
     DispatcherService,
+    MesaPresence,
+    MesaBacklog,
   ],
-  exports: [DispatcherService, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS],
+  exports: [DispatcherService, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, MesaPresence, MesaBacklog],
 })
 export class MesaModule extends MesaConfigurableModuleClass {
   /**

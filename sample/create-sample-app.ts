@@ -48,7 +48,7 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
   let replicas: MesaReplicas | undefined;
   try {
     app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', maxAge: 0 });
-    await app.init(); // connects to Redis and clears the sample's namespace before any socket can exist
+    await app.init(); // connects to Redis before any socket can exist
     replicas = await MesaReplicas.start({
       ports: config.mesaPorts,
       host: config.host,

@@ -32,3 +32,10 @@ export class MesaValidationError extends MesaError {}
  * failed, a command errored, or the module was shut down.
  */
 export class MesaDispatchError extends MesaError {}
+
+/**
+ * Rejected by `MesaPresence` and `MesaBacklog` when Redis did not answer (not connected, timed out,
+ * a command failed) or holds something Mesa servers would not write there (a key of the wrong type,
+ * a stored backlog that is not a JSON array). The message names the key and the fix.
+ */
+export class MesaRedisError extends MesaError {}

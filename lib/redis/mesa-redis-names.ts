@@ -8,6 +8,8 @@ export interface MesaRedisNames {
   connectedClients: string;
   /** HASH: user id → JSON array of messages stored for redelivery. */
   undeliveredMessages: string;
+  /** Counter of open sockets (authenticated or not) that Mesa servers INCR and DECR. */
+  connectedClientsCount: string;
 }
 
 /** Builds {@link MesaRedisNames} for a namespace (none: the bare prefixes). */
@@ -17,6 +19,7 @@ export function mesaRedisNames(namespace?: string): MesaRedisNames {
     channel: name(MESA_REDIS_NAMES.channel),
     connectedClients: name(MESA_REDIS_NAMES.connectedClients),
     undeliveredMessages: name(MESA_REDIS_NAMES.undeliveredMessages),
+    connectedClientsCount: name(MESA_REDIS_NAMES.connectedClientsCount),
   };
 }
 

@@ -1,7 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { MesaBacklog } from '../backlog/mesa-backlog.service.js';
 import { DispatcherService } from '../dispatcher.service.js';
 import { MESA_MODULE_OPTIONS, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
 import { resolveMesaOptions } from '../options/resolved-mesa-options.js';
+import { MesaPresence } from '../presence/mesa-presence.service.js';
+import { MesaBacklogDouble } from './mesa-backlog.double.js';
+import { MesaPresenceDouble } from './mesa-presence.double.js';
 import type { RecordingDispatcherOptions } from './recorded-dispatch.interface.js';
 import { RecordingDispatcher } from './recording-dispatcher.js';
 
@@ -14,7 +18,9 @@ export interface MesaTestingModuleOptions extends RecordingDispatcherOptions {
 /**
  * Replaces `MesaModule` in tests: provides a {@link RecordingDispatcher} under the
  * `DispatcherService` token (so injected services and `@Dispatch` use it) and under its own class,
- * plus `MESA_MODULE_OPTIONS` and `MESA_RESOLVED_OPTIONS`. No Redis is needed; the Redis connection token is not provided.
+ * a {@link MesaPresenceDouble} under `MesaPresence` and a {@link MesaBacklogDouble} under `MesaBacklog`
+ * (both answering from that dispatcher's online ids and stored messages), plus `MESA_MODULE_OPTIONS` and
+ * `MESA_RESOLVED_OPTIONS`. No Redis is needed; the Redis connection token is not provided.
  *
  * ```ts
  * const moduleRef = await Test.createTestingModule({
@@ -22,6 +28,7 @@ export interface MesaTestingModuleOptions extends RecordingDispatcherOptions {
  *   providers: [ChatService],
  * }).compile();
  * const mesa = moduleRef.get(RecordingDispatcher);
+ * mesa.setOnline(['bob', 'cy']); // moduleRef.get(MesaPresence).isOnline('cy') now resolves true
  * ```
  */
 @Module({})
@@ -42,8 +49,29 @@ export class MesaTestingModule {
           provide: MESA_RESOLVED_OPTIONS,
           useFactory: () => resolveMesaOptions({ url: 'redis://mesa-testing.invalid', namespace, sync, dispatchErrors }),
         },
+        {
+          provide: MesaPresenceDouble,
+          inject: [RecordingDispatcher],
+          useFactory: (mesa: RecordingDispatcher) => new MesaPresenceDouble(mesa),
+        },
+        { provide: MesaPresence, useExisting: MesaPresenceDouble },
+        {
+          provide: MesaBacklogDouble,
+          inject: [RecordingDispatcher],
+          useFactory: (mesa: RecordingDispatcher) => new MesaBacklogDouble(mesa),
+        },
+        { provide: MesaBacklog, useExisting: MesaBacklogDouble },
       ],
-      exports: [RecordingDispatcher, DispatcherService, MESA_MODULE_OPTIONS, MESA_RESOLVED_OPTIONS],
+      exports: [
+        RecordingDispatcher,
+        DispatcherService,
+        MESA_MODULE_OPTIONS,
+        MESA_RESOLVED_OPTIONS,
+        MesaPresenceDouble,
+        MesaPresence,
+        MesaBacklogDouble,
+        MesaBacklog,
+      ],
     };
   }
 }

@@ -110,6 +110,23 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     return [...(this.stored.get(userId) ?? [])];
   }
 
+  /** The ids treated as online, as `setOnline` / the `online` option set them (the presence double reads them). */
+  onlineIds(): string[] {
+    return [...this.online];
+  }
+
+  /** The users sync holds messages for, in the order their first message was stored (the backlog double reads them). */
+  storedUserIds(): string[] {
+    return [...this.stored.keys()];
+  }
+
+  /** Forgets the messages held for `userId`, as `MesaBacklog.clear()` does; returns how many there were. */
+  clearStoredFor(userId: string): number {
+    const count = this.stored.get(userId)?.length ?? 0;
+    this.stored.delete(userId);
+    return count;
+  }
+
   /**
    * Returns the first dispatch of `type` matching `expected`.
    * @throws Error listing what was recorded when none matches (works with any test framework).

@@ -40,7 +40,10 @@ export class AuthController {
     private readonly presence: PresenceService,
   ) {}
 
-  /** Signs in as `name` (joining #general) and sends the user to the next Mesa replica in turn. */
+  /**
+   * Signs in as `name` (joining #general) and sends the user to the next Mesa replica in turn. A user new
+   * to this run starts without what a previous run stored for them (`PresenceService.arrive`).
+   */
   @Post('session')
   async signIn(@Body() body: { name?: unknown }): Promise<SessionResponse> {
     const name = typeof body?.name === 'string' ? body.name.trim().replace(/\s+/g, ' ') : '';
@@ -51,6 +54,7 @@ export class AuthController {
     const rep = this.nextReplica++ % this.config.mesaPorts.length;
     const user: SessionUser = { id, name };
     const { token, claims } = signSessionToken({ sub: id, name, rep }, this.config.secret, this.config.sessionTtlSeconds);
+    await this.presence.arrive(id);
     await this.chat.join(LOBBY_ROOM, user);
     return { user, token, ...this.describe(claims), pending: await this.presence.pendingFor(id) };
   }

@@ -1,20 +1,9 @@
 import { BadRequestException, ForbiddenException } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { MesaTestingModule, RecordingDispatcher } from 'nestjs-mesa';
-import type { RoomView } from './chat.types.js';
+import { Message, MesaTestingModule, RecordingDispatcher } from 'nestjs-mesa';
 import { ChatService } from './chat.service.js';
 import { PresenceService } from './presence.service.js';
-import { type Room, RoomsService } from './rooms.service.js';
-
-/** PresenceService reads Mesa's online set from Redis; here everyone is shown offline. */
-const offlinePresence = {
-  view: async (room: Room): Promise<RoomView> => ({
-    id: room.id,
-    name: room.name,
-    topic: room.topic,
-    members: [...room.members.values()].map((user) => ({ ...user, online: false })),
-  }),
-};
+import { RoomsService } from './rooms.service.js';
 
 describe('ChatService (with the recording dispatcher, no Redis)', () => {
   let moduleRef: TestingModule;
@@ -28,7 +17,7 @@ describe('ChatService (with the recording dispatcher, no Redis)', () => {
   beforeEach(async () => {
     moduleRef = await Test.createTestingModule({
       imports: [MesaTestingModule.forRoot({ sync: { enabled: true }, online: ['bob'] })],
-      providers: [ChatService, RoomsService, { provide: PresenceService, useValue: offlinePresence }],
+      providers: [ChatService, RoomsService, PresenceService], // presence and backlog: MesaTestingModule's doubles
     }).compile();
     chat = moduleRef.get(ChatService);
     rooms = moduleRef.get(RoomsService);
@@ -58,10 +47,53 @@ describe('ChatService (with the recording dispatcher, no Redis)', () => {
     await chat.leave('general', 'cy');
 
     mesa.expectDispatched('ROOM_UPDATED', { to: ['ada', 'bob', 'cy'], data: joined.room });
+    expect(joined.room.members.filter((member) => member.online).map((member) => member.id)).toEqual(['bob']);
     const left = mesa.lastDispatch('ROOM_UPDATED')!;
     expect(left.recipients).toEqual(['ada', 'bob', 'dee']);
     expect(left.message.o).toEqual({ sync: false });
     expect(left.storedFor).toEqual([]);
     expect(mesa.storedFor('ada')).toEqual([]);
+  });
+});
+
+describe('PresenceService (with MesaTestingModule’s presence and backlog doubles, no Redis)', () => {
+  let moduleRef: TestingModule;
+  let presence: PresenceService;
+  let rooms: RoomsService;
+  let mesa: RecordingDispatcher;
+
+  beforeEach(async () => {
+    moduleRef = await Test.createTestingModule({
+      imports: [MesaTestingModule.forRoot({ sync: { enabled: true }, online: ['bob'] })],
+      providers: [ChatService, RoomsService, PresenceService],
+    }).compile();
+    presence = moduleRef.get(PresenceService);
+    rooms = moduleRef.get(RoomsService);
+    mesa = moduleRef.get(RecordingDispatcher);
+  });
+  afterEach(() => moduleRef.close());
+
+  it('reports who of the members is online and what waits for the others', async () => {
+    rooms.join('general', { id: 'ada', name: 'Ada' });
+    rooms.join('random', { id: 'bob', name: 'Bob' });
+    await moduleRef.get(ChatService).post('random', { id: 'bob', name: 'Bob' }, 'anyone?');
+    expect([...(await presence.onlineIds())]).toEqual(['bob']);
+    expect(await presence.pendingFor('ada')).toBe(0);
+
+    rooms.join('random', { id: 'ada', name: 'Ada' });
+    await moduleRef.get(ChatService).post('random', { id: 'bob', name: 'Bob' }, 'hi ada');
+    expect(await presence.pendingFor('ada')).toBe(1);
+  });
+
+  it('drops what a previous run stored for a user only on their first sign-in of this run', async () => {
+    mesa.setOnline([]);
+    await mesa.dispatch(new Message(0, { text: 'from a previous run' }, 'NEW_MESSAGE'), ['cy']);
+    expect(await presence.arrive('cy')).toBe(1);
+    expect(mesa.storedFor('cy')).toEqual([]);
+
+    rooms.join('general', { id: 'cy', name: 'Cy' });
+    await mesa.dispatch(new Message(0, { text: 'while away' }, 'NEW_MESSAGE'), ['cy']);
+    expect(await presence.arrive('cy')).toBe(0);
+    expect(await presence.pendingFor('cy')).toBe(1);
   });
 });

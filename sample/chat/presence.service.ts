@@ -1,47 +1,46 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { MESA_REDIS_CONNECTION, MesaRedisConnection, mesaRedisNames, type MesaRedisNames } from 'nestjs-mesa';
-import { SampleConfig } from '../config/sample-config.js';
+import { Injectable } from '@nestjs/common';
+import { MesaBacklog, MesaPresence } from 'nestjs-mesa';
 import type { MemberView, RoomView } from './chat.types.js';
-import type { Room } from './rooms.service.js';
+import { type Room, RoomsService } from './rooms.service.js';
 
 /**
- * Who is online, as the Mesa servers record it: the `connected_clients` set they keep in Redis
- * (read through the connection `MesaModule` opened, so the app needs no Redis client of its own).
+ * Who is online and what waits for whom, as the Mesa servers record it in Redis, read through
+ * nestjs-mesa's `MesaPresence` and `MesaBacklog` (which know the namespace; the app touches no Redis).
  */
 @Injectable()
-export class PresenceService implements OnModuleInit {
-  private readonly names: MesaRedisNames;
-
+export class PresenceService {
   constructor(
-    @Inject(MESA_REDIS_CONNECTION) private readonly redis: MesaRedisConnection,
-    config: SampleConfig,
-  ) {
-    this.names = mesaRedisNames(config.namespace);
-  }
+    private readonly presence: MesaPresence,
+    private readonly backlog: MesaBacklog,
+    private readonly rooms: RoomsService,
+  ) {}
 
-  /**
-   * Starts the sample's Mesa namespace empty. Rooms live in this process's memory, so a previous
-   * run's online ids (left behind by a crash) would make the dispatcher publish to nobody instead of
-   * storing for redelivery, and its stored messages would belong to rooms that no longer exist.
-   */
-  async onModuleInit(): Promise<void> {
-    await this.redis.client.del(this.names.connectedClients, this.names.undeliveredMessages);
-  }
-
-  /** The ids that have an authenticated socket on some Mesa replica. */
+  /** The members of any room who have an authenticated socket on some Mesa replica (one Redis round trip). */
   async onlineIds(): Promise<Set<string>> {
-    return new Set(await this.redis.client.smembers(this.names.connectedClients));
+    const members = new Set<string>();
+    for (const room of this.rooms.list()) for (const id of room.members.keys()) members.add(id);
+    return this.presence.online([...members]);
   }
 
   /** How many messages wait in Redis for `userId` (redelivered, with sequence numbers, when they connect). */
   async pendingFor(userId: string): Promise<number> {
-    const stored = await this.redis.client.hget(this.names.undeliveredMessages, userId);
-    return stored ? (JSON.parse(stored) as unknown[]).length : 0;
+    return this.backlog.count(userId);
+  }
+
+  /**
+   * Called at sign-in, before the user joins the lobby. Rooms and memberships live in this process's
+   * memory, so a user who is in no room is new to this run: what a previous run stored for them
+   * belongs to conversations this run does not have, and is dropped (their own stored messages only;
+   * the sample deletes no Redis key). Resolves with how many were dropped.
+   */
+  async arrive(userId: string): Promise<number> {
+    if (this.rooms.list().some((room) => room.members.has(userId))) return 0;
+    return this.backlog.clear(userId);
   }
 
   /** A room as the page shows it, with each member's online state. */
   async view(room: Room, online?: Set<string>): Promise<RoomView> {
-    const onlineNow = online ?? (await this.onlineIds());
+    const onlineNow = online ?? (await this.presence.online([...room.members.keys()]));
     const members: MemberView[] = [...room.members.values()].map((user) => ({ ...user, online: onlineNow.has(user.id) }));
     return { id: room.id, name: room.name, topic: room.topic, members };
   }

@@ -132,11 +132,12 @@ describe('sample chat: API and Mesa delivery', () => {
     expect(await isOnline('alice')).toBe(false);
   });
 
-  it('clears stale online ids of a previous run at boot, so offline users get messages stored', async () => {
+  it('deletes no Redis key at boot; a user new to this run starts without what a previous run stored for them', async () => {
     const boot = mesaRedisNames('sample-boot');
     const redis = inspect;
-    await redis.sadd(boot.connectedClients, 'ghost');
+    await redis.sadd(boot.connectedClients, 'on-another-instance');
     await redis.hset(boot.undeliveredMessages, 'ghost', '[{"op":0,"d":"old","t":"NEW_MESSAGE"}]');
+    await redis.hset(boot.undeliveredMessages, 'someone-else', '[{"op":0,"d":"kept","t":"NEW_MESSAGE"}]');
     const second = await createSampleApp({
       ...harness.sample.config.values(),
       port: 0,
@@ -147,11 +148,14 @@ describe('sample chat: API and Mesa delivery', () => {
       mesaLog: () => undefined,
     });
     try {
-      expect(await redis.exists(boot.connectedClients, boot.undeliveredMessages)).toBe(0);
+      expect(await redis.sismember(boot.connectedClients, 'on-another-instance')).toBe(1);
       const ghost = await ChatClient.signIn(second.url, 'ghost');
       expect(ghost.pending).toBe(0);
+      expect(await redis.hexists(boot.undeliveredMessages, 'ghost')).toBe(0);
+      expect(await redis.hget(boot.undeliveredMessages, 'someone-else')).toBe('[{"op":0,"d":"kept","t":"NEW_MESSAGE"}]');
     } finally {
       await second.close();
+      await redis.del(boot.connectedClients, boot.undeliveredMessages);
     }
   });
 });
