@@ -105,24 +105,24 @@ describe('sample chat in a real browser', () => {
     const { page } = carol;
     await page.setViewportSize({ width: 420, height: 860 });
     try {
-      const layout = await page.evaluate(() => {
-        const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
-        const pill = document.querySelector('#connection') as HTMLElement;
-        return {
-          pageScrollsSideways: document.documentElement.scrollWidth > window.innerWidth,
-          pillClipped: pill.scrollWidth > pill.clientWidth || box('#connection').right > window.innerWidth,
-          send: box('#composer button[type=submit]'),
-          input: box('#message-input'),
-          messages: box('#messages'),
-          width: window.innerWidth,
-          height: window.innerHeight,
-        };
-      });
+      // expressions run in the page (this project type-checks without the DOM library)
+      const inPage = (expression: string) => page.evaluate(expression) as Promise<boolean>;
+      const box = async (selector: string) => (await page.locator(selector).boundingBox())!;
+      const layout = {
+        pageScrollsSideways: await inPage('document.documentElement.scrollWidth > window.innerWidth'),
+        pillClipped: await inPage(
+          "(p => p.scrollWidth > p.clientWidth || p.getBoundingClientRect().right > window.innerWidth)(document.querySelector('#connection'))",
+        ),
+        send: await box('#composer button[type=submit]'),
+        input: await box('#message-input'),
+        messages: await box('#messages'),
+        ...page.viewportSize()!,
+      };
       expect(layout.pageScrollsSideways).toBe(false);
       expect(layout.pillClipped).toBe(false);
-      expect(layout.send.left).toBeGreaterThanOrEqual(0);
-      expect(layout.send.right).toBeLessThanOrEqual(layout.width);
-      expect(layout.send.bottom).toBeLessThanOrEqual(layout.height);
+      expect(layout.send.x).toBeGreaterThanOrEqual(0);
+      expect(layout.send.x + layout.send.width).toBeLessThanOrEqual(layout.width);
+      expect(layout.send.y + layout.send.height).toBeLessThanOrEqual(layout.height);
       expect(layout.input.width).toBeGreaterThan(150);
       expect(layout.messages.width).toBeGreaterThan(350);
       await expect(page.locator('#composer button[type=submit]').isVisible()).resolves.toBe(true);
