@@ -1,5 +1,6 @@
 // A private redis-server on a free port, started and killed by the bench (JS twin of test/support/redis-server.ts).
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { killAndWait, spawnTracked } from './processes.js';
 
@@ -29,7 +30,7 @@ export class RedisServer {
   /** Starts a redis-server without persistence on a free port and waits until it answers PING. */
   static async start() {
     const server = new RedisServer(await freePort());
-    const args = ['--port', String(server.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const args = ['--port', String(server.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()];
     server.process = spawnTracked('redis-server', args, { stdio: 'ignore' });
     const exited = new Promise((_, reject) =>
       server.process.once('exit', (code) => reject(new Error(`redis-server on ${server.port} exited with ${code}`))),

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
 
@@ -34,7 +35,7 @@ export async function provideRedis(url: string, log: (line: string) => void = ()
   const binary = findOnPath('redis-server');
   if (!binary) throw new NoRedisError(`Nothing answers at ${redact(url)} and redis-server is not on the PATH.\n${HOW_TO_GET_REDIS}`);
   log(`Nothing answers at ${redact(url)}: starting a private redis-server on 127.0.0.1:${port} for this session.`);
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()], {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true, // own process group: Ctrl+C reaches the CLI, which stops Redis last
   });

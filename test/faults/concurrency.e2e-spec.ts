@@ -7,6 +7,7 @@ import { MesaCluster } from '../support/mesa-cluster.js';
 import { MesaUser } from '../support/mesa-user.js';
 import { RedisServer } from '../support/redis-server.js';
 import { Recorder } from './support/recorder.js';
+import { verbose } from './support/verbose.js';
 
 const USERS = 100;
 const PER_USER = 100;
@@ -40,7 +41,7 @@ describe('concurrency: sync stores under load lose nothing and keep per-user ord
     }
     const startedAt = Date.now();
     const results = await Promise.all(pending);
-    console.log(`${pending.length} concurrent sync dispatches settled in ${Date.now() - startedAt} ms`);
+    verbose(`${pending.length} concurrent sync dispatches settled in ${Date.now() - startedAt} ms`);
 
     expect(results.filter((r) => r.storedFor.length !== 1 || r.publishedTo.length !== 0)).toEqual([]);
     expect(await db.hlen('undelivered_messages')).toBe(USERS + 1);

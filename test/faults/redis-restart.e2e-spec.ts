@@ -10,6 +10,7 @@ import { poll, sleep } from './support/processes.js';
 import { Recorder } from './support/recorder.js';
 import { secretsFound } from './support/secrets.js';
 import { TcpGate } from './support/tcp-gate.js';
+import { verbose } from './support/verbose.js';
 
 /*
  * Redis is SIGKILLed while a dispatch leaves every 2 ms, and restarted on the same port.
@@ -155,7 +156,7 @@ function report(label: string, run: OutageRun): void {
   const samples = [...new Set(run.load.rejected().map((o) => o.error!.message.replace(/\d+/g, '#')))].slice(0, 4);
   const numbers = run.recorder.numbers();
   const duplicates = numbers.length - new Set(numbers).size;
-  console.log(
+  verbose(
     `${label}: ${run.load.summary()}; module lost Redis, ${Math.round(run.reachableAt - run.lostAt)} ms until reachable again, ` +
       `${Math.round(run.readyAgainAt - run.lostAt)} ms until ready again; ` +
       `${numbers.length} envelopes received (${duplicates} duplicates, ${orderInversions(numbers)} out of call order); ` +
@@ -256,7 +257,7 @@ describe('Redis SIGKILLed and restarted on the same port while dispatching every
       await redis.stop('SIGKILL');
       await redis.restart();
       const settled = await Promise.race([outcome, sleep(1_000).then(() => 'still pending 1 s after the kill, with Redis back')]);
-      console.log(`in flight at the kill: ${settled} (${Math.round(performance.now() - killedAt)} ms after the kill)`);
+      verbose(`in flight at the kill: ${settled} (${Math.round(performance.now() - killedAt)} ms after the kill)`);
 
       expect(settled).toMatch(/lost the connection.*may have been published/);
       await outcome;

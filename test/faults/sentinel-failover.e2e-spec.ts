@@ -9,6 +9,7 @@ import { poll, sleep } from './support/processes.js';
 import { Recorder } from './support/recorder.js';
 import { secretsFound } from './support/secrets.js';
 import { MASTER_NAME, SentinelGroup } from './support/sentinel-group.js';
+import { verbose } from './support/verbose.js';
 
 /** The documented default dispatchTimeout. */
 const DEFAULT_DISPATCH_TIMEOUT = 10_000;
@@ -61,7 +62,7 @@ describe.each([
       load.stop();
       await load.settled(20_000);
       const afterFailover = load.outcomes.filter((o) => o.issuedAt > resumedAt);
-      console.log(
+      verbose(
         `Sentinel failover (dispatchTimeout ${dispatchTimeout ?? 'default'}): ${load.summary()}; ` +
           `sentinels promoted the replica ${Math.round(failedOverAt - killedAt)} ms after the kill, ` +
           `dispatching resumed ${Math.round(resumedAt - killedAt)} ms after it; module ready events at ` +

@@ -6,6 +6,7 @@ import { createMesaModule } from '../support/mesa-app.js';
 import { RedisServer } from '../support/redis-server.js';
 import { poll, sleep } from './support/processes.js';
 import { Recorder } from './support/recorder.js';
+import { verbose } from './support/verbose.js';
 
 const IN_FLIGHT = 10_000;
 const DISPATCH_TIMEOUT = 1_500;
@@ -46,7 +47,7 @@ describe('app.close() under load', () => {
         const closeStartedAt = performance.now();
         await moduleRef.close();
         const closedAt = performance.now();
-        console.log(`close() with ${IN_FLIGHT} in flight (sync: ${sync}) took ${Math.round(closedAt - closeStartedAt)} ms`);
+        verbose(`close() with ${IN_FLIGHT} in flight (sync: ${sync}) took ${Math.round(closedAt - closeStartedAt)} ms`);
 
         expect(outcomes.filter((o) => !o.result || o.settledAt! > closedAt)).toHaveLength(0);
         await recorder.waitForAll(
@@ -87,7 +88,7 @@ describe('app.close() under load', () => {
       await sleep(200);
       const resolved = outcomes.flatMap((o, n) => (o.result ? [n] : []));
       const rejected = outcomes.flatMap((o, n) => (o.error ? [n] : []));
-      console.log(`dispatching during close(): ${outcomes.length} dispatched, ${resolved.length} resolved, ${rejected.length} rejected`);
+      verbose(`dispatching during close(): ${outcomes.length} dispatched, ${resolved.length} resolved, ${rejected.length} rejected`);
       expect(resolved.length + rejected.length).toBe(outcomes.length);
       for (const n of rejected) {
         expect(outcomes[n].error).toBeInstanceOf(MesaDispatchError);
@@ -118,7 +119,7 @@ describe('app.close() under load', () => {
 
       await moduleRef.close();
       const closedAfter = performance.now() - killedAt;
-      console.log(`close() with Redis dead and 1000 dispatches in flight returned ${Math.round(closedAfter)} ms after the kill`);
+      verbose(`close() with Redis dead and 1000 dispatches in flight returned ${Math.round(closedAfter)} ms after the kill`);
 
       expect(outcomes.filter((o) => !o.error)).toHaveLength(0);
       const messages = new Set(outcomes.map((o) => `${o.error!.name}: ${o.error!.message}`));
@@ -158,7 +159,7 @@ describe('app.close() under load', () => {
       );
       await doomed.stop('SIGKILL');
       const exit = await Promise.race([exited, sleep(15_000).then(() => 'still running after 15 s')]);
-      console.log(
+      verbose(
         `close() with a dispatch held: child exit ${exit}; stdout ${stdout.trim().split('\n').slice(1).join(' ')}; stderr ${/heap out of memory/.test(stderr) ? 'JavaScript heap out of memory' : stderr.slice(-200)}`,
       );
 
@@ -186,7 +187,7 @@ describe('app.close() under load', () => {
 
       await moduleRef.close();
       const closedAfter = performance.now() - pausedAt;
-      console.log(`close() with Redis paused for 1000 ms returned after ${Math.round(closedAfter)} ms`);
+      verbose(`close() with Redis paused for 1000 ms returned after ${Math.round(closedAfter)} ms`);
 
       expect(closedAfter).toBeGreaterThan(900);
       expect(outcomes.filter((o) => !o.result)).toHaveLength(0);

@@ -10,6 +10,7 @@ import {
 import { createMesaModule } from '../support/mesa-app.js';
 import { Recorder } from './support/recorder.js';
 import { makeCertificates, TlsRedis, type Certificates } from './support/tls-redis.js';
+import { verbose } from './support/verbose.js';
 
 /*
  * Redis over TLS only (Debian's redis-server 7.0 is built with TLS), with certificates made by
@@ -45,7 +46,7 @@ describe('TLS (rediss)', () => {
       },
       (e: Error) => e,
     );
-    console.log(`bootstrap failed after ${Math.round(performance.now() - startedAt)} ms: ${error.name}: ${error.message}`);
+    verbose(`bootstrap failed after ${Math.round(performance.now() - startedAt)} ms: ${error.name}: ${error.message}`);
     return { error, tookMs: performance.now() - startedAt };
   };
 

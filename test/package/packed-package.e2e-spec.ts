@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,29 @@ describe('the packed npm package', () => {
     for (const script of ['esm-app.mjs', 'cjs-app.cjs']) {
       const { stdout: output } = await run(process.execPath, [script, redis.url], { cwd: join(workdir, 'app'), timeout: 20_000 });
       expect(JSON.parse(output)).toEqual({ recipients: ['u1'], publishedTo: ['u1'], storedFor: [], receivers: 0 });
+    }
+  });
+
+  it('ships source maps that carry their sources, and the metadata a registry page links to', async () => {
+    const unpacked = join(workdir, 'app', 'node_modules', 'nestjs-mesa');
+    const maps = (await readdir(join(unpacked, 'dist'), { recursive: true })).filter((path) => path.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    for (const path of maps) {
+      const map = JSON.parse(await readFile(join(unpacked, 'dist', path), 'utf8'));
+      // The maps name ../lib/*.ts, which is not in the tarball: the text of each source is inlined instead.
+      expect({ path, inlined: map.sourcesContent?.length }).toEqual({ path, inlined: map.sources.length });
+      expect(map.sourcesContent.every((text: unknown) => typeof text === 'string' && text.length > 0)).toBe(true);
+    }
+    const manifest = JSON.parse(await readFile(join(unpacked, 'package.json'), 'utf8'));
+    expect(manifest.repository).toEqual({ type: 'git', url: 'git+https://github.com/nestjs-mesa/nestjs-mesa.git' });
+    expect(manifest.homepage).toBe('https://github.com/nestjs-mesa/nestjs-mesa#readme');
+    expect(manifest.bugs).toEqual({ url: 'https://github.com/nestjs-mesa/nestjs-mesa/issues' });
+    // moduleResolution "node" (classic CommonJS apps) ignores `exports`: every subpath needs a typesVersions entry.
+    const subpaths = Object.keys(manifest.exports).filter((key) => key !== '.' && key !== './package.json');
+    for (const subpath of subpaths) {
+      const types = manifest.exports[subpath].types as string;
+      expect(manifest.typesVersions['*'][subpath.slice(2)]).toEqual([types]);
+      expect((await readdir(join(unpacked, 'dist'), { recursive: true })).map((f) => `./dist/${f}`)).toContain(types);
     }
   });
 });

@@ -6,6 +6,7 @@ import { launchChromium, messageTexts, openChat, send, type ChatPage } from './s
 import { buildSample, eventually, ROOT, startSample, type SampleHarness } from './support/sample-harness.js';
 
 const SCREENSHOT = `${ROOT}test-results/sample-chat.png`;
+const PHONE_SCREENSHOT = `${ROOT}test-results/sample-chat-420.png`;
 const README_SCREENSHOT = `${ROOT}docs/sample-screenshot.png`;
 
 // The sample as a person uses it: Chromium pages speaking Mesa's protocol over a raw WebSocket to
@@ -99,6 +100,37 @@ describe('sample chat in a real browser', () => {
       await copyFile(SCREENSHOT, README_SCREENSHOT);
     }
   }, 60_000);
+
+  it('fits a phone (420 px wide): the status label whole, the composer and its Send button on screen', async () => {
+    const { page } = carol;
+    await page.setViewportSize({ width: 420, height: 860 });
+    try {
+      // expressions run in the page (this project type-checks without the DOM library)
+      const inPage = (expression: string) => page.evaluate(expression) as Promise<boolean>;
+      const box = async (selector: string) => (await page.locator(selector).boundingBox())!;
+      const layout = {
+        pageScrollsSideways: await inPage('document.documentElement.scrollWidth > window.innerWidth'),
+        pillClipped: await inPage(
+          "(p => p.scrollWidth > p.clientWidth || p.getBoundingClientRect().right > window.innerWidth)(document.querySelector('#connection'))",
+        ),
+        send: await box('#composer button[type=submit]'),
+        input: await box('#message-input'),
+        messages: await box('#messages'),
+        ...page.viewportSize()!,
+      };
+      expect(layout.pageScrollsSideways).toBe(false);
+      expect(layout.pillClipped).toBe(false);
+      expect(layout.send.x).toBeGreaterThanOrEqual(0);
+      expect(layout.send.x + layout.send.width).toBeLessThanOrEqual(layout.width);
+      expect(layout.send.y + layout.send.height).toBeLessThanOrEqual(layout.height);
+      expect(layout.input.width).toBeGreaterThan(150);
+      expect(layout.messages.width).toBeGreaterThan(350);
+      await expect(page.locator('#composer button[type=submit]').isVisible()).resolves.toBe(true);
+      await page.screenshot({ path: PHONE_SCREENSHOT });
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 820 });
+    }
+  }, 30_000);
 
   it('a kick closes the kicked page’s socket and tells them who did it', async () => {
     const member = ada.page.locator('.member[data-user="carol"]');

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 /** A free TCP port on 127.0.0.1. */
@@ -43,6 +46,8 @@ export class RedisServer {
   /** Starts (again) on the same port and waits until it answers PING. */
   async restart(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs];
+    // A replica writes the RDB of its full sync to its working directory: keep it out of the repository.
+    args.push('--dir', tmpdir(), '--dbfilename', this.dbFilename);
     this.process = spawn('redis-server', args, { stdio: 'ignore' });
     const probe = new Redis(this.port, '127.0.0.1', { password: this.password, retryStrategy: () => 20, maxRetriesPerRequest: null });
     probe.on('error', () => undefined);
@@ -51,6 +56,11 @@ export class RedisServer {
     } finally {
       probe.disconnect();
     }
+  }
+
+  /** Name of the RDB file a replica's full sync writes in the temporary directory (removed by {@link stop}). */
+  private get dbFilename(): string {
+    return `nestjs-mesa-test-${this.port}.rdb`;
   }
 
   /** A new client to inspect or prepare the server's data; the caller disconnects it. */
@@ -76,5 +86,6 @@ export class RedisServer {
       child.once('exit', () => resolve());
       child.kill(signal);
     });
+    rmSync(join(tmpdir(), this.dbFilename), { force: true });
   }
 }

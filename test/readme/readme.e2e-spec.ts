@@ -1,0 +1,178 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '../support/mesa-user.js';
+import { eventually } from '../support/mesa-app.js';
+import { freePort, RedisServer } from '../support/redis-server.js';
+import { ConsumerWorkspace, ROOT, TSC } from '../consumers/support/consumer-workspace.js';
+import { readme, readmeBlocks, type ReadmeBlock } from './readme-blocks.js';
+
+const SECRET = 'readme-test-secret';
+const REPO = 'https://github.com/nestjs-mesa/nestjs-mesa';
+
+/** A process of the Quick start (the API or the Mesa server), with its output kept for failure messages. */
+class Proc {
+  output = '';
+  readonly child: ChildProcess;
+  constructor(args: string[], cwd: string, env: Record<string, string>) {
+    this.child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (chunk) => (this.output += chunk));
+    this.child.stderr!.on('data', (chunk) => (this.output += chunk));
+  }
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** Mesa's own client, signed in the way the Quick start's Mesa server checks (token = HMAC-SHA256(id)), recording what it gets. */
+class SignedInUser {
+  readonly received: Array<{ op: number; d: unknown; t?: string; s?: number }> = [];
+  private constructor(private readonly client: InstanceType<typeof Client>) {
+    client.on('message', (m: { opcode: number; data: unknown; type?: string; sequence?: number }) =>
+      this.received.push({ op: m.opcode, d: m.data, t: m.type, s: m.sequence }),
+    );
+  }
+
+  static async signIn(url: string, id: string): Promise<SignedInUser> {
+    const client = new Client(url, { autoConnect: false });
+    const user = new SignedInUser(client);
+    await client.connect();
+    await client.authenticate({ id, token: createHmac('sha256', SECRET).update(id).digest('hex') }, { shouldSync: true });
+    return user;
+  }
+
+  of(type: string) {
+    return this.received.filter((message) => message.t === type);
+  }
+
+  close(): void {
+    if (this.client.ws.readyState === 1) this.client.disconnect(1000);
+  }
+}
+
+const post = async (url: string, body: unknown) => {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, body: await response.json() };
+};
+
+describe('README.md', () => {
+  const blocks = readmeBlocks();
+  const files = blocks.filter((block) => block.file);
+  const snippets = blocks.filter((block) => !block.file && block.lang === 'ts');
+  let workspace: ConsumerWorkspace;
+  beforeAll(async () => (workspace = await ConsumerWorkspace.create()), 120_000);
+  afterAll(async () => workspace?.remove());
+
+  it('holds the Quick start files and code blocks in known languages only', () => {
+    expect(files.map((block) => block.file)).toEqual([
+      'package.json',
+      'tsconfig.json',
+      'src/app.module.ts',
+      'src/messages.controller.ts',
+      'src/main.ts',
+      'mesa-server.cjs',
+    ]);
+    expect(blocks.filter((block) => !['ts', 'js', 'json', 'sh'].includes(block.lang)).map((b) => `line ${b.line}: ${b.lang}`)).toEqual([]);
+    expect(snippets.length).toBeGreaterThan(5);
+  });
+
+  it('links and images work on the registry page: absolute URLs or anchors of this README', () => {
+    const text = readme();
+    const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]);
+    expect(targets.filter((target) => !target.startsWith('https://') && !target.startsWith('#'))).toEqual([]);
+    const anchors = new Set(
+      [...text.matchAll(/^#{2,4} (.+)$/gm)].map((match) =>
+        match[1]
+          .toLowerCase()
+          .replace(/[^\w\- ]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
+    expect(targets.filter((target) => target.startsWith('#') && !anchors.has(target.slice(1)))).toEqual([]);
+    expect(
+      targets.filter((target) => target.startsWith(REPO) || target.includes('raw.githubusercontent.com/nestjs-mesa/nestjs-mesa/')),
+    ).not.toEqual([]);
+  });
+
+  it('states the Node range package.json declares', () => {
+    const { engines } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(engines.node).toBe('>=20.19');
+    expect(readme()).toContain('Node ≥ 20.19');
+  });
+
+  it('every other ts block is a module that type-checks against the packed package', async () => {
+    const tsconfig = JSON.parse(files.find((block) => block.file === 'tsconfig.json')!.code);
+    const sources: Record<string, string> = {
+      'package.json': JSON.stringify({ name: 'readme-snippets', private: true, type: 'module' }),
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: { ...tsconfig.compilerOptions, types: ['node', 'jest'], noEmit: true, rootDir: '.' },
+        include: ['*.ts'],
+      }),
+    };
+    snippets.forEach((block: ReadmeBlock) => (sources[`readme-line-${block.line}.ts`] = block.code));
+    await workspace.compile(await workspace.writeApp('snippets', sources), TSC.ts7);
+  }, 120_000);
+
+  describe('the Quick start, copied file by file', () => {
+    let redis: RedisServer;
+    let mesa: Proc | undefined;
+    let api: Proc | undefined;
+    const users: SignedInUser[] = [];
+    let baseUrl: string;
+    let mesaUrl: string;
+    beforeAll(async () => (redis = await RedisServer.start()));
+    afterAll(async () => {
+      users.forEach((user) => user.close());
+      await api?.stop();
+      await mesa?.stop();
+      await redis?.stop();
+    });
+
+    it('compiles with its tsconfig.json', async () => {
+      const sources = Object.fromEntries(files.map((block) => [block.file!, block.code]));
+      sources['package.json'] = JSON.stringify({ name: 'quick-start', private: true, ...JSON.parse(sources['package.json']) });
+      await workspace.compile(await workspace.writeApp('quick-start', sources), TSC.ts7);
+    }, 120_000);
+
+    it('boots: the Mesa server and the API start with the environment the README names', async () => {
+      const dir = join(workspace.dir, 'quick-start');
+      const [port, mesaPort] = [await freePort(), await freePort()];
+      const env = { REDIS_URL: redis.url, MESA_TOKEN_SECRET: SECRET, MESA_PORT: String(mesaPort), PORT: String(port) };
+      mesa = new Proc(['mesa-server.cjs'], dir, env);
+      api = new Proc(['dist/main.js'], dir, env);
+      baseUrl = `http://127.0.0.1:${port}`;
+      mesaUrl = `ws://127.0.0.1:${mesaPort}`;
+      await eventually(
+        async () => {
+          if (api!.child.exitCode !== null || mesa!.child.exitCode !== null) throw new Error(`exited:\n${api!.output}\n${mesa!.output}`);
+          return (await fetch(`${baseUrl}/none`).catch(() => undefined)) !== undefined;
+        },
+        30_000,
+        'the API to listen',
+      );
+      users.push(await SignedInUser.signIn(mesaUrl, 'ada'));
+    }, 60_000);
+
+    it('POST /users/ada/notifications reaches ada live', async () => {
+      const answer = await post(`${baseUrl}/users/ada/notifications`, { text: 'hi' });
+      expect(answer).toEqual({ status: 201, body: { recipients: ['ada'], publishedTo: ['ada'], storedFor: [], receivers: 1 } });
+      await eventually(() => users[0].of('NOTIFICATION').length === 1, 10_000, 'the notification');
+      expect(users[0].of('NOTIFICATION')).toEqual([{ op: 0, d: { text: 'hi' }, t: 'NOTIFICATION', s: undefined }]);
+    });
+
+    it("@Dispatch on the room route reaches the room's other member, stored while offline and redelivered with s = 1", async () => {
+      const answer = await post(`${baseUrl}/rooms/general/messages`, { author: 'ada', text: 'hello room' });
+      expect(answer).toEqual({ status: 201, body: { room: 'general', author: 'ada', text: 'hello room' } });
+      const bob = await SignedInUser.signIn(mesaUrl, 'bob');
+      users.push(bob);
+      await eventually(() => bob.of('NEW_MESSAGE').length === 1, 10_000, 'the stored room message');
+      expect(bob.of('NEW_MESSAGE')).toEqual([{ op: 0, d: { room: 'general', author: 'ada', text: 'hello room' }, t: 'NEW_MESSAGE', s: 1 }]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(users[0].of('NEW_MESSAGE')).toEqual([]); // the author is excluded
+    });
+  });
+});
