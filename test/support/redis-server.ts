@@ -78,6 +78,16 @@ export class RedisServer {
     }
   }
 
+  /** Freezes the server (SIGSTOP): its sockets stay open and nothing is answered, until {@link resume}. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** Kills the server (SIGKILL by default) and waits for it to exit. */
   async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.process;
