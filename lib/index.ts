@@ -37,3 +37,4 @@ export { BROADCAST, MESA_DISPATCH_METADATA, MESA_REDIS_CONNECTION, OPCODE_DISPAT
 export { MesaTestingModule, type MesaTestingModuleOptions } from './testing/mesa-testing.module.js';
 export { RecordingDispatcher } from './testing/recording-dispatcher.js';
 export type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } from './testing/recorded-dispatch.interface.js';
+export * from './portal/index.js';

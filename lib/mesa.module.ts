@@ -5,6 +5,7 @@ import { MESA_REDIS_CONNECTION } from './mesa.constants.js';
 import { MesaConfigurableModuleClass, MESA_MODULE_OPTIONS, type MesaModuleForRootOptions } from './mesa.module-definition.js';
 import { MesaRedisConnection } from './redis/redis-connection.js';
 import { validateMesaOptions } from './validation/mesa-options.validator.js';
+import { MESA_PORTAL_IMPORTS, MESA_PORTAL_PROVIDERS } from './portal/index.js';
 
 /**
  * Connects a Nest application to Mesa servers through Redis and provides {@link DispatcherService}
@@ -21,6 +22,7 @@ import { validateMesaOptions } from './validation/mesa-options.validator.js';
  * with MesaConnectionError when Redis is not reachable within `connectTimeout`.
  */
 @Module({
+  imports: [...MESA_PORTAL_IMPORTS],
   providers: [
     {
       provide: MESA_REDIS_CONNECTION,
@@ -28,6 +30,7 @@ import { validateMesaOptions } from './validation/mesa-options.validator.js';
       useFactory: (options: MesaModuleOptions) => MesaRedisConnection.open(validateMesaOptions(options)),
     },
     DispatcherService,
+    ...MESA_PORTAL_PROVIDERS,
   ],
   exports: [DispatcherService, MESA_REDIS_CONNECTION],
 })
