@@ -6,7 +6,8 @@ export type PortalHeartbeat = 'joined' | 'refreshed';
 
 /** Callbacks through which {@link PortalPool} reports what it did and what failed. */
 export interface PortalPoolEvents {
-  joined(): void;
+  /** A heartbeat succeeded: `joined` when this portal was absent from the pool and announced itself. */
+  beat(outcome: PortalHeartbeat): void;
   reaped(deadId: string): void;
   failed(step: 'heartbeat' | 'reap', error: Error): void;
 }
@@ -66,7 +67,7 @@ export class PortalPool {
   tick(): Promise<void> {
     return this.exclusive(async () => {
       try {
-        if ((await this.heartbeat()) === 'joined') this.events.joined();
+        this.events.beat(await this.heartbeat());
       } catch (error) {
         this.events.failed('heartbeat', error as Error);
       }

@@ -12,7 +12,7 @@ import type { MesaPortalOptions } from './mesa-portal-options.interface.js';
 import { MESA_PORTAL_DEFAULTS } from './portal.constants.js';
 import { MesaPortalExplorer, type MesaPortalHandler } from './portal-explorer.js';
 import { PortalHandlerSet } from './portal-handler-set.js';
-import { PortalPool } from './portal-pool.js';
+import { PortalPool, type PortalHeartbeat } from './portal-pool.js';
 import { parsePortalFrame, portalRedisNames, type MesaPortalEvent, type MesaPortalRedisNames } from './portal-protocol.js';
 import { openPortalConnection, closePortalConnection } from './portal-connections.js';
 import { PortalWorkQueue } from './portal-work-queue.js';
@@ -93,7 +93,7 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
     this.subscriber.on('message', (channel: string, raw: string) => channel === this.names.events && this.receive(raw));
     await this.subscriber.subscribe(this.names.events);
     this.pool = new PortalPool(this.commands, this.names, this.id, this.settings.heartbeatTtl, {
-      joined: () => this.noteJoined(),
+      beat: (outcome) => this.noteBeat(outcome),
       reaped: (dead) =>
         this.logger.warn(`Reaped portal ${dead}: its heartbeat lapsed; the Mesa servers were told to stop sending it events.`),
       failed: (step, error) => this.warnThrottled(`pool-${step}`, `Portal ${this.id}: ${step} failed (${error.message}); retrying.`),
@@ -140,8 +140,9 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  private noteJoined(): void {
-    this.logger.log(`Portal ${this.id} joined the pool ${this.names.pool} (${this.connection.target}).`);
+  private noteBeat(outcome: PortalHeartbeat): void {
+    if (outcome === 'joined') this.logger.log(`Portal ${this.id} joined the pool ${this.names.pool} (${this.connection.target}).`);
+    else if (!this.hasJoined) this.logger.log(`Portal ${this.id} is back in the pool ${this.names.pool}, where it was still listed.`);
     this.hasJoined = true;
   }
 

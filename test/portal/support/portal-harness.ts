@@ -86,3 +86,21 @@ export class PoolAnnouncements {
 
 /** Sleeps `ms`. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until `replicas` Mesa servers have their three Redis connections up (a replica reads the pool
+ * SET once, when it connects, so a test that seeds the SET must wait for that).
+ */
+export async function mesaConnected(redis: { client(): Redis }, replicas: number): Promise<void> {
+  const db = redis.client();
+  try {
+    const deadline = Date.now() + 10_000;
+    while (((await db.client('LIST')) as string).trim().split('\n').length < replicas * 3 + 1) {
+      if (Date.now() > deadline) throw new Error('the Mesa replicas did not connect to Redis');
+      await sleep(20);
+    }
+    await sleep(100);
+  } finally {
+    db.disconnect();
+  }
+}
