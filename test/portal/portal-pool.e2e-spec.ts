@@ -54,7 +54,7 @@ describe('Portal pool: heartbeats, reaping, announcements', () => {
       expect(announcements.of('live-a', true)).toBe(1);
       expect(announcements.of('live-b', true)).toBe(1);
       expect(announcements.seen).toHaveLength(4);
-      expect((await db.zrange('portal_heartbeats', 0, -1)).sort()).toEqual(['live-a', 'live-b']);
+      expect((await db.zrange('portal_heartbeats', '0', '-1')).sort()).toEqual(['live-a', 'live-b']);
       for (let n = 0; n < 200; n++) senders[n % 2]!.send('SEQ', { n });
       const handled = () => a.get(Inbox).seq.length + b.get(Inbox).seq.length;
       await eventually(
