@@ -129,6 +129,10 @@ try {
   publisher.disconnect();
 } finally {
   await Promise.all(apps.map((app) => app.close()));
-  children.reverse().forEach((child) => child.kill('SIGKILL'));
+  for (const child of children.reverse()) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
 }
 process.exit(ok ? 0 : 1);
