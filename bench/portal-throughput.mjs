@@ -40,6 +40,7 @@ async function startRedis() {
     spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }),
   );
   const probe = new Redis(port, '127.0.0.1', { retryStrategy: () => 20, maxRetriesPerRequest: null });
+  probe.on('error', () => undefined);
   await probe.ping();
   probe.disconnect();
   return `redis://127.0.0.1:${port}`;
