@@ -50,3 +50,4 @@ export { RecordingDispatcher } from './testing/recording-dispatcher.js';
 export type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } from './testing/recorded-dispatch.interface.js';
 export { MesaPresenceDouble } from './testing/mesa-presence.double.js';
 export { MesaBacklogDouble } from './testing/mesa-backlog.double.js';
+export * from './portal/index.js';

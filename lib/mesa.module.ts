@@ -8,6 +8,7 @@ import { MesaPublisher } from './publishing/mesa-publisher.js';
 import { MesaPresence } from './presence/mesa-presence.service.js';
 import { MesaRedisConnection } from './redis/redis-connection.js';
 import { validateMesaOptions } from './validation/mesa-options.validator.js';
+import { MESA_PORTAL_IMPORTS, MESA_PORTAL_PROVIDERS } from './portal/index.js';
 
 /**
  * Connects a Nest application to Mesa servers through Redis and provides {@link DispatcherService}
@@ -25,6 +26,7 @@ import { validateMesaOptions } from './validation/mesa-options.validator.js';
  * with MesaConnectionError when Redis is not reachable within `connectTimeout` or is a read-only replica.
  */
 @Module({
+  imports: [...MESA_PORTAL_IMPORTS],
   providers: [
     { provide: MESA_RESOLVED_OPTIONS, inject: [MESA_MODULE_OPTIONS], useFactory: resolveMesaOptions },
     {
@@ -36,6 +38,7 @@ import { validateMesaOptions } from './validation/mesa-options.validator.js';
     DispatcherService,
     MesaPresence,
     MesaBacklog,
+    ...MESA_PORTAL_PROVIDERS,
   ],
   exports: [DispatcherService, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, MesaPresence, MesaBacklog],
 })

@@ -7,6 +7,7 @@ import { ChatController } from './chat/chat.controller.js';
 import { ChatService } from './chat/chat.service.js';
 import { PresenceService } from './chat/presence.service.js';
 import { RoomsService } from './chat/rooms.service.js';
+import { TypingPortal } from './chat/typing.portal.js';
 import { SampleConfig, SampleConfigModule, type SampleConfigOverrides } from './config/sample-config.js';
 
 /**
@@ -15,7 +16,7 @@ import { SampleConfig, SampleConfigModule, type SampleConfigOverrides } from './
  */
 @Module({
   controllers: [AuthController, ChatController, ActivityController],
-  providers: [RoomsService, PresenceService, ChatService, SessionGuard],
+  providers: [RoomsService, PresenceService, ChatService, SessionGuard, TypingPortal],
 })
 export class ChatModule {}
 
@@ -33,7 +34,7 @@ export class AppModule {
         SampleConfigModule.forRoot(overrides),
         MesaModule.forRootAsync({
           inject: [SampleConfig],
-          useFactory: (config: SampleConfig) => config.mesaModuleOptions(),
+          useFactory: (config: SampleConfig) => ({ ...config.mesaModuleOptions(), portal: { enabled: true } }),
         }),
         ChatModule,
       ],

@@ -1,4 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis';
+import type { MesaPortalOptions } from '../portal/mesa-portal-options.interface.js';
 
 /** How a failed dispatch from `@Dispatch` is surfaced. */
 export type DispatchErrorMode = 'throw' | 'log';
@@ -74,6 +75,8 @@ export interface MesaModuleOptions {
    * with the error; `'log'` logs it through Nest's Logger and returns the method's result.
    */
   dispatchErrors?: DispatchErrorMode;
+  /** Mesa's Portal: client frames reach `@OnMesaMessage` handlers. Off unless `{ enabled: true }`. */
+  portal?: MesaPortalOptions;
 }
 
 /** Extra options of `MesaModule.forRoot()` / `forRootAsync()` that shape the module itself. */

@@ -1,6 +1,7 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
 import { describeValue } from './describe-value.js';
+import { validatePortalOptions } from '../portal/portal-options.validator.js';
 
 const KNOWN_OPTIONS = [
   'url',
@@ -19,6 +20,7 @@ const KNOWN_OPTIONS = [
   'maxQueuedDispatches',
   'maxQueuedBytes',
   'dispatchErrors',
+  'portal',
 ];
 
 /**
@@ -84,6 +86,7 @@ export function validateMesaOptions(options: unknown): MesaModuleOptions {
   if (given.dispatchErrors !== undefined && given.dispatchErrors !== 'throw' && given.dispatchErrors !== 'log') {
     fail(`dispatchErrors must be 'throw' or 'log'; got ${describeValue(given.dispatchErrors)}.`);
   }
+  validatePortalOptions(given.portal);
   return given as MesaModuleOptions;
 }
 

@@ -25,7 +25,10 @@ export class ActivityController {
     private readonly chat: ChatService,
   ) {}
 
-  /** `TYPING` to the room's other members, live only. */
+  /**
+   * `TYPING` to the room's other members, live only, for API clients without a Mesa socket. The page
+   * sends its typing over the socket instead, to `TypingPortal` through Mesa's Portal.
+   */
   @Post('rooms/:room/typing')
   @HttpCode(204)
   async typing(@Param('room') roomId: string, @CurrentUser() user: SessionUser): Promise<void> {

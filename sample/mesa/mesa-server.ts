@@ -53,6 +53,7 @@ const server = new Mesa({
   namespace: config.namespace,
   redis: config.redisUrl,
   sync: { enabled: true },
+  portal: { enabled: true }, // client frames (the pages' TYPING) go to the API's portal
   heartbeat: { enabled: config.heartbeatMs > 0, interval: config.heartbeatMs, maxAttempts: 3 },
   authentication: { storeConnectedUsers: true, disconnectOnFail: true },
   gracefullyExit: false,

@@ -4,6 +4,7 @@
 //   server → op 22 the user object   authenticated
 //   server → op 0  {"t": type, "d": data, "s": sequence}   a dispatch ("s" only when redelivered)
 //   server → op 1  heartbeat, which needs op 11 back (only when the server enables heartbeats)
+//   client → op 0  {"t": type, "d": data}   an event for the API (Mesa's Portal forwards it to Nest)
 // A refused token makes the server close the socket with code 1008.
 
 /** Socket states, in the order they happen. */
@@ -62,6 +63,13 @@ export class MesaSocket extends EventTarget {
       case 0:
         return this.emit('dispatch', { type: frame.t, data: frame.d, sequence: frame.s });
     }
+  }
+
+  /** Sends an event to the API (op 0), e.g. `TYPING`; false when the socket is not authenticated. */
+  sendEvent(type, data) {
+    if (this.state !== 'authenticated') return false;
+    this.send({ op: 0, t: type, d: data });
+    return true;
   }
 
   send(frame) {

@@ -12,6 +12,8 @@ export interface MesaClusterOptions {
   replicas?: number;
   namespace?: string;
   sync?: boolean;
+  /** Start the replicas with Mesa's `portal: { enabled: true }` (client events published to a portal). */
+  portal?: boolean;
 }
 
 /** Real Mesa server replicas (`@cryb/mesa`), each in its own process, sharing one Redis. */
@@ -32,7 +34,7 @@ export class MesaCluster {
     const processes: ChildProcess[] = [];
     for (let i = 0; i < (options.replicas ?? 2); i++) {
       const port = await freePort();
-      const config = { port, redis: options.redisUrl, namespace: options.namespace, sync: options.sync };
+      const config = { port, redis: options.redisUrl, namespace: options.namespace, sync: options.sync, portal: options.portal };
       const child = spawn(process.execPath, [SERVER_SCRIPT, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise<void>((resolve, reject) => {
         child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());

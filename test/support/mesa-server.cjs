@@ -1,5 +1,5 @@
 // A real Mesa server (@cryb/mesa) in its own process, as one replica of a deployment.
-// Usage: node mesa-server.cjs '{"port":4000,"redis":"redis://127.0.0.1:6379","namespace":"x","sync":true}'
+// Usage: node mesa-server.cjs '{"port":4000,"redis":"redis://127.0.0.1:6379","namespace":"x","sync":true,"portal":true}'
 // Authentication: the client sends { id, token }; the token must be "token-<id>" (tests forge others).
 'use strict';
 const { default: Mesa } = require('@cryb/mesa');
@@ -10,6 +10,7 @@ const server = new Mesa({
   namespace: config.namespace || undefined,
   redis: config.redis,
   sync: { enabled: !!config.sync },
+  portal: { enabled: !!config.portal },
   gracefullyExit: false,
 });
 

@@ -60,7 +60,10 @@ describe('MesaBacklogDouble (MesaTestingModule)', () => {
   });
 
   it('refuses exactly what MesaBacklog refuses, with the same messages', async () => {
-    const real = new MesaBacklog(resolveMesaOptions({ url: 'redis://unused' }), { client: {} as Redis, target: 'unused' } as MesaRedisConnection);
+    const real = new MesaBacklog(resolveMesaOptions({ url: 'redis://unused' }), {
+      client: {} as Redis,
+      target: 'unused',
+    } as MesaRedisConnection);
     const attempts: Array<(b: MesaBacklog) => Promise<unknown>> = [
       (b) => b.count(''),
       (b) => b.count(['a'] as never),

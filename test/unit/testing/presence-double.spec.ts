@@ -58,7 +58,10 @@ describe('MesaPresenceDouble (MesaTestingModule)', () => {
   });
 
   it('refuses exactly what MesaPresence refuses, with the same messages', async () => {
-    const real = new MesaPresence(resolveMesaOptions({ url: 'redis://unused', namespace: 'x' }), { client: {} as Redis, target: 'unused' } as MesaRedisConnection);
+    const real = new MesaPresence(resolveMesaOptions({ url: 'redis://unused', namespace: 'x' }), {
+      client: {} as Redis,
+      target: 'unused',
+    } as MesaRedisConnection);
     const attempts: Array<(p: MesaPresence) => Promise<unknown>> = [
       (p) => p.isOnline(''),
       (p) => p.isOnline(5 as never),

@@ -1,0 +1,24 @@
+import type { Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { MesaPortalExplorer } from './portal-explorer.js';
+import { MesaPortalService } from './portal.service.js';
+
+export {
+  OnMesaAuthentication,
+  OnMesaConnection,
+  OnMesaDisconnection,
+  OnMesaMessage,
+  type MesaPortalHandlerMetadata,
+} from './portal.decorators.js';
+export type { MesaPortalOptions } from './mesa-portal-options.interface.js';
+export type { MesaClientMessage, MesaPortalEvent, MesaPortalEventType, MesaPortalRedisNames } from './portal-protocol.js';
+export { portalRedisNames } from './portal-protocol.js';
+export { validatePortalOptions } from './portal-options.validator.js';
+export { MesaPortalService } from './portal.service.js';
+export { MESA_PORTAL_CONTEXT_TYPE, MESA_PORTAL_HANDLER_METADATA } from './portal.constants.js';
+
+/** Providers of the portal, for `MesaModule`'s `providers` (they do nothing unless `portal.enabled`). */
+export const MESA_PORTAL_PROVIDERS: Provider[] = [MesaPortalExplorer, MesaPortalService];
+
+/** Modules the portal providers need, for `MesaModule`'s `imports`. */
+export const MESA_PORTAL_IMPORTS = [DiscoveryModule];

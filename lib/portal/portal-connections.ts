@@ -1,0 +1,49 @@
+import type { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { MesaConnectionError } from '../errors/mesa.errors.js';
+import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
+import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
+import { redactSecrets } from '../redis/redis-target.js';
+
+/**
+ * Opens one of the portal's own connections, a `duplicate()` of the module's (same server, credentials
+ * and TLS): the subscriber (pub/sub mode) and the command connection (WATCH is per connection).
+ * @throws MesaConnectionError when it is not ready within `timeout` ms (where, never the password).
+ */
+export async function openPortalConnection(
+  connection: MesaRedisConnection,
+  role: 'subscriber' | 'commands',
+  timeout: number,
+  options: MesaModuleOptions,
+  logger: Logger,
+): Promise<Redis> {
+  const client = connection.client.duplicate({ lazyConnect: true, connectionName: `nestjs-mesa:portal-${role}` });
+  let lastError: string | undefined;
+  client.on('error', (error: Error) => {
+    const message = redactSecrets(error.message, options);
+    if (message !== lastError) logger.error(`Portal ${role} connection to ${connection.target}: ${message}`);
+    lastError = message;
+  });
+  client.on('ready', () => (lastError = undefined));
+  try {
+    await withTimeout(client.connect(), timeout);
+  } catch (error) {
+    client.disconnect();
+    const reason = redactSecrets(lastError ?? (error as Error)?.message ?? String(error), options);
+    throw new MesaConnectionError(
+      `Portal: could not open its ${role} connection to Redis at ${connection.target} within ${timeout} ms (${reason}). ` +
+        'Check that Redis accepts more connections (maxclients), or raise connectTimeout.',
+    );
+  }
+  return client;
+}
+
+/** Closes a portal connection: QUIT, or a hard disconnect when Redis does not answer within 2 s. */
+export async function closePortalConnection(client: Redis | undefined): Promise<void> {
+  if (!client || client.status === 'end') return;
+  try {
+    await withTimeout(client.quit(), 2_000);
+  } catch {
+    client.disconnect();
+  }
+}
