@@ -115,7 +115,7 @@ export class DispatchQueue {
    * run them), so they fail now, saying so, and free their places.
    */
   connectionLost(reason: string): void {
-    for (const batch of [...this.sent]) {
+    for (const batch of this.sent) {
       this.complete(batch, () => this.failAll(batch.entries, () => this.options.failures.connectionLost(reason)));
       this.release(batch);
     }

@@ -8,7 +8,8 @@ export function withoutCount(messages: any[]): any[] {
     if (!('n' in message)) return message;
     if (index === messages.length - 1 && message.n !== messages.length)
       throw new Error(`stored count n=${String(message.n)}, but ${messages.length} messages`);
-    const { n: _n, ...rest } = message;
+    const rest = { ...message };
+    delete rest.n;
     return rest;
   });
 }
