@@ -78,13 +78,16 @@ export class DispatchFailures {
 
   /** `whenDisconnected: 'fail'` and Redis is not connected. */
   unreachable(status: string): MesaDispatchError {
-    return this.notSent(`Redis at ${this.target} is unreachable (connection ${status}, whenDisconnected: 'fail')`);
+    return new MesaDispatchError(
+      `Redis at ${this.target} is unreachable (connection ${status}); the message was not sent (whenDisconnected: 'fail').`,
+    );
   }
 
-  /** It waited unsent for `dispatchTimeout`: Redis was unreachable or not answering what was already sent. */
+  /** It waited unsent for `dispatchTimeout`: Redis was unreachable, or not answering what was sent before it. */
   expired(timeout: number): MesaDispatchError {
-    return this.notSent(
-      `Redis at ${this.target} was unreachable or did not answer earlier dispatches within dispatchTimeout (${timeout} ms); it will not be sent later either`,
+    return new MesaDispatchError(
+      `Redis at ${this.target} stayed unreachable, or did not answer earlier dispatches, for dispatchTimeout (${timeout} ms); ` +
+        'the message was not sent and will not be.',
     );
   }
 
@@ -103,6 +106,8 @@ export class DispatchFailures {
 
   /** The connection closed while the batch awaited its answer. */
   connectionLost(reason: string): MesaDispatchError {
-    return this.mayHaveBeenPublished(`the connection closed before Redis answered (${reason})`);
+    return new MesaDispatchError(
+      `Redis at ${this.target} lost the connection before answering (${reason}); the message may have been published.`,
+    );
   }
 }

@@ -101,11 +101,74 @@ local function skip_space(text, pos)
   return string.find(text, '[^ \\t\\r\\n]', pos) or (#text + 1)
 end
 
+-- How many elements a run of whole JSON elements holds, each followed by a comma: its top-level commas,
+-- counted with C-speed passes (escapes, then strings, then nested objects and arrays removed).
+local function count_elements(run)
+  run = string.gsub(run, '\\\\.', '')
+  run = string.gsub(run, '"[^"]*"', '')
+  run = string.gsub(run, '%b{}', '')
+  run = string.gsub(run, '%b[]', '')
+  local _, commas = string.gsub(run, ',', '')
+  return commas
+end
+
+-- Keeps only the newest stored messages that fit the caps, scanning from the end of the text (so the work
+-- is bounded by the caps, not by the backlog); what it cuts off is counted, not scanned, and reported with
+-- the next store. For backlogs whose count nestjs-mesa did not write (Mesa's own writers) or over the caps.
+local function keep_newest(state, inner)
+  local text, close = state.text, state.close
+  local low = inner
+  if max_bytes > 0 and close - max_bytes - 1 > low then low = close - max_bytes - 1 end
+  local rev = string.reverse(string.sub(text, low, close - 1))
+  local limit = max_count > 0 and max_count or math.huge
+  local kept, cut, depth, pos, complete = 0, nil, 0, 1, false
+  while kept < limit do
+    local at, _, c = string.find(rev, '([%[%]{}",])', pos)
+    if not at then
+      complete = low == inner and depth == 0
+      break
+    end
+    if c == '"' then
+      local q = at + 1
+      while true do
+        q = string.find(rev, '"', q, true)
+        if not q then break end
+        local plain = string.find(rev, '[^\\\\]', q + 1) or (#rev + 1)
+        if (plain - q - 1) % 2 == 0 then break end
+        q = q + 1
+      end
+      if not q then break end
+      pos = q + 1
+    else
+      if c == ']' or c == '}' then depth = depth + 1
+      elseif c == '[' or c == '{' then depth = depth - 1
+      elseif depth == 0 then
+        kept, cut = kept + 1, close - at + 1
+      end
+      pos = at + 1
+    end
+  end
+  if complete then
+    kept, cut = kept + 1, inner
+  end
+  local dropped
+  if cut then
+    dropped = cut > inner and count_elements(string.sub(text, inner, cut - 1)) or 0
+    state.cursor = skip_space(text, cut)
+  else
+    dropped = count_elements(string.sub(text, inner, close - 1)) + 1
+    state.cursor = nil
+  end
+  if state.cursor and state.cursor >= close then state.cursor = nil end
+  state.count, state.pending = kept, dropped
+  state.bytes = state.cursor and (close - state.cursor + 2) or 1
+end
+
 local backlogs, order = {}, {}
 local function backlog_of(id)
   local state = backlogs[id]
   if state then return state end
-  state = { added = {}, skip = 0, dropped = 0 }
+  state = { added = {}, skip = 0, pending = 0 }
   local text = hash_error == nil and redis.call('HGET', KEYS[2], id) or false
   if text then
     local first, last = skip_space(text, 1), #text
@@ -117,15 +180,13 @@ local function backlog_of(id)
       local inner = skip_space(text, first + 1)
       if inner < last then
         state.cursor = inner
-        state.count = tonumber(string.match(string.sub(text, -24), '"n":(%d+)}%s*%]%s*$'))
-        if not state.count and max_count > 0 then
-          local count, pos = 0, inner
-          while pos < last do
-            count = count + 1
-            pos = skip_space(text, element_end(text, pos, last) + 1)
-          end
-          state.count = count
+        local tail = string.sub(text, -24)
+        local at, _, count = string.find(tail, ',"n":(%d+)}%s*%]%s*$')
+        if at then
+          state.count, state.tail_at = tonumber(count), #text - #tail + at
         end
+        local over = (max_bytes > 0 and state.bytes > max_bytes) or (max_count > 0 and (not state.count or state.count > max_count))
+        if over then keep_newest(state, inner) end
       else
         state.count = 0
       end
@@ -143,7 +204,8 @@ local function store(state, message)
   state.added[#state.added + 1] = message
   state.bytes = state.bytes + #message + 1
   if state.count then state.count = state.count + 1 end
-  local dropped = 0
+  local dropped = state.pending
+  state.pending = 0
   while (max_count > 0 and state.count > max_count) or (max_bytes > 0 and state.bytes > max_bytes) do
     if state.cursor then
       local ends = element_end(state.text, state.cursor, state.close)
@@ -158,7 +220,6 @@ local function store(state, message)
     if state.count then state.count = state.count - 1 end
     dropped = dropped + 1
   end
-  state.dropped = state.dropped + dropped
   return dropped
 end
 
@@ -252,8 +313,16 @@ for _, id in ipairs(order) do
     if kept == 0 and not state.cursor then
       redis.call('HDEL', KEYS[2], id)
     else
+      -- the kept stored messages, without the count their last one carried (the new last one carries it)
       local parts = {}
-      if state.cursor then parts[1] = string.sub(state.text, state.cursor, state.close - 1) end
+      if state.cursor then
+        if state.tail_at and state.tail_at > state.cursor then
+          local stale = string.sub(state.text, state.cursor, state.tail_at - 1)
+          parts[1] = (kept == 0 and state.count) and (stale .. ',"n":' .. state.count .. '}') or (stale .. '}')
+        else
+          parts[1] = string.sub(state.text, state.cursor, state.close - 1)
+        end
+      end
       for k = state.skip + 1, #state.added - 1 do parts[#parts + 1] = state.added[k] end
       local last = state.added[#state.added]
       if kept > 0 and state.count then last = string.sub(last, 1, -2) .. ',"n":' .. state.count .. '}' end

@@ -119,14 +119,21 @@ describe('trust at the edges: the publishing engine', () => {
     expect(await db.hlen('undelivered_messages')).toBe(130_002);
   }, 60_000);
 
-  it('caps a backlog by default (1000 messages), trimming the oldest and reporting it', async () => {
+  it('caps a backlog by default (1000 messages): one written by Mesa (no count) is trimmed from its end, and the drop counted exactly', async () => {
     const dispatcher = await mesa();
-    await db.hset('undelivered_messages', 'away', JSON.stringify(Array.from({ length: 1_200 }, (_, n) => ({ op: 0, d: { n }, t: 'OLD' }))));
+    // what Mesa's own Dispatcher writes: JSON.stringify of the array, with data that looks like structure
+    const old = (n: number) => ({ op: 0, d: { n, text: 'a, [b], {c}, "d\\", e', nested: [{ op: 1 }, [1, ','], '\\'] }, t: 'OLD' });
+    await db.hset('undelivered_messages', 'away', JSON.stringify(Array.from({ length: 1_200 }, (_, n) => old(n))));
     const result = await dispatcher.dispatch(note(1_200), ['away']);
     expect(result.dropped?.away).toBe(201);
-    const kept = withoutCount(JSON.parse((await db.hget('undelivered_messages', 'away'))!));
+    const again = await dispatcher.dispatch(note(1_201), ['away']);
+    expect(again.dropped?.away).toBe(1);
+    const raw = JSON.parse((await db.hget('undelivered_messages', 'away'))!);
+    expect(raw.filter((m: object) => 'n' in m).length).toBe(1);
+    const kept = withoutCount(raw);
     expect(kept).toHaveLength(1_000);
-    expect([kept[0].d.n, kept.at(-1).d.n]).toEqual([201, 1_200]);
+    expect(kept[0]).toEqual(old(202));
+    expect(kept.slice(-2).map((m) => m.d.n)).toEqual([1_200, 1_201]);
   });
 
   it('reports drops for an id named __proto__ like any other id', async () => {

@@ -20,7 +20,7 @@ describe('concurrency: sync stores under load lose nothing and keep per-user ord
   let db: Redis;
   beforeAll(async () => {
     redis = await RedisServer.start();
-    ({ moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: true } }));
+    ({ moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: true }, maxStoredPerUser: Infinity }));
     db = redis.client();
   });
   afterAll(async () => {

@@ -38,7 +38,7 @@ describe('app.close() under load', () => {
       const db = redis.client();
       try {
         await db.sadd('connected_clients', 'online');
-        const { moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: sync } });
+        const { moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: sync }, maxStoredPerUser: Infinity });
         expect(await moduleConnections()).toBe(1);
 
         const outcomes = Array.from({ length: IN_FLIGHT }, (_, n) =>
