@@ -2,7 +2,7 @@
 //   ROUNDS       measured rounds per contender (median reported); default 5, smoke 1
 //   BENCH_SCALE  multiplies every count (0.01 = a quick look); default 1, smoke 0.01
 //   BENCH_SMOKE  1 = every scenario at tiny scale, counting checked, results written to a temp dir
-//   BENCH_ONLY   comma-separated scenario names to run (throughput,sync,decorator,memory,latency)
+//   BENCH_ONLY   comma-separated scenario names to run (throughput,sync,decorator,memory,latency,backlog-blocking)
 //   BENCH_OUT    directory for results.json and chart.svg; default docs/bench (smoke: a temp dir)
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ const rounds = number('ROUNDS', smoke ? 1 : 5, { min: 1, integer: true });
 /** A count scaled by BENCH_SCALE, never below `floor`. */
 const scaled = (count, floor) => Math.max(floor, Math.round(count * scale));
 
-export const SCENARIOS = ['throughput', 'sync', 'decorator', 'memory', 'latency'];
+export const SCENARIOS = ['throughput', 'sync', 'decorator', 'memory', 'latency', 'backlog-blocking'];
 const only = env.BENCH_ONLY
   ? env.BENCH_ONLY.split(',')
       .map((s) => s.trim())
@@ -51,4 +51,5 @@ export const config = {
   decorator: { dispatches: scaled(50_000, 200), chunk: 1000 },
   memory: { dispatches: scaled(1_000_000, 2000), warmup: scaled(20_000, 500), chunk: 1000 },
   latency: { rate: 5000, seconds: smoke ? 0.5 : 3, warmupSeconds: smoke ? 0.2 : 0.5, users: 2 },
+  backlogBlocking: { sizes: smoke ? [10, 1500] : [1000, 10_000, 100_000], users: smoke ? 3 : 20, dispatches: smoke ? 30 : 200 },
 };

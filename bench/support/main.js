@@ -15,8 +15,9 @@ import { sync } from '../scenarios/sync.js';
 import { decoratorOverhead } from '../scenarios/decorator-overhead.js';
 import { memory } from '../scenarios/memory.js';
 import { latency } from '../scenarios/latency.js';
+import { backlogBlocking } from '../scenarios/backlog-blocking.js';
 
-const RUNNERS = { throughput, sync, decorator: decoratorOverhead, memory, latency };
+const RUNNERS = { throughput, sync, decorator: decoratorOverhead, memory, latency, 'backlog-blocking': backlogBlocking };
 
 export async function main() {
   const watchdog = setTimeout(() => {
