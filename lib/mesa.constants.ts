@@ -69,5 +69,11 @@ export const MESA_REDIS_NAMES = {
   channel: 'ws',
   connectedClients: 'connected_clients',
   undeliveredMessages: 'undelivered_messages',
+  /** Pub/sub channel on which Mesa servers with a portal publish client events. */
+  portalEvents: 'portal',
+  /** SET of live portal ids, and the pub/sub channel of `{"id","ready"}` announcements. */
+  portalPool: 'available_portals_pool',
+  /** ZSET (nestjs-mesa's own): portal id → heartbeat deadline in ms of Redis time. */
+  portalHeartbeats: 'portal_heartbeats',
   connectedClientsCount: 'connected_clients_count',
 } as const;

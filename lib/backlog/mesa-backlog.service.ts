@@ -4,7 +4,7 @@ import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
 import { DEFAULT_SCAN_COUNT, MAX_SCAN_COUNT, type MesaScanOptions } from '../presence/mesa-presence.service.js';
 import { MesaRedisReader } from '../presence/mesa-redis-reader.js';
-import { checkPositiveInteger, checkUserId } from '../presence/user-id.validator.js';
+import { checkPositiveInteger, checkNamedUserId } from '../validation/user-ids.validator.js';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import type { RedeliveredMessage } from './redelivered-message.interface.js';
@@ -35,7 +35,7 @@ export class MesaBacklog {
    * without parsing the messages (about 3x faster than JSON.parse, and Redis does no extra work).
    */
   async count(id: string): Promise<number> {
-    checkUserId(id, 'id');
+    checkNamedUserId(id, 'id');
     return this.readable(id, storedCount(await this.stored(id)));
   }
 
@@ -46,7 +46,7 @@ export class MesaBacklog {
    * @throws MesaValidationError for a `limit` that is not a whole number of at least 1.
    */
   async peek(id: string, limit?: number): Promise<RedeliveredMessage[]> {
-    checkUserId(id, 'id');
+    checkNamedUserId(id, 'id');
     checkPositiveInteger(limit, 'limit', Number.MAX_SAFE_INTEGER);
     const stored = await this.stored(id);
     return stored === null ? [] : this.readable(id, redeliveredMessages(stored, limit));
@@ -59,7 +59,7 @@ export class MesaBacklog {
    * Refused, removing nothing, while Redis is not connected; after a timeout the outcome is unknown.
    */
   async clear(id: string): Promise<number> {
-    checkUserId(id, 'id');
+    checkNamedUserId(id, 'id');
     const key = this.names.undeliveredMessages;
     const { client } = this.reader;
     if (client.status !== 'ready') {

@@ -11,8 +11,7 @@ export {
   type MesaPortalHandlerMetadata,
 } from './portal.decorators.js';
 export type { MesaPortalOptions } from './mesa-portal-options.interface.js';
-export type { MesaClientMessage, MesaPortalEvent, MesaPortalEventType, MesaPortalRedisNames } from './portal-protocol.js';
-export { portalRedisNames } from './portal-protocol.js';
+export type { MesaClientMessage, MesaPortalEvent, MesaPortalEventType } from './portal-protocol.js';
 export { validatePortalOptions } from './portal-options.validator.js';
 export { MesaPortalService } from './portal.service.js';
 export { MESA_PORTAL_CONTEXT_TYPE, MESA_PORTAL_HANDLER_METADATA } from './portal.constants.js';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { type MesaPortalRedisNames, readyAnnouncement } from './portal-protocol.js';
+import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
+import { readyAnnouncement } from './portal-protocol.js';
 
 /** What one heartbeat did: joined (was absent from the pool and announced itself) or refreshed. */
 export type PortalHeartbeat = 'joined' | 'refreshed';
@@ -34,7 +35,7 @@ export class PortalPool {
 
   constructor(
     private readonly redis: Redis,
-    private readonly names: MesaPortalRedisNames,
+    private readonly names: MesaRedisNames,
     /** This portal's id. */
     readonly id: string,
     private readonly heartbeatTtl: number,
@@ -87,7 +88,7 @@ export class PortalPool {
   }
 
   private async heartbeat(): Promise<PortalHeartbeat> {
-    const { pool, heartbeats } = this.names;
+    const { portalPool: pool, portalHeartbeats: heartbeats } = this.names;
     const deadline = (await this.now()) + this.heartbeatTtl;
     return this.watched([pool], async () => {
       const member = (await this.redis.sismember(pool, this.id)) === 1;
@@ -99,7 +100,7 @@ export class PortalPool {
 
   private async reap(): Promise<void> {
     const now = await this.now();
-    const lapsed = await this.redis.zrangebyscore(this.names.heartbeats, '-inf', now, 'LIMIT', 0, REAP_BATCH);
+    const lapsed = await this.redis.zrangebyscore(this.names.portalHeartbeats, '-inf', now, 'LIMIT', 0, REAP_BATCH);
     for (const id of lapsed) {
       if (id === this.id) continue;
       if (await this.remove(id, (deadline) => deadline !== undefined && deadline <= now)) this.events.reaped(id);
@@ -111,7 +112,7 @@ export class PortalPool {
    * `ready:false` when it was in the pool. True when it announced.
    */
   private remove(id: string, stillApplies: (deadline: number | undefined) => boolean): Promise<boolean> {
-    const { pool, heartbeats } = this.names;
+    const { portalPool: pool, portalHeartbeats: heartbeats } = this.names;
     return this.watched([pool, heartbeats], async () => {
       const score = await this.redis.zscore(heartbeats, id);
       if (!stillApplies(score === null ? undefined : Number(score))) return undefined;

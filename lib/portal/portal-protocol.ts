@@ -1,5 +1,3 @@
-import { MESA_PORTAL_REDIS_NAMES } from './portal.constants.js';
-
 /** The kinds of client event a Mesa server publishes to its portal. */
 export type MesaPortalEventType = 'connection' | 'authentication' | 'message' | 'disconnection';
 
@@ -26,26 +24,6 @@ export type MesaPortalEvent =
 
 /** Result of {@link parsePortalFrame}: the event, or why the frame was rejected (without its content). */
 export type ParsedPortalFrame = { ok: true; event: MesaPortalEvent } | { ok: false; reason: string };
-
-/** Redis names of the portal protocol for a Mesa namespace (none: the bare prefixes). */
-export interface MesaPortalRedisNames {
-  /** Channel of client events (`portal[_ns]`). */
-  events: string;
-  /** SET and channel of the pool (`available_portals_pool[_ns]`). */
-  pool: string;
-  /** ZSET of heartbeat deadlines (`portal_heartbeats[_ns]`). */
-  heartbeats: string;
-}
-
-/** Builds {@link MesaPortalRedisNames} as Mesa builds its names (`prefix_namespace`). */
-export function portalRedisNames(namespace?: string): MesaPortalRedisNames {
-  const name = (prefix: string) => (namespace ? `${prefix}_${namespace}` : prefix);
-  return {
-    events: name(MESA_PORTAL_REDIS_NAMES.events),
-    pool: name(MESA_PORTAL_REDIS_NAMES.pool),
-    heartbeats: name(MESA_PORTAL_REDIS_NAMES.heartbeats),
-  };
-}
 
 /** The announcement Mesa servers read on the pool channel. */
 export function readyAnnouncement(id: string, ready: boolean): string {

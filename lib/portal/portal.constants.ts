@@ -10,16 +10,6 @@ export const MESA_PORTAL_EVENT_ARGUMENT = 0;
 /** `ExecutionContext.getType()` of a portal handler's guards, interceptors and filters. */
 export const MESA_PORTAL_CONTEXT_TYPE = 'mesa';
 
-/** Redis names Mesa's portal protocol uses; suffixed with `_<namespace>` when a namespace is set. */
-export const MESA_PORTAL_REDIS_NAMES = {
-  /** Pub/sub channel on which Mesa servers publish client events (`portal[_ns]`). */
-  events: 'portal',
-  /** SET of live portal ids, and the pub/sub channel of `{"id","ready"}` announcements. */
-  pool: 'available_portals_pool',
-  /** ZSET (nestjs-mesa's own): portal id → heartbeat deadline in ms of Redis time. */
-  heartbeats: 'portal_heartbeats',
-} as const;
-
 /** Defaults of {@link MesaPortalOptions}. */
 export const MESA_PORTAL_DEFAULTS = {
   concurrency: 32,

@@ -4,6 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Redis } from 'ioredis';
 import type { Subscription } from 'rxjs';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
+import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
 import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
 import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
 import { LogThrottle } from './log-throttle.js';
@@ -12,7 +13,7 @@ import { MESA_PORTAL_DEFAULTS } from './portal.constants.js';
 import { MesaPortalExplorer, type MesaPortalHandler } from './portal-explorer.js';
 import { PortalHandlerSet } from './portal-handler-set.js';
 import { PortalPool, type PortalHeartbeat } from './portal-pool.js';
-import { parsePortalFrame, portalRedisNames, type MesaPortalEvent, type MesaPortalRedisNames } from './portal-protocol.js';
+import { parsePortalFrame, type MesaPortalEvent } from './portal-protocol.js';
 import { openPortalConnection, closePortalConnection } from './portal-connections.js';
 import { PortalWorkQueue } from './portal-work-queue.js';
 
@@ -34,7 +35,7 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
   private readonly logger = new Logger('MesaPortal');
   private readonly throttle = new LogThrottle();
   private readonly settings: Required<Omit<MesaPortalOptions, 'id'>> & { id: string };
-  private readonly names: MesaPortalRedisNames;
+  private readonly names: MesaRedisNames;
   private handlers = new PortalHandlerSet([]);
   private subscriber?: Redis;
   private commands?: Redis;
@@ -58,7 +59,7 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
       enabled: portal?.enabled === true,
       id: portal?.id ?? randomUUID(),
     };
-    this.names = portalRedisNames(options.namespace);
+    this.names = options.names;
   }
 
   /** This instance's portal id (the configured one, or a random UUID). */
@@ -89,8 +90,8 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
     const timeout = this.options.connectTimeout;
     this.subscriber = await openPortalConnection(this.connection, 'subscriber', timeout, this.options, this.logger);
     this.commands = await openPortalConnection(this.connection, 'commands', timeout, this.options, this.logger);
-    this.subscriber.on('message', (channel: string, raw: string) => channel === this.names.events && this.receive(raw));
-    await this.subscriber.subscribe(this.names.events);
+    this.subscriber.on('message', (channel: string, raw: string) => channel === this.names.portalEvents && this.receive(raw));
+    await this.subscriber.subscribe(this.names.portalEvents);
     this.pool = new PortalPool(this.commands, this.names, this.id, this.settings.heartbeatTtl, {
       beat: (outcome) => this.noteBeat(outcome),
       reaped: (dead) =>
@@ -130,7 +131,7 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
       await new Promise((resolve) => setTimeout(resolve, this.settings.leaveGrace));
       this.logger.log(`Portal ${this.id} left the pool${announced ? '' : ' (it was no longer listed)'}.`);
     }
-    await this.subscriber.unsubscribe(this.names.events).catch(() => undefined);
+    await this.subscriber.unsubscribe(this.names.portalEvents).catch(() => undefined);
     const pending = this.queue.size;
     if (!(await this.queue.drain(this.settings.drainTimeout))) {
       this.logger.warn(
@@ -140,15 +141,15 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private noteBeat(outcome: PortalHeartbeat): void {
-    if (outcome === 'joined') this.logger.log(`Portal ${this.id} joined the pool ${this.names.pool} (${this.connection.target}).`);
-    else if (!this.hasJoined) this.logger.log(`Portal ${this.id} is back in the pool ${this.names.pool}, where it was still listed.`);
+    if (outcome === 'joined') this.logger.log(`Portal ${this.id} joined the pool ${this.names.portalPool} (${this.connection.target}).`);
+    else if (!this.hasJoined) this.logger.log(`Portal ${this.id} is back in the pool ${this.names.portalPool}, where it was still listed.`);
     this.hasJoined = true;
   }
 
   private receive(raw: string): void {
     const parsed = parsePortalFrame(raw, this.settings.maxFrameBytes);
     if (!parsed.ok) {
-      this.warnThrottled(`frame-${parsed.reason}`, `Portal ${this.id}: ignored a frame on ${this.names.events}: ${parsed.reason}.`);
+      this.warnThrottled(`frame-${parsed.reason}`, `Portal ${this.id}: ignored a frame on ${this.names.portalEvents}: ${parsed.reason}.`);
       return;
     }
     const event = parsed.event;

@@ -5,7 +5,7 @@ import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from '../mesa.constants.
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import { isUnsupported, MesaRedisReader } from './mesa-redis-reader.js';
-import { checkPositiveInteger, checkUserId, checkUserIds } from './user-id.validator.js';
+import { checkPositiveInteger, checkNamedUserId, checkNamedUserIds } from '../validation/user-ids.validator.js';
 
 /** Options of {@link MesaPresence.users} and `MesaBacklog.users`. */
 export interface MesaScanOptions {
@@ -48,7 +48,7 @@ export class MesaPresence {
 
   /** Whether `id` is in Mesa's online set. @throws MesaValidationError for an id that is not a non-empty string. */
   async isOnline(id: string): Promise<boolean> {
-    checkUserId(id, 'id');
+    checkNamedUserId(id, 'id');
     const key = this.names.connectedClients;
     return (await this.reader.run('SISMEMBER', key, 'set', () => this.reader.client.sismember(key, id))) === 1;
   }
@@ -59,7 +59,7 @@ export class MesaPresence {
    * each once; an empty list resolves at once.
    */
   async online(ids: readonly string[]): Promise<Set<string>> {
-    checkUserIds(ids, 'ids');
+    checkNamedUserIds(ids, 'ids');
     const unique = [...new Set(ids)];
     if (unique.length === 0) return new Set();
     const flags = await this.memberships(unique);

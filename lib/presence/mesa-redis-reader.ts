@@ -71,34 +71,34 @@ export class MesaRedisReader {
    * or may not be. Remembers what it yielded (memory grows with the number of members) to drop the
    * repeats SSCAN may return while Redis resizes the set.
    */
-  async *setMembers(key: string, count: number, what: string): AsyncGenerator<string, void, undefined> {
-    const seen = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, members] = await this.run(what, key, 'set', () => this.client.sscan(key, cursor, 'COUNT', count));
-      cursor = next;
-      for (const member of members) {
-        if (seen.has(member)) continue;
-        seen.add(member);
-        yield member;
-      }
-    } while (cursor !== '0');
+  setMembers(key: string, count: number, what: string): AsyncGenerator<string, void, undefined> {
+    return this.scanOnce(what, key, 'set', (cursor) => this.client.sscan(key, cursor, 'COUNT', count));
   }
 
   /**
    * Every field of the HASH at `key`, each once (see {@link setMembers}): HSCAN NOVALUES where Redis
    * has it (7.4+), else HSCAN with the values read as bytes and dropped.
    */
-  async *hashFields(key: string, count: number, what: string): AsyncGenerator<string, void, undefined> {
+  hashFields(key: string, count: number, what: string): AsyncGenerator<string, void, undefined> {
+    return this.scanOnce(what, key, 'hash', (cursor) => this.hscanFields(key, cursor, count));
+  }
+
+  /** Runs a SCAN-family command to the end, yielding each item once (SCAN may repeat items while Redis resizes). */
+  private async *scanOnce(
+    what: string,
+    key: string,
+    kind: MesaKeyKind,
+    step: (cursor: string) => Promise<[string, string[]]>,
+  ): AsyncGenerator<string, void, undefined> {
     const seen = new Set<string>();
     let cursor = '0';
     do {
-      const [next, fields] = await this.run(what, key, 'hash', () => this.hscanFields(key, cursor, count));
+      const [next, items] = await this.run(what, key, kind, () => step(cursor));
       cursor = next;
-      for (const field of fields) {
-        if (seen.has(field)) continue;
-        seen.add(field);
-        yield field;
+      for (const item of items) {
+        if (seen.has(item)) continue;
+        seen.add(item);
+        yield item;
       }
     } while (cursor !== '0');
   }

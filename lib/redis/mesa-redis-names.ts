@@ -10,6 +10,12 @@ export interface MesaRedisNames {
   undeliveredMessages: string;
   /** Counter of open sockets (authenticated or not) that Mesa servers INCR and DECR. */
   connectedClientsCount: string;
+  /** Channel of client events for the portal (`portal[_ns]`). */
+  portalEvents: string;
+  /** SET and channel of the portal pool (`available_portals_pool[_ns]`). */
+  portalPool: string;
+  /** ZSET of portal heartbeat deadlines (`portal_heartbeats[_ns]`, nestjs-mesa's own). */
+  portalHeartbeats: string;
 }
 
 /** Builds {@link MesaRedisNames} for a namespace (none: the bare prefixes). */
@@ -20,6 +26,9 @@ export function mesaRedisNames(namespace?: string): MesaRedisNames {
     connectedClients: name(MESA_REDIS_NAMES.connectedClients),
     undeliveredMessages: name(MESA_REDIS_NAMES.undeliveredMessages),
     connectedClientsCount: name(MESA_REDIS_NAMES.connectedClientsCount),
+    portalEvents: name(MESA_REDIS_NAMES.portalEvents),
+    portalPool: name(MESA_REDIS_NAMES.portalPool),
+    portalHeartbeats: name(MESA_REDIS_NAMES.portalHeartbeats),
   };
 }
 

@@ -2,7 +2,7 @@ import type { MesaBacklog } from '../backlog/mesa-backlog.service.js';
 import type { RedeliveredMessage } from '../backlog/redelivered-message.interface.js';
 import type { MesaScanOptions } from '../presence/mesa-presence.service.js';
 import { MAX_SCAN_COUNT } from '../presence/mesa-presence.service.js';
-import { checkPositiveInteger, checkUserId } from '../presence/user-id.validator.js';
+import { checkPositiveInteger, checkNamedUserId } from '../validation/user-ids.validator.js';
 import { RecordingDispatcher } from './recording-dispatcher.js';
 
 /**
@@ -18,13 +18,13 @@ export class MesaBacklogDouble implements Pick<MesaBacklog, 'count' | 'peek' | '
 
   /** How many messages the dispatcher stored for `id`. */
   async count(id: string): Promise<number> {
-    checkUserId(id, 'id');
+    checkNamedUserId(id, 'id');
     return this.dispatcher.storedFor(id).length;
   }
 
   /** The first `limit` (default: all) of them, oldest first, as a Mesa server would send them (`{ op, d, t, s }`). */
   async peek(id: string, limit?: number): Promise<RedeliveredMessage[]> {
-    checkUserId(id, 'id');
+    checkNamedUserId(id, 'id');
     checkPositiveInteger(limit, 'limit', Number.MAX_SAFE_INTEGER);
     return this.dispatcher
       .storedFor(id)
@@ -34,7 +34,7 @@ export class MesaBacklogDouble implements Pick<MesaBacklog, 'count' | 'peek' | '
 
   /** Forgets them; resolves with how many there were. */
   async clear(id: string): Promise<number> {
-    checkUserId(id, 'id');
+    checkNamedUserId(id, 'id');
     return this.dispatcher.clearStoredFor(id);
   }
 

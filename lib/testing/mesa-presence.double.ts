@@ -1,6 +1,6 @@
 import type { MesaPresence, MesaScanOptions } from '../presence/mesa-presence.service.js';
 import { MAX_SCAN_COUNT } from '../presence/mesa-presence.service.js';
-import { checkPositiveInteger, checkUserId, checkUserIds } from '../presence/user-id.validator.js';
+import { checkPositiveInteger, checkNamedUserId, checkNamedUserIds } from '../validation/user-ids.validator.js';
 import { RecordingDispatcher } from './recording-dispatcher.js';
 
 /**
@@ -17,13 +17,13 @@ export class MesaPresenceDouble implements Pick<MesaPresence, 'isOnline' | 'onli
 
   /** Whether `id` is among the dispatcher's online ids. */
   async isOnline(id: string): Promise<boolean> {
-    checkUserId(id, 'id');
+    checkNamedUserId(id, 'id');
     return this.dispatcher.onlineIds().includes(id);
   }
 
   /** Which of `ids` are online, in the order given, each once. */
   async online(ids: readonly string[]): Promise<Set<string>> {
-    checkUserIds(ids, 'ids');
+    checkNamedUserIds(ids, 'ids');
     const online = new Set(this.dispatcher.onlineIds());
     return new Set(ids.filter((id) => online.has(id)));
   }

@@ -26,21 +26,46 @@ export function checkUserIds(value: unknown, name: string): string[] {
   }
   const length = value.length;
   const ids = new Array<string>(length);
-  for (let index = 0; index < length; index++) {
-    const id: unknown = value[index];
-    if (typeof id !== 'string' || id.length === 0 || (id.charCodeAt(0) <= 32 && id.trim().length === 0)) {
-      throw new MesaValidationError(
-        `${name}[${index}] must be a non-empty string user id; got ${describeValue(id)}. Convert ids with String(id).`,
-      );
-    }
-    if (!isWellFormedText(id)) {
-      throw new MesaValidationError(
-        `${name}[${index}] is not well-formed Unicode (it holds a lone surrogate, U+D800 to U+DFFF): Redis stores ids as ` +
-          `UTF-8, where it would turn into U+FFFD and could reach another user. Refuse such ids where users choose them.`,
-      );
-    }
-    ids[index] = id;
+  for (let index = 0; index < length; index++) ids[index] = checkUserId(value[index], `${name}[${index}]`);
+  return ids;
+}
+
+/**
+ * Checks one user id: a non-empty, non-blank, well-formed string. `name` (e.g. `'recipients[2]'`) is used in the error.
+ * @throws MesaValidationError naming the argument and the fix.
+ */
+export function checkUserId(id: unknown, name: string): string {
+  if (typeof id !== 'string' || id.length === 0 || (id.charCodeAt(0) <= 32 && id.trim().length === 0)) {
+    throw new MesaValidationError(`${name} must be a non-empty string user id; got ${describeValue(id)}. Convert ids with String(id).`);
   }
+  if (!isWellFormedText(id)) {
+    throw new MesaValidationError(
+      `${name} is not well-formed Unicode (it holds a lone surrogate, U+D800 to U+DFFF): Redis stores ids as UTF-8, where a lone ` +
+        'UTF-16 surrogate turns into U+FFFD and could reach another user. Refuse such ids where users choose them.',
+    );
+  }
+  return id;
+}
+
+/**
+ * Checks an id that names one user, as `MesaPresence` and `MesaBacklog` take them: {@link checkUserId}, and never
+ * `'*'` (Mesa's "every socket").
+ * @throws MesaValidationError naming the argument and the fix.
+ */
+export function checkNamedUserId(id: unknown, name: string): string {
+  if (checkUserId(id, name) === BROADCAST) {
+    throw new MesaValidationError(`${name} cannot be '*': Mesa uses it for "every socket", never as a user id.`);
+  }
+  return id as string;
+}
+
+/**
+ * Checks a list of ids that each name one user (see {@link checkNamedUserId}); returns them, read once.
+ * @throws MesaValidationError for a non-array or any invalid element (named by its index).
+ */
+export function checkNamedUserIds(value: unknown, name: string): string[] {
+  const ids = checkUserIds(value, name);
+  ids.forEach((id, index) => checkNamedUserId(id, `${name}[${index}]`));
   return ids;
 }
 
@@ -69,4 +94,18 @@ export function checkSelectedIds(value: unknown, selector: 'recipients' | 'exclu
     );
   }
   return ids;
+}
+
+/**
+ * Checks an optional whole-number option within `[1, max]` (a scan's `count`, a peek's `limit`).
+ * @throws MesaValidationError naming the option and the accepted range.
+ */
+export function checkPositiveInteger(value: unknown, name: string, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new MesaValidationError(
+      `${name} must be a whole number from 1 to ${max}; got ${typeof value === 'number' ? value : describeValue(value)}.`,
+    );
+  }
+  return value;
 }

@@ -1,7 +1,8 @@
 import { MesaConfigurationError, validatePortalOptions } from '../../lib/index.js';
 import { LogThrottle } from '../../lib/portal/log-throttle.js';
 import { PortalHandlerSet } from '../../lib/portal/portal-handler-set.js';
-import { parsePortalFrame, portalRedisNames } from '../../lib/portal/portal-protocol.js';
+import { parsePortalFrame } from '../../lib/portal/portal-protocol.js';
+import { mesaRedisNames } from '../../lib/redis/mesa-redis-names.js';
 import { PortalWorkQueue } from '../../lib/portal/portal-work-queue.js';
 import type { MesaPortalHandler } from '../../lib/portal/portal-explorer.js';
 
@@ -47,8 +48,13 @@ describe('parsePortalFrame', () => {
   });
 
   it('names the Redis keys as Mesa does', () => {
-    expect(portalRedisNames()).toEqual({ events: 'portal', pool: 'available_portals_pool', heartbeats: 'portal_heartbeats' });
-    expect(portalRedisNames('chat').pool).toBe('available_portals_pool_chat');
+    const { portalEvents, portalPool, portalHeartbeats } = mesaRedisNames();
+    expect({ portalEvents, portalPool, portalHeartbeats }).toEqual({
+      portalEvents: 'portal',
+      portalPool: 'available_portals_pool',
+      portalHeartbeats: 'portal_heartbeats',
+    });
+    expect(mesaRedisNames('chat').portalPool).toBe('available_portals_pool_chat');
   });
 });
 
