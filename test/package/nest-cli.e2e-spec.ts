@@ -44,7 +44,8 @@ describe('the Nest CLI (nest-cli.json)', () => {
     let output = '';
     cli.stdout!.on('data', (chunk) => (output += chunk));
     cli.stderr!.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | string>((resolve) => cli!.once('exit', (code, signal) => resolve(code ?? String(signal))));
+    // 'close', not 'exit': the sample the CLI forked shares its pipes, and may print its last lines after the CLI has exited
+    const exited = new Promise<number | string>((resolve) => cli!.once('close', (code, signal) => resolve(code ?? String(signal))));
 
     const deadline = Date.now() + 120_000;
     while (!output.includes(`Open http://127.0.0.1:${port}`)) {
