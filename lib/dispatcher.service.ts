@@ -7,7 +7,7 @@ import type { DispatchResult } from './interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from './interfaces/mesa-module-options.interface.js';
 import { BROADCAST, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
 import { DispatchEvent } from './messages/message.js';
-import type { ResolvedMesaOptions } from './options/resolved-mesa-options.js';
+import { storedCopiesTtl, type ResolvedMesaOptions } from './options/resolved-mesa-options.js';
 import { entryOf } from './publishing/batch-protocol.js';
 import { MesaPublisher } from './publishing/mesa-publisher.js';
 import { mesaEnvelope } from './redis/mesa-redis-names.js';
@@ -57,7 +57,9 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
       if (prepared.recipients.length === 0) {
         promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
       } else if (this.options.syncEnabled && prepared.storable && !prepared.broadcast) {
-        this.publisher.push(entryOf({ kind: 'sync', prepared, promise }, this.options.dispatchTimeout));
+        this.publisher.push(
+          entryOf({ kind: 'sync', prepared, ttl: storedCopiesTtl(this.options, prepared.ttl), promise }, this.options.dispatchTimeout),
+        );
       } else {
         const envelope = mesaEnvelope(prepared.messageJson, prepared.recipients);
         this.publisher.push(entryOf({ kind: 'publish', prepared, envelope, promise }, this.options.dispatchTimeout));

@@ -26,11 +26,17 @@ export type { Dispatchable, MessageOptions, WireMessage } from './messages/messa
 export type { DispatchResult } from './interfaces/dispatch-result.interface.js';
 export type { BroadcastOptions } from './interfaces/broadcast-options.interface.js';
 export type { DispatchDecoratorOptions, ResultSelector } from './interfaces/dispatch-options.interface.js';
-export type { DispatchErrorMode, MesaModuleExtras, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
+export type {
+  DispatchErrorMode,
+  MesaModuleExtras,
+  MesaModuleOptions,
+  MesaSyncOptions,
+} from './interfaces/mesa-module-options.interface.js';
 export { MesaConfigurationError, MesaConnectionError, MesaDispatchError, MesaError, MesaValidationError } from './errors/mesa.errors.js';
 export { MesaRedisError } from './errors/mesa.errors.js';
 export { MesaPresence, type MesaScanOptions } from './presence/mesa-presence.service.js';
 export { MesaBacklog } from './backlog/mesa-backlog.service.js';
+export { MesaBacklogSweeper, type SweepOutcome } from './backlog/backlog-sweeper.js';
 export type { RedeliveredMessage } from './backlog/redelivered-message.interface.js';
 export { MesaRedisConnection } from './redis/redis-connection.js';
 export { mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';

@@ -55,6 +55,12 @@ export const MAX_BATCH_SIZE = 4_194_304;
 /** Most script arguments one batch carries (a dispatch to more recipients travels alone). */
 export const MAX_BATCH_ARGS = 65_536;
 
+/** Default interval between sweeps of expired stored messages, when `sync.ttl` is set (`sync.sweepInterval`). */
+export const DEFAULT_SWEEP_INTERVAL_MS = 10_000;
+
+/** Most users one sweep step reads (HSCAN COUNT): each step is one short script. */
+export const SWEEP_STEP_USERS = 10;
+
 /** Mesa's opcode for a dispatch (an event the client application sees). */
 export const OPCODE_DISPATCH = 0;
 
@@ -75,5 +81,7 @@ export const MESA_REDIS_NAMES = {
   portalPool: 'available_portals_pool',
   /** ZSET (nestjs-mesa's own): portal id → heartbeat deadline in ms of Redis time. */
   portalHeartbeats: 'portal_heartbeats',
+  /** STRING (nestjs-mesa's own): the token of the application instance that sweeps expired stored messages. */
+  sweepLock: 'nestjs_mesa_sweep_lock',
   connectedClientsCount: 'connected_clients_count',
 } as const;

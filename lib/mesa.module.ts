@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { MesaBacklog } from './backlog/mesa-backlog.service.js';
+import { MesaBacklogSweeper } from './backlog/backlog-sweeper.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { MESA_MODULE_OPTIONS, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
 import { MesaConfigurableModuleClass, type MesaModuleForRootOptions } from './mesa.module-definition.js';
@@ -38,9 +39,10 @@ import { MESA_PORTAL_IMPORTS, MESA_PORTAL_PROVIDERS } from './portal/index.js';
     DispatcherService,
     MesaPresence,
     MesaBacklog,
+    MesaBacklogSweeper,
     ...MESA_PORTAL_PROVIDERS,
   ],
-  exports: [DispatcherService, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, MesaPresence, MesaBacklog],
+  exports: [DispatcherService, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, MesaPresence, MesaBacklog, MesaBacklogSweeper],
 })
 export class MesaModule extends MesaConfigurableModuleClass {
   /**

@@ -5,7 +5,7 @@ import { MesaConfigurationError, MesaDispatchError, type MesaError, MesaValidati
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
 import { BROADCAST, MESA_DISPATCHER_PROPERTY, OPCODE_DISPATCH } from '../mesa.constants.js';
-import { Message } from '../messages/message.js';
+import { Message, type MessageOptions } from '../messages/message.js';
 import { validateDispatchDecorator } from '../validation/dispatch-decorator.validator.js';
 import { prepareDispatch } from '../validation/dispatch-input.validator.js';
 import { sealMessage } from '../validation/message-snapshot.js';
@@ -72,9 +72,10 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
     }
     Inject(DispatcherService)(target, MESA_DISPATCHER_PROPERTY);
     const context = `@Dispatch('${type}') on ${where}`;
+    const messageOptions = messageOptionsOf(options);
     const prepare = (dispatcher: DecoratorDispatcher, value: R, args: unknown[]): Outgoing => {
       try {
-        return prepareOutgoing(dispatcher, type, options, value, args);
+        return prepareOutgoing(dispatcher, type, options, messageOptions, value, args);
       } catch (error) {
         throw contextualize(error, context);
       }
@@ -138,13 +139,14 @@ function prepareOutgoing<R>(
   dispatcher: DecoratorDispatcher,
   type: string,
   options: DispatchDecoratorOptions<R>,
+  messageOptions: MessageOptions | undefined,
   value: R,
   args: unknown[],
 ): Outgoing {
   const recipients = options.broadcast ? BROADCAST_ONLY : checkSelectedIds(select(options.recipients!, value, args), 'recipients');
   const excluding = options.excluding ? checkSelectedIds(select(options.excluding, value, args), 'excluding') : undefined;
   const data = options.data ? select(options.data, value, args) : value;
-  const message = new Message(OPCODE_DISPATCH, data, type, options.sync === false ? NO_SYNC : undefined);
+  const message = new Message(OPCODE_DISPATCH, data, type, messageOptions);
   sealMessage(message);
   const limit = dispatcher.maxPayloadBytes;
   prepareDispatch(message, recipients, excluding, typeof limit === 'number' ? limit : Number.POSITIVE_INFINITY);
@@ -166,7 +168,14 @@ function select<R, T>(selector: (result: R, ...args: any[]) => T, value: R, args
 }
 
 const BROADCAST_ONLY = [BROADCAST] as const;
-const NO_SYNC = { sync: false } as const;
+/** The messages' options (Mesa's `{ sync: false }`, a `ttl`), or none: built once per decorated method. */
+function messageOptionsOf(options: DispatchDecoratorOptions): MessageOptions | undefined {
+  if (options.sync !== false && options.ttl === undefined) return undefined;
+  const messageOptions: MessageOptions = {};
+  if (options.sync === false) messageOptions.sync = false;
+  if (options.ttl !== undefined) messageOptions.ttl = options.ttl;
+  return messageOptions;
+}
 
 function contextualize(error: unknown, prefix: string): MesaError {
   const message = `${prefix}: ${(error as Error)?.message ?? String(error)}`;

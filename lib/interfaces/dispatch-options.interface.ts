@@ -11,18 +11,27 @@ export type ResultSelector<R, T> = (result: R, ...args: any[]) => T;
  */
 export interface DispatchDecoratorOptions<R = any> {
   /**
-   * The user ids to send to, chosen from the result (and the call's arguments). A `'*'` in what it
-   * returns is refused: ids often come from data a user controls; declare `broadcast: true` instead.
+   * The user ids to send to, chosen from the result (and the call's arguments). It must return an array;
+   * `[]` sends to nobody. A `'*'` in what it returns is refused: ids often come from data a user controls;
+   * declare `broadcast: true` instead. Anything but an array of ids fails the call (MesaValidationError).
    */
   recipients?: ResultSelector<R, readonly string[]>;
-  /** Ids removed from the recipients (for example the author of a chat message). */
-  excluding?: ResultSelector<R, readonly string[] | undefined>;
+  /**
+   * Ids removed from the recipients (for example the author of a chat message). It must return an array;
+   * `[]` leaves nobody out; `undefined`, `null` or anything but an array of ids fails the call.
+   */
+  excluding?: ResultSelector<R, readonly string[]>;
   /** The message data; defaults to the result itself. */
   data?: ResultSelector<R, unknown>;
   /** Send to every connected socket. Cannot be combined with `recipients` or `excluding`. */
   broadcast?: boolean;
   /** `false` marks the message as not to be stored for offline recipients (Mesa's `{ sync: false }`). */
   sync?: boolean;
+  /**
+   * Milliseconds its stored copies stay deliverable to offline recipients (sync); overrides the module's
+   * `sync.ttl`. Needs the module's sweep (`sync.ttl` or `sync.sweepInterval`).
+   */
+  ttl?: number;
   /** Overrides the module's `dispatchErrors` for this method. */
   onError?: DispatchErrorMode;
 }

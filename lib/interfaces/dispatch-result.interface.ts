@@ -11,8 +11,13 @@ export interface DispatchResult {
   /** How many Mesa servers (subscribers of the channel) received the publish; 0 when nothing was published. */
   receivers: number;
   /**
-   * With `maxStoredPerUser`: for each offline recipient whose backlog was full, how many of their oldest
+   * With the backlog caps (`maxStoredPerUser`, `maxStoredBytesPerUser`): for each offline recipient whose backlog was full, how many of their oldest
    * stored messages this dispatch pushed out. Absent when nothing was dropped.
    */
   dropped?: Record<string, number>;
+  /**
+   * With expiry (`sync.ttl`, a message's `ttl`): for each offline recipient whose stored messages had expired, how
+   * many this dispatch removed as it stored for them. Absent when none.
+   */
+  expired?: Record<string, number>;
 }

@@ -25,7 +25,7 @@ export interface MesaModuleOptions {
   /** Mesa namespace; must match the Mesa servers' `namespace`. Redis names become `ws_<namespace>` etc. */
   namespace?: string;
   /** Message sync: store messages for offline recipients, as Mesa servers with `sync.enabled` expect. */
-  sync?: { enabled: boolean };
+  sync?: MesaSyncOptions;
   /**
    * Most messages stored for one offline user (sync). When a dispatch would exceed it, that user's oldest
    * stored messages are dropped, and the dispatch's result says so (`dropped`). Default 1000; `0` or
@@ -71,12 +71,31 @@ export interface MesaModuleOptions {
    */
   maxPayloadBytes?: number;
   /**
-   * What `@Dispatch` does when its dispatch fails: `'throw'` (default) makes the decorated call fail
-   * with the error; `'log'` logs it through Nest's Logger and returns the method's result.
+   * What `@Dispatch` does when Redis fails its dispatch (MesaDispatchError): `'throw'` (default) makes the
+   * decorated call fail with the error; `'log'` logs it through Nest's Logger and returns the method's result.
+   * An invalid message (MesaValidationError) always fails the call.
    */
   dispatchErrors?: DispatchErrorMode;
   /** Mesa's Portal: client frames reach `@OnMesaMessage` handlers. Off unless `{ enabled: true }`. */
   portal?: MesaPortalOptions;
+}
+
+/** Options of message sync (`MesaModuleOptions.sync`). */
+export interface MesaSyncOptions {
+  /** Store messages for offline recipients; the Mesa servers need `sync.enabled` too. */
+  enabled: boolean;
+  /**
+   * Milliseconds a stored message stays deliverable; a message's own `ttl` option overrides it. Expired messages
+   * are removed when the user's backlog is appended to, and by the sweep; a real Mesa server never redelivers a
+   * message more than `sweepInterval` (plus one sweep pass) after it expired. Default: none (kept until delivered
+   * or pushed out by the caps).
+   */
+  ttl?: number;
+  /**
+   * Milliseconds between two sweeps of expired stored messages (one sweeper across the application's replicas,
+   * bounded work per step). Default 10000 when `ttl` is set; without `ttl`, set it to give messages their own `ttl`.
+   */
+  sweepInterval?: number;
 }
 
 /** Extra options of `MesaModule.forRoot()` / `forRootAsync()` that shape the module itself. */

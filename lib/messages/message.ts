@@ -4,6 +4,11 @@ import { MESA_MESSAGE_KIND, OPCODE_INTERNAL_EVENT } from '../mesa.constants.js';
 export interface MessageOptions {
   /** `false`: never store this message for offline recipients. Default `true`. */
   sync?: boolean;
+  /**
+   * Milliseconds a stored copy stays deliverable (sync): an offline recipient who comes back later does not get
+   * it. Overrides the module's `sync.ttl`. Needs a sweep (`sync.ttl` or `sync.sweepInterval`). nestjs-mesa only.
+   */
+  ttl?: number;
 }
 
 /** A message as it travels in Mesa's envelope and sync storage. */
@@ -22,13 +27,14 @@ export interface WireMessage {
  */
 export class Message<D = unknown> {
   readonly [MESA_MESSAGE_KIND] = 'message' as const;
-  readonly options?: Required<MessageOptions>;
+  readonly options?: MessageOptions & { sync: boolean };
 
   /**
    * @param opcode Mesa opcode; 0 is a dispatch, the event a client application sees.
    * @param data any JSON value.
    * @param type the event type clients switch on, e.g. `'NEW_MESSAGE'`.
-   * @param options `{ sync: false }` keeps the message from being stored for offline recipients.
+   * @param options `{ sync: false }` keeps the message from being stored for offline recipients; `{ ttl }` makes
+   *   its stored copies expire (see {@link MessageOptions}).
    */
   constructor(
     readonly opcode: number,
@@ -36,7 +42,8 @@ export class Message<D = unknown> {
     readonly type?: string,
     options?: MessageOptions,
   ) {
-    if (options) this.options = { sync: options.sync !== false };
+    if (options)
+      this.options = options.ttl === undefined ? { sync: options.sync !== false } : { sync: options.sync !== false, ttl: options.ttl };
   }
 
   /** Mesa's wire form `{ op, d, t[, o] }`, or its JSON text when `toJson` is false (Mesa's signature). */

@@ -9,9 +9,11 @@ import {
   DEFAULT_MAX_STORED_PER_USER,
   DEFAULT_MAX_UNANSWERED_BATCHES,
   DEFAULT_MAX_UNANSWERED_BYTES,
+  DEFAULT_SWEEP_INTERVAL_MS,
 } from '../mesa.constants.js';
 import { mesaRedisNames, type MesaRedisNames } from '../redis/mesa-redis-names.js';
 import { validateMesaOptions } from '../validation/mesa-options.validator.js';
+import { MesaValidationError } from '../errors/mesa.errors.js';
 
 /**
  * `MesaModule` options after validation, with every default applied: what the module's parts read (inject
@@ -24,6 +26,10 @@ export interface ResolvedMesaOptions {
   /** Mesa's Redis names for the namespace. */
   readonly names: MesaRedisNames;
   readonly syncEnabled: boolean;
+  /** Time to live of stored messages without their own, in ms; `0`: none. */
+  readonly syncTtl: number;
+  /** Milliseconds between sweeps of expired stored messages; `0`: no sweep (sync off, or neither ttl nor interval set). */
+  readonly sweepInterval: number;
   readonly connectTimeout: number;
   readonly dispatchTimeout: number;
   readonly whenDisconnected: 'queue' | 'fail';
@@ -49,6 +55,8 @@ export function resolveMesaOptions(options: unknown): ResolvedMesaOptions {
     namespace: given.namespace,
     names: mesaRedisNames(given.namespace),
     syncEnabled: given.sync?.enabled === true,
+    syncTtl: given.sync?.enabled === true ? (given.sync.ttl ?? 0) : 0,
+    sweepInterval: given.sync?.enabled === true ? (given.sync.sweepInterval ?? (given.sync.ttl ? DEFAULT_SWEEP_INTERVAL_MS : 0)) : 0,
     connectTimeout: given.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
     dispatchTimeout: given.dispatchTimeout ?? DEFAULT_DISPATCH_TIMEOUT_MS,
     whenDisconnected: given.whenDisconnected ?? 'queue',
@@ -61,6 +69,21 @@ export function resolveMesaOptions(options: unknown): ResolvedMesaOptions {
     maxQueuedBytes: given.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     dispatchErrors: given.dispatchErrors ?? 'throw',
   };
+}
+
+/**
+ * How long the stored copies of a dispatch stay deliverable: the message's own `ttl`, else the module's `sync.ttl`
+ * (`0`: no expiry). Used by `DispatcherService` and its testing double alike.
+ * @throws MesaValidationError for a message `ttl` where no sweep runs (neither `sync.ttl` nor `sync.sweepInterval`).
+ */
+export function storedCopiesTtl(options: ResolvedMesaOptions, messageTtl: number | undefined): number {
+  if (messageTtl === undefined) return options.syncTtl;
+  if (options.sweepInterval === 0) {
+    throw new MesaValidationError(
+      'Message ttl needs the sweep that removes expired stored messages: set sync.ttl or sync.sweepInterval in MesaModule options.',
+    );
+  }
+  return messageTtl;
 }
 
 /** A cap as the script reads it: `0` for none (given as `0` or `Infinity`). */

@@ -24,6 +24,8 @@ export interface PublishEntry extends EntryBase {
 /** Sync: publish to the recipients online, store for the others (script op `s`). */
 export interface SyncEntry extends EntryBase {
   kind: 'sync';
+  /** Milliseconds the stored copies stay deliverable; `0`: no expiry. */
+  ttl: number;
 }
 
 /** Broadcast to the members of `connected_clients` but `excluding` (script op `x`; never stored). */
@@ -70,7 +72,7 @@ export function entryOf(fields: EntryFields, dispatchTimeout: number): BatchEntr
     const ids = entry.kind === 'sync' ? entry.prepared.recipients : entry.excluding;
     size = entry.prepared.messageJson.length;
     for (const id of ids) size += id.length;
-    args = 3 + ids.length;
+    args = 4 + ids.length;
   }
   entry.size = size;
   entry.args = args;
@@ -102,6 +104,7 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
       pushAll(args, entry.excluding);
     } else {
       const ids = entry.prepared.recipients;
+      const ttl = String(entry.ttl);
       let known = byIdentity.get(ids);
       if (known === undefined) {
         const text = JSON.stringify(ids);
@@ -110,13 +113,13 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
           known = byText.size + 1;
           byText.set(text, known);
           byIdentity.set(ids, known);
-          args.push('s', entry.prepared.messageJson, String(ids.length));
+          args.push('s', entry.prepared.messageJson, ttl, String(ids.length));
           pushAll(args, ids);
           continue;
         }
         byIdentity.set(ids, known);
       }
-      args.push('s', entry.prepared.messageJson, `=${known}`);
+      args.push('s', entry.prepared.messageJson, ttl, `=${known}`);
     }
   }
   return args;
@@ -127,7 +130,8 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: readonly 
   return entries.map((entry, index) => decodeReply(entry, replies[index] as Reply));
 }
 
-type Reply = number | [0, string] | [1, number, string, ...Array<string | number>] | [2, number, ...string[]];
+type Pairs = Array<string | number>;
+type Reply = number | [0, string] | [1, number, string, Pairs, Pairs] | [2, number, ...string[]];
 
 const ONLINE = '1'.charCodeAt(0);
 
@@ -144,15 +148,16 @@ function decodeReply(entry: BatchEntry, reply: Reply): EntryOutcome {
   const storedFor: string[] = [];
   for (let k = 0; k < recipients.length; k++) (flags.charCodeAt(k) === ONLINE ? publishedTo : storedFor).push(recipients[k]);
   const result: DispatchResult = { recipients, publishedTo, storedFor, receivers: reply[1] };
-  if (reply.length > 3) result.dropped = droppedMap(reply, 3);
+  if (reply[3].length > 0) result.dropped = countsById(reply[3]);
+  if (reply[4].length > 0) result.expired = countsById(reply[4]);
   return result;
 }
 
-/** `[id, count]…` pairs from `start` as a map without prototype keys (an id may be `__proto__`). */
-export function droppedMap(pairs: ReadonlyArray<string | number>, start = 0): Record<string, number> {
-  const dropped = Object.create(null) as Record<string, number>;
-  for (let k = start; k < pairs.length; k += 2) dropped[pairs[k] as string] = pairs[k + 1] as number;
-  return dropped;
+/** `[id, count]…` pairs as a map without prototype keys (an id may be `__proto__`). */
+export function countsById(pairs: ReadonlyArray<string | number>): Record<string, number> {
+  const counts = Object.create(null) as Record<string, number>;
+  for (let k = 0; k < pairs.length; k += 2) counts[pairs[k] as string] = pairs[k + 1] as number;
+  return counts;
 }
 
 function pushAll(target: string[], values: readonly string[]): void {

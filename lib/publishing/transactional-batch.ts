@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
+import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import { MesaDispatchError } from '../errors/mesa.errors.js';
 import { mesaEnvelope, type MesaRedisNames } from '../redis/mesa-redis-names.js';
-import { droppedMap, type BacklogCaps, type BatchEntry, type EntryOutcome } from './batch-protocol.js';
+import { countsById, type BacklogCaps, type BatchEntry, type EntryOutcome } from './batch-protocol.js';
 import { readRedisError } from './dispatch-failures.js';
 
 const MAX_ATTEMPTS = 20;
@@ -41,17 +42,20 @@ export async function sendWithoutScripts(
     const reads = client.pipeline();
     if (ids.length > 0) reads.smismember(names.connectedClients, ids as never).hmget(names.undeliveredMessages, ids as never);
     if (broadcasts) reads.smembers(names.connectedClients);
+    reads.time();
     const values = (await reads.exec())!.map(([error, value]) => {
       if (error) throw error;
       return value;
     });
+    const [seconds, micros] = values.pop() as [string, string];
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     const [membership, stored] = (ids.length > 0 ? values : [[], []]) as [number[], Array<string | null>];
     const members = (broadcasts ? values.at(-1) : []) as string[];
     const online = new Map(ids.map((id, k) => [id, membership[k] === 1]));
     const backlogs = new Map(ids.map((id, k) => [id, stored[k]]));
     const transaction = client.multi();
-    const plans = planEntries(entries, online, backlogs, members, caps, (envelope) => transaction.publish(names.channel, envelope));
-    for (const [id, messages] of plans.backlogs) {
+    const plans = planEntries(entries, online, backlogs, members, caps, now, (envelope) => transaction.publish(names.channel, envelope));
+    for (const [id, { messages }] of plans.backlogs) {
       if (messages.length === 0) transaction.hdel(names.undeliveredMessages, id);
       else transaction.hset(names.undeliveredMessages, id, `[${messages.join(',')}]`);
     }
@@ -71,9 +75,10 @@ function planEntries(
   stored: Map<string, string | null>,
   members: string[],
   caps: BacklogCaps,
+  now: number,
   publish: (envelope: string) => void,
-): { outcomes: Planned[]; backlogs: Map<string, string[]> } {
-  const backlogs = new Map<string, string[]>();
+): { outcomes: Planned[]; backlogs: Map<string, Backlog> } {
+  const backlogs = new Map<string, Backlog>();
   const outcomes: Planned[] = [];
   let publishes = 0;
   const receiversAt = (at: number) => (results: Array<[Error | null, unknown]>) => results[at][1] as number;
@@ -99,17 +104,24 @@ function planEntries(
     const { recipients, messageJson } = entry.prepared;
     const live = recipients.filter((id) => online.get(id));
     const offline = recipients.filter((id) => !online.get(id));
-    const corrupt = offline.find((id) => backlogOf(backlogs, stored, id) === undefined);
+    const corrupt = offline.find((id) => backlogOf(backlogs, stored, id, now) === undefined);
     if (corrupt !== undefined) {
       outcomes.push({ reason: `undelivered_messages field of user ${corrupt} is not a JSON array`, mayHaveBeenPublished: false });
       continue;
     }
+    const storedJson = entry.ttl > 0 ? `{"x":${now + entry.ttl},${messageJson.slice(1)}` : messageJson;
     const dropped: Array<string | number> = [];
+    const expired: Array<string | number> = [];
     for (const id of offline) {
-      const count = appendCapped(backlogOf(backlogs, stored, id)!, messageJson, caps);
+      const backlog = backlogOf(backlogs, stored, id, now)!;
+      const count = appendCapped(backlog.messages, storedJson, caps);
       if (count > 0) dropped.push(id, count);
+      if (backlog.expired > 0) expired.push(id, backlog.expired);
+      backlog.expired = 0;
     }
-    const base = { recipients, publishedTo: live, storedFor: offline, ...(dropped.length > 0 ? { dropped: droppedMap(dropped) } : {}) };
+    const base: Omit<DispatchResult, 'receivers'> = { recipients, publishedTo: live, storedFor: offline };
+    if (dropped.length > 0) base.dropped = countsById(dropped);
+    if (expired.length > 0) base.expired = countsById(expired);
     if (live.length === 0) outcomes.push({ ...base, receivers: 0 });
     else {
       publish(mesaEnvelope(messageJson, live));
@@ -120,20 +132,30 @@ function planEntries(
   return { outcomes, backlogs };
 }
 
-/** A user's stored messages as JSON texts (re-encoded), read once per batch; undefined when corrupt. */
-function backlogOf(backlogs: Map<string, string[]>, stored: Map<string, string | null>, id: string): string[] | undefined {
-  let messages = backlogs.get(id);
-  if (messages) return messages;
+/** A user's stored messages, as JSON texts, and how many expired ones reading it removed (not yet reported). */
+interface Backlog {
+  messages: string[];
+  expired: number;
+}
+
+/**
+ * A user's stored messages as JSON texts (re-encoded, without the count `n` the script keeps on the last one, and
+ * without those expired at `now`), read once per batch; undefined when corrupt.
+ */
+function backlogOf(backlogs: Map<string, Backlog>, stored: Map<string, string | null>, id: string, now: number): Backlog | undefined {
+  let backlog = backlogs.get(id);
+  if (backlog) return backlog;
   const text = stored.get(id);
   try {
     const parsed: unknown = text ? JSON.parse(text) : [];
     if (!Array.isArray(parsed)) return undefined;
-    messages = parsed.map((message) => JSON.stringify(message));
+    const live = parsed.filter((message) => !(typeof message?.x === 'number' && message.x <= now));
+    backlog = { messages: live.map((message) => JSON.stringify(withoutCount(message))), expired: parsed.length - live.length };
   } catch {
     return undefined;
   }
-  backlogs.set(id, messages);
-  return messages;
+  backlogs.set(id, backlog);
+  return backlog;
 }
 
 /** Appends and drops the oldest messages over the caps; returns how many it dropped. */
@@ -147,4 +169,12 @@ function appendCapped(messages: string[], message: string, caps: BacklogCaps): n
     dropped++;
   }
   return dropped;
+}
+
+/** A stored message without the backlog count `n` the script keeps on the last one (it is written anew). */
+function withoutCount(message: unknown): unknown {
+  if (typeof message !== 'object' || message === null || !('n' in message)) return message;
+  const copy: Record<string, unknown> = { ...message };
+  delete copy.n;
+  return copy;
 }

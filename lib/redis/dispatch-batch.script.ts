@@ -5,10 +5,11 @@
  * KEYS: connected_clients, undelivered_messages. ARGV[1]: the channel; ARGV[2]: the layout.
  * - `p`: ARGV[3…] are ready envelopes, each published as it is (the fast path for batches without sync).
  * - `e`: ARGV[3] and ARGV[4] cap each user's stored messages in count and in bytes (`0`: no cap); then, per
- *   dispatch, in call order: `p <envelope>` (publish as it is); `s <message JSON> <n> <id 1> … <id n>` (sync:
- *   publish to the recipients that are members of `connected_clients`, store for the others), or
- *   `s <message JSON> =<k>` to reuse the k-th list of the batch; `x <message JSON> <n> <id 1> … <id n>`
- *   (broadcast-except: publish to the members of `connected_clients` but these ids; never stored).
+ *   dispatch, in call order: `p <envelope>` (publish as it is); `s <message JSON> <ttl> <n> <id 1> … <id n>` (sync:
+ *   publish to the recipients that are members of `connected_clients`, store for the others, to expire `ttl` ms
+ *   later, `0`: never), or `s <message JSON> <ttl> =<k>` to reuse the k-th list of the batch;
+ *   `x <message JSON> <n> <id 1> … <id n>` (broadcast-except: publish to the members of `connected_clients` but
+ *   these ids; never stored).
  *
  * The script runs in three phases, so that nothing it publishes can be followed by a failure: it checks key
  * types and reads everything (membership, backlogs) and decides every reply first; then it publishes; then it
@@ -16,14 +17,17 @@
  * array) gets `{0, reason}` and nothing of it is published or stored. With Redis 7 the script declares itself
  * a writing script (`#!lua`), so an out-of-memory or read-only server refuses it before it runs.
  *
- * Backlogs keep Mesa's format (one JSON array of messages per user) and are appended at text level. The last
- * stored message carries an extra field, `"n"`, the number of messages in the array: Mesa rebuilds stored
- * messages as `Message(op, d, t)`, so clients never see it, and it lets the script check the count cap in O(1)
- * from the end of the text. Over a cap, the oldest messages are dropped, scanning only what is dropped.
+ * Backlogs keep Mesa's format (one JSON array of messages per user) and are appended at text level. Mesa rebuilds
+ * stored messages as `Message(op, d, t)`, so extra fields never reach clients; two are used. The last stored
+ * message carries `"n"`, the number of messages in the array, so the count cap is checked in O(1) from the end of
+ * the text. A message with a time to live starts with `"x"`, its expiry in ms of Redis time: expired messages at
+ * the head of a backlog are removed when it is appended to (the sweep, `backlog-sweep.script.ts`, removes the
+ * others). Over a cap, the oldest messages are dropped, scanning only what is dropped.
  *
- * Replies, one per dispatch: receivers (a number) for `p`; `{1, receivers, flags, [id, dropped]…}` for `s`
- * (flags: one character per recipient, `1` published to, `0` stored for; then the users whose oldest stored
- * messages this dispatch pushed out); `{2, receivers, id…}` for `x` (the ids published to); `{0, reason}`.
+ * Replies, one per dispatch: receivers (a number) for `p`; `{1, receivers, flags, {id, dropped…}, {id, expired…}}`
+ * for `s` (flags: one character per recipient, `1` published to, `0` stored for; then the users whose oldest
+ * stored messages this dispatch pushed out, and those whose expired messages it removed); `{2, receivers, id…}`
+ * for `x` (the ids published to); `{0, reason}`.
  */
 const DISPATCH_BATCH_BODY = `
 local channel, layout = ARGV[1], ARGV[2]
@@ -33,6 +37,15 @@ if layout == 'p' then
   return replies
 end
 local max_count, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4])
+local now_ms
+-- Redis's clock in ms, read once per call and only when an expiry is written or checked
+local function now()
+  if not now_ms then
+    local time = redis.call('TIME')
+    now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  end
+  return now_ms
+end
 
 -- phase 1: parse, check key types, read, decide
 local entries, uses_set, uses_hash = {}, false, false
@@ -43,7 +56,13 @@ while i <= #ARGV do
     entries[#entries + 1] = { op = 'p', payload = ARGV[i + 1] }
     i = i + 2
   else
-    local entry, size = { op = op, message = ARGV[i + 1] }, ARGV[i + 2]
+    local entry = { op = op, message = ARGV[i + 1] }
+    if op == 's' then
+      -- a sync entry carries its time to live in ms (0: none) before its list
+      entry.ttl = tonumber(ARGV[i + 2])
+      i = i + 1
+    end
+    local size = ARGV[i + 2]
     if string.sub(size, 1, 1) == '=' then
       entry.ref = tonumber(string.sub(size, 2))
       i = i + 3
@@ -168,7 +187,7 @@ local backlogs, order = {}, {}
 local function backlog_of(id)
   local state = backlogs[id]
   if state then return state end
-  state = { added = {}, skip = 0, pending = 0 }
+  state = { added = {}, skip = 0, pending = 0, expired = 0 }
   local text = hash_error == nil and redis.call('HGET', KEYS[2], id) or false
   if text then
     local first, last = skip_space(text, 1), #text
@@ -187,6 +206,16 @@ local function backlog_of(id)
         end
         local over = (max_bytes > 0 and state.bytes > max_bytes) or (max_count > 0 and (not state.count or state.count > max_count))
         if over then keep_newest(state, inner) end
+        -- expired messages at the head go now; the sweep removes those further in
+        while state.cursor do
+          local expires = string.match(text, '^{"x":(%d+),', state.cursor)
+          if not expires or tonumber(expires) > now() then break end
+          local ends = element_end(text, state.cursor, last)
+          state.bytes = state.bytes - (ends - state.cursor + 1)
+          state.cursor = ends < last and skip_space(text, ends + 1) or nil
+          if state.count then state.count = state.count - 1 end
+          state.expired = state.expired + 1
+        end
       else
         state.count = 0
       end
@@ -285,14 +314,23 @@ for index, entry in ipairs(entries) do
     if refused then
       replies[index] = { 0, refused }
     else
-      local reply = { 1, 0, list.flags }
+      -- what is stored carries its expiry first, {"x":<ms>,"op":…}: Mesa rebuilds Message(op, d, t) and drops it
+      local stored = entry.ttl > 0 and ('{"x":' .. (now() + entry.ttl) .. ',' .. string.sub(entry.message, 2)) or entry.message
+      local drops, expired = {}, {}
       for _, id in ipairs(list.offline) do
-        local dropped = store(backlog_of(id), entry.message)
+        local state = backlog_of(id)
+        local dropped = store(state, stored)
         if dropped > 0 then
-          reply[#reply + 1] = id
-          reply[#reply + 1] = dropped
+          drops[#drops + 1] = id
+          drops[#drops + 1] = dropped
+        end
+        if state.expired > 0 then
+          expired[#expired + 1] = id
+          expired[#expired + 1] = state.expired
+          state.expired = 0
         end
       end
+      local reply = { 1, 0, list.flags, drops, expired }
       if list.tail then publishes[#publishes + 1] = { index, '{"message":' .. entry.message .. list.tail, 2 } end
       replies[index] = reply
     end

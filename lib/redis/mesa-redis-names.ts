@@ -16,6 +16,8 @@ export interface MesaRedisNames {
   portalPool: string;
   /** ZSET of portal heartbeat deadlines (`portal_heartbeats[_ns]`, nestjs-mesa's own). */
   portalHeartbeats: string;
+  /** Lock of the sweep of expired stored messages (`nestjs_mesa_sweep_lock[_ns]`, nestjs-mesa's own). */
+  sweepLock: string;
 }
 
 /** Builds {@link MesaRedisNames} for a namespace (none: the bare prefixes). */
@@ -29,6 +31,7 @@ export function mesaRedisNames(namespace?: string): MesaRedisNames {
     portalEvents: name(MESA_REDIS_NAMES.portalEvents),
     portalPool: name(MESA_REDIS_NAMES.portalPool),
     portalHeartbeats: name(MESA_REDIS_NAMES.portalHeartbeats),
+    sweepLock: name(MESA_REDIS_NAMES.sweepLock),
   };
 }
 

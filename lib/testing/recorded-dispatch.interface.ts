@@ -1,5 +1,5 @@
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
-import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
+import type { DispatchErrorMode, MesaSyncOptions } from '../interfaces/mesa-module-options.interface.js';
 import type { WireMessage } from '../messages/message.js';
 
 /**
@@ -38,8 +38,18 @@ export interface RecordedDispatch {
 export interface RecordingDispatcherOptions {
   /** Ids treated as online (members of `connected_clients`) for sync simulation. Default: nobody. */
   online?: readonly string[];
-  /** Simulate message sync: offline recipients get messages stored instead of published. */
-  sync?: { enabled: boolean };
+  /**
+   * Simulate message sync: offline recipients get messages stored instead of published; with `ttl`, stored
+   * messages expire (on the double's clock, see `now`) as `MesaModule`'s `sync.ttl` makes them.
+   */
+  sync?: MesaSyncOptions;
+  /** As `MesaModule`'s: the largest message accepted. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /** As `MesaModule`'s: caps on one user's stored messages, the oldest dropped and reported. Defaults 1000 and 1 MiB. */
+  maxStoredPerUser?: number;
+  maxStoredBytesPerUser?: number;
+  /** The clock stored messages expire by, in epoch ms. Default `Date.now`. */
+  now?: () => number;
   /** Mesa namespace, as `MesaModule` takes it (changes the recorded `channel`). */
   namespace?: string;
   /** `receivers` reported for a dispatch that published something. Default 0 (no Mesa server listening). */

@@ -5,7 +5,8 @@ import { MesaDispatchError } from '../errors/mesa.errors.js';
 import type { BroadcastOptions } from '../interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
-import { BROADCAST, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
+import { BROADCAST } from '../mesa.constants.js';
+import { resolveMesaOptions, storedCopiesTtl, type ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import type { AnyEvents, DispatchableFor, EventMap } from '../events/event-map.js';
 import { DispatchEvent, type WireMessage } from '../messages/message.js';
 import { mesaRedisNames } from '../redis/mesa-redis-names.js';
@@ -30,10 +31,11 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
 > {
   /** Every accepted dispatch, in call order. */
   readonly dispatches: RecordedDispatch[] = [];
-  /** @internal The largest message, as `DispatcherService` reads its `maxPayloadBytes` (the default here). */
-  readonly maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
   private readonly logger = new Logger('MesaDispatcher');
-  private readonly stored = new Map<string, WireMessage[]>();
+  /** The options as `MesaModule` would resolve them: the same defaults, caps and checks. */
+  private readonly resolved: ResolvedMesaOptions;
+  private readonly now: () => number;
+  private readonly stored = new Map<string, StoredCopy[]>();
   private readonly channel: string;
   private online: Set<string>;
   private receivers: number;
@@ -41,6 +43,18 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
 
   /** @param options sync simulation, online ids, namespace, reported receivers, `@Dispatch` error mode. */
   constructor(private readonly options: RecordingDispatcherOptions = {}) {
+    const { namespace, sync, maxPayloadBytes, maxStoredPerUser, maxStoredBytesPerUser, dispatchErrors } = options;
+    const given = {
+      url: 'redis://mesa-testing.invalid',
+      namespace,
+      sync,
+      maxPayloadBytes,
+      maxStoredPerUser,
+      maxStoredBytesPerUser,
+      dispatchErrors,
+    };
+    this.resolved = resolveMesaOptions(Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)));
+    this.now = options.now ?? Date.now;
     this.channel = mesaRedisNames(options.namespace).channel;
     this.online = new Set(options.online ?? []);
     this.receivers = options.receivers ?? 0;
@@ -49,9 +63,11 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
   /** Records `message` for `recipients` minus `excluding`, as `DispatcherService.dispatch()` would send it. */
   dispatch(message: DispatchableFor<Events>, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
     return this.settle(() => {
-      const prepared = prepareDispatch(message, recipients, excluding);
+      const prepared = prepareDispatch(message, recipients, excluding, this.resolved.maxPayloadBytes);
+      const storing = this.resolved.syncEnabled && prepared.storable && !prepared.broadcast;
+      const ttl = storing ? storedCopiesTtl(this.resolved, prepared.ttl) : 0;
       if (prepared.recipients.length > 0) this.failIfAsked();
-      return this.record(JSON.parse(prepared.messageJson), prepared.recipients, prepared.storable);
+      return this.record(JSON.parse(prepared.messageJson), prepared.recipients, prepared.storable, undefined, ttl);
     });
   }
 
@@ -62,7 +78,7 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
   broadcast(message: DispatchableFor<Events>, options?: BroadcastOptions): Promise<DispatchResult> {
     if (options === undefined) return this.dispatch(message, [BROADCAST]);
     return this.settle(() => {
-      const { prepared, excluding } = prepareBroadcastExcept(message, options);
+      const { prepared, excluding } = prepareBroadcastExcept(message, options, this.resolved.maxPayloadBytes);
       this.failIfAsked();
       const skip = new Set(excluding);
       const reached = [...this.online].filter((id) => !skip.has(id));
@@ -77,7 +93,12 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
 
   /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say. */
   get decoratorErrorMode(): DispatchErrorMode {
-    return this.options.dispatchErrors ?? 'throw';
+    return this.resolved.dispatchErrors;
+  }
+
+  /** @internal The largest message, read by `@Dispatch` as from `DispatcherService`. */
+  get maxPayloadBytes(): number {
+    return this.resolved.maxPayloadBytes;
   }
 
   /** Replaces the ids treated as online for sync simulation. */
@@ -105,9 +126,9 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     return this.dispatched(type).at(-1);
   }
 
-  /** The messages sync would hold for `userId` (the `undelivered_messages` field), oldest first. */
+  /** The messages sync would hold for `userId` (the `undelivered_messages` field), oldest first, expired ones left out. */
   storedFor(userId: string): WireMessage[] {
-    return [...(this.stored.get(userId) ?? [])];
+    return this.liveCopies(userId).map((copy) => copy.message);
   }
 
   /** The ids treated as online, as `setOnline` / the `online` option set them (the presence double reads them). */
@@ -117,12 +138,12 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
 
   /** The users sync holds messages for, in the order their first message was stored (the backlog double reads them). */
   storedUserIds(): string[] {
-    return [...this.stored.keys()];
+    return [...this.stored.keys()].filter((id) => this.liveCopies(id).length > 0);
   }
 
   /** Forgets the messages held for `userId`, as `MesaBacklog.clear()` does; returns how many there were. */
   clearStoredFor(userId: string): number {
-    const count = this.stored.get(userId)?.length ?? 0;
+    const count = this.liveCopies(userId).length;
     this.stored.delete(userId);
     return count;
   }
@@ -172,20 +193,60 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     throw new MesaDispatchError(`Redis did not take the dispatch (simulated by RecordingDispatcher.failNextDispatch): ${reason}`);
   }
 
-  private record(message: WireMessage, recipients: string[], storable: boolean, excluding?: string[]): DispatchResult {
+  private record(message: WireMessage, recipients: string[], storable: boolean, excluding?: string[], ttl = 0): DispatchResult {
     const broadcast = recipients[0] === BROADCAST;
     let publishedTo = recipients;
     let storedFor: string[] = [];
-    if (this.options.sync?.enabled === true && storable && !broadcast) {
+    const dropped: Record<string, number> = Object.create(null);
+    const expired: Record<string, number> = Object.create(null);
+    if (this.resolved.syncEnabled && storable && !broadcast) {
       publishedTo = recipients.filter((id) => this.online.has(id));
       storedFor = recipients.filter((id) => !this.online.has(id));
-      for (const id of storedFor) this.stored.set(id, [...(this.stored.get(id) ?? []), message]);
+      for (const id of storedFor)
+        this.store(
+          id,
+          { message, bytes: JSON.stringify(message).length, expiresAt: ttl > 0 ? this.now() + ttl : undefined },
+          dropped,
+          expired,
+        );
     }
-    const result = { recipients, publishedTo, storedFor, receivers: publishedTo.length > 0 ? this.receivers : 0 };
+    const result: DispatchResult = { recipients, publishedTo, storedFor, receivers: publishedTo.length > 0 ? this.receivers : 0 };
+    if (Object.keys(dropped).length > 0) result.dropped = dropped;
+    if (Object.keys(expired).length > 0) result.expired = expired;
     const type = message.t;
     const recorded: RecordedDispatch = { type, message, recipients, broadcast, publishedTo, storedFor, channel: this.channel, result };
     if (excluding) recorded.excluding = excluding;
     this.dispatches.push(recorded);
     return { ...result, recipients: [...recipients], publishedTo: [...publishedTo], storedFor: [...storedFor] };
   }
+
+  /** Stores one copy as the batch script does: expired ones removed and counted, then the oldest over the caps dropped. */
+  private store(id: string, copy: StoredCopy, dropped: Record<string, number>, expired: Record<string, number>): void {
+    const held = this.stored.get(id) ?? [];
+    const live = this.liveCopies(id);
+    if (live.length < held.length) expired[id] = held.length - live.length;
+    live.push(copy);
+    const { maxStoredPerUser: maxCount, maxStoredBytesPerUser: maxBytes } = this.resolved;
+    let bytes = live.reduce((sum, each) => sum + each.bytes + 1, 1);
+    let count = 0;
+    while (live.length > 0 && ((maxCount > 0 && live.length > maxCount) || (maxBytes > 0 && bytes > maxBytes))) {
+      bytes -= live.shift()!.bytes + 1;
+      count++;
+    }
+    if (count > 0) dropped[id] = count;
+    if (live.length > 0) this.stored.set(id, live);
+    else this.stored.delete(id);
+  }
+
+  private liveCopies(id: string): StoredCopy[] {
+    const now = this.now();
+    return (this.stored.get(id) ?? []).filter((copy) => copy.expiresAt === undefined || copy.expiresAt > now);
+  }
+}
+
+/** One stored message, its size and when it expires (epoch ms on the double's clock). */
+interface StoredCopy {
+  message: WireMessage;
+  bytes: number;
+  expiresAt?: number;
 }

@@ -2,7 +2,7 @@ import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
 import { describeValue } from './describe-value.js';
 
-const KNOWN_OPTIONS = ['recipients', 'excluding', 'data', 'broadcast', 'sync', 'onError'];
+const KNOWN_OPTIONS = ['recipients', 'excluding', 'data', 'broadcast', 'sync', 'ttl', 'onError'];
 
 /**
  * Checks `@Dispatch(type, options)` when the class is defined, so a mistake fails at start-up,
@@ -37,6 +37,9 @@ export function validateDispatchDecorator(type: unknown, options: unknown, where
   }
   if (given.sync !== undefined && typeof given.sync !== 'boolean') {
     fail(`sync must be true or false; got ${describeValue(given.sync)}.`);
+  }
+  if (given.ttl !== undefined && !(typeof given.ttl === 'number' && Number.isSafeInteger(given.ttl) && given.ttl > 0)) {
+    fail(`ttl must be a positive whole number of milliseconds, such as 86400000 for a day; got ${describeValue(given.ttl)}.`);
   }
   if (given.onError !== undefined && given.onError !== 'throw' && given.onError !== 'log') {
     fail(`onError must be 'throw' or 'log'; got ${describeValue(given.onError)}.`);

@@ -12,6 +12,8 @@ export interface PreparedDispatch {
   broadcast: boolean;
   /** Whether sync may store it for offline recipients (a message without `{ sync: false }`). */
   storable: boolean;
+  /** The message's own `ttl` option (ms), when it has one. */
+  ttl?: number;
 }
 
 /**
@@ -26,10 +28,12 @@ export function prepareDispatch(
   excluding: unknown,
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): PreparedDispatch {
-  const { messageJson, storable } = prepareMessage(message);
+  const { messageJson, storable, ttl } = prepareMessage(message);
   const ids = normalizeRecipients(recipients, excluding);
   checkSize(messageJson, maxPayloadBytes);
-  return { messageJson, recipients: ids, broadcast: ids[0] === BROADCAST, storable };
+  const prepared: PreparedDispatch = { messageJson, recipients: ids, broadcast: ids[0] === BROADCAST, storable };
+  if (ttl !== undefined) prepared.ttl = ttl;
+  return prepared;
 }
 
 /** A JSON text's UTF-8 size lies between its length and three times it: measure only when it matters. */

@@ -107,10 +107,18 @@ function checkSync(sync: unknown, fail: (message: string) => never): void {
   if (typeof sync !== 'object' || sync === null || Array.isArray(sync)) {
     fail(`sync must be an object such as { enabled: true }; got ${describeValue(sync)}.`);
   }
-  const { enabled, ...rest } = sync as Record<string, unknown>;
+  const { enabled, ttl, sweepInterval, ...rest } = sync as Record<string, unknown>;
   if (typeof enabled !== 'boolean') fail(`sync.enabled must be true or false; got ${describeValue(enabled)}.`);
+  for (const [name, value] of [
+    ['ttl', ttl],
+    ['sweepInterval', sweepInterval],
+  ] as const) {
+    if (value !== undefined && !(typeof value === 'number' && Number.isSafeInteger(value) && value > 0)) {
+      fail(`sync.${name} must be a positive whole number of milliseconds; got ${describeValue(value)}.`);
+    }
+  }
   const extra = Object.keys(rest)[0];
-  if (extra !== undefined) fail(`unknown option 'sync.${extra}'. The only sync option is enabled.`);
+  if (extra !== undefined) fail(`unknown option 'sync.${extra}'. The sync options are enabled, ttl and sweepInterval.`);
 }
 
 function looksLikeIoredis(client: unknown): boolean {

@@ -10,6 +10,8 @@ export interface PreparedMessage {
   messageJson: string;
   /** Whether sync may store it for offline recipients (a message without `{ sync: false }`). */
   storable: boolean;
+  /** Its `ttl` option, in ms, when it has one. */
+  ttl?: number;
 }
 
 const sealedMessages = new WeakMap<object, PreparedMessage>();
@@ -72,8 +74,24 @@ function fromFields(opcode: unknown, data: unknown, type: unknown, options: unkn
   if (options === undefined) return { messageJson: `${json}}`, storable: true };
   const copy: Record<string, unknown> = { ...(options as object) };
   const sync = copy.sync !== false;
+  const ttl = checkTtl(copy.ttl, 'Message ttl option');
   const optionsJson = stringify({ ...copy, sync });
-  return { messageJson: optionsJson === undefined ? `${json}}` : `${json},"o":${optionsJson}}`, storable: sync };
+  const messageJson = optionsJson === undefined ? `${json}}` : `${json},"o":${optionsJson}}`;
+  return ttl === undefined ? { messageJson, storable: sync } : { messageJson, storable: sync, ttl };
+}
+
+/**
+ * Checks a time to live: undefined, or a positive whole number of milliseconds (at most about 285,000 years).
+ * @throws MesaValidationError naming `what` and the fix.
+ */
+export function checkTtl(ttl: unknown, what: string): number | undefined {
+  if (ttl === undefined) return undefined;
+  if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl <= 0) {
+    throw new MesaValidationError(
+      `${what} must be a positive whole number of milliseconds, such as 86400000 for a day; got ${describeValue(ttl)}.`,
+    );
+  }
+  return ttl;
 }
 
 function fromAction(action: unknown): PreparedMessage {

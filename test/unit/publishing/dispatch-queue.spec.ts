@@ -52,7 +52,7 @@ function setup(options: { whenDisconnected?: 'queue' | 'fail'; limits?: Partial<
   const push = (n: number, ids: string[] = ['u']) => {
     const promise = DispatchPromise.pending<DispatchResult>();
     const prepared = { messageJson: JSON.stringify({ op: 0, d: { n } }), recipients: ids, broadcast: false, storable: true };
-    queue.push(entryOf({ kind: 'sync', prepared, promise }, TIMEOUT));
+    queue.push(entryOf({ kind: 'sync', prepared, ttl: 0, promise }, TIMEOUT));
     return promise;
   };
   return { redis, queue, push, unconsumed };
