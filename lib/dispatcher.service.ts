@@ -5,8 +5,8 @@ import type { AnyEvents, DispatchableFor, EventMap } from './events/event-map.js
 import type { BroadcastOptions } from './interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from './interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from './interfaces/mesa-module-options.interface.js';
-import { BROADCAST, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
-import { DispatchEvent } from './messages/message.js';
+import { BROADCAST_RECIPIENTS, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
+import { DISCONNECT_CLIENT } from './messages/message.js';
 import { storedCopiesTtl, type ResolvedMesaOptions } from './options/resolved-mesa-options.js';
 import { entryOf } from './publishing/batch-protocol.js';
 import { MesaPublisher } from './publishing/mesa-publisher.js';
@@ -86,7 +86,7 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
    * of non-empty string ids, or contains `'*'`.
    */
   broadcast(message: DispatchableFor<Events>, options?: BroadcastOptions): Promise<DispatchResult> {
-    if (options === undefined) return this.dispatch(message, [BROADCAST]);
+    if (options === undefined) return this.dispatch(message, BROADCAST_RECIPIENTS);
     const promise = DispatchPromise.pending<DispatchResult>();
     try {
       const { prepared, excluding } = prepareBroadcastExcept(message, options, this.options.maxPayloadBytes);
@@ -103,7 +103,7 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
    * Unlike `dispatch()`, the ids are required: there is no default broadcast; pass `['*']` to close every socket.
    */
   disconnect(recipients: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
-    return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT') as DispatchableFor<Events>, recipients ?? (null as never), excluding);
+    return this.dispatch(DISCONNECT_CLIENT as DispatchableFor<Events>, recipients ?? (null as never), excluding);
   }
 
   /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say (the module's `dispatchErrors`). */

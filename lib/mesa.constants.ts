@@ -70,6 +70,9 @@ export const OPCODE_INTERNAL_EVENT = 5;
 /** The recipient id that Mesa servers read as "every connected socket". */
 export const BROADCAST = '*';
 
+/** The recipient list of a broadcast, `['*']`, shared (frozen) wherever one is built. */
+export const BROADCAST_RECIPIENTS: readonly string[] = Object.freeze([BROADCAST]);
+
 /** Redis names used by Mesa servers; suffixed with `_<namespace>` when a namespace is set. */
 export const MESA_REDIS_NAMES = {
   channel: 'ws',

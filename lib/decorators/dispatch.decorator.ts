@@ -4,7 +4,7 @@ import { DispatcherService } from '../dispatcher.service.js';
 import { MesaConfigurationError, MesaDispatchError, type MesaError, MesaValidationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
-import { BROADCAST, MESA_DISPATCHER_PROPERTY, OPCODE_DISPATCH } from '../mesa.constants.js';
+import { BROADCAST_RECIPIENTS, MESA_DISPATCHER_PROPERTY, OPCODE_DISPATCH } from '../mesa.constants.js';
 import { Message, type MessageOptions } from '../messages/message.js';
 import { validateDispatchDecorator } from '../validation/dispatch-decorator.validator.js';
 import { prepareDispatch } from '../validation/dispatch-input.validator.js';
@@ -143,7 +143,7 @@ function prepareOutgoing<R>(
   value: R,
   args: unknown[],
 ): Outgoing {
-  const recipients = options.broadcast ? BROADCAST_ONLY : checkSelectedIds(select(options.recipients!, value, args), 'recipients');
+  const recipients = options.broadcast ? BROADCAST_RECIPIENTS : checkSelectedIds(select(options.recipients!, value, args), 'recipients');
   const excluding = options.excluding ? checkSelectedIds(select(options.excluding, value, args), 'excluding') : undefined;
   const data = options.data ? select(options.data, value, args) : value;
   const message = new Message(OPCODE_DISPATCH, data, type, messageOptions);
@@ -167,7 +167,6 @@ function select<R, T>(selector: (result: R, ...args: any[]) => T, value: R, args
   }
 }
 
-const BROADCAST_ONLY = [BROADCAST] as const;
 /** The messages' options (Mesa's `{ sync: false }`, a `ttl`), or none: built once per decorated method. */
 function messageOptionsOf(options: DispatchDecoratorOptions): MessageOptions | undefined {
   if (options.sync !== false && options.ttl === undefined) return undefined;

@@ -75,5 +75,8 @@ export class DispatchEvent {
   }
 }
 
+/** @internal Mesa's `DISCONNECT_CLIENT` event, one frozen instance for every `disconnect()`. */
+export const DISCONNECT_CLIENT: DispatchEvent = Object.freeze(new DispatchEvent('DISCONNECT_CLIENT'));
+
 /** Anything `dispatch()` accepts: a nestjs-mesa `Message` or `DispatchEvent`, or Mesa's own instances. */
 export type Dispatchable = Message<any> | DispatchEvent;

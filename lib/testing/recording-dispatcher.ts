@@ -1,14 +1,14 @@
-import { Logger } from '@nestjs/common';
 import { DispatchPromise } from '../dispatch-promise.js';
 import type { DispatcherService } from '../dispatcher.service.js';
 import { MesaDispatchError } from '../errors/mesa.errors.js';
 import type { BroadcastOptions } from '../interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
-import { BROADCAST } from '../mesa.constants.js';
+import { BROADCAST, BROADCAST_RECIPIENTS } from '../mesa.constants.js';
+import { UnawaitedFailureLog } from '../publishing/unawaited-failure-log.js';
 import { resolveMesaOptions, storedCopiesTtl, type ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import type { AnyEvents, DispatchableFor, EventMap } from '../events/event-map.js';
-import { DispatchEvent, type WireMessage } from '../messages/message.js';
+import { DISCONNECT_CLIENT, type WireMessage } from '../messages/message.js';
 import { mesaRedisNames } from '../redis/mesa-redis-names.js';
 import { prepareBroadcastExcept } from '../validation/broadcast-input.validator.js';
 import { prepareDispatch } from '../validation/dispatch-input.validator.js';
@@ -31,7 +31,8 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
 > {
   /** Every accepted dispatch, in call order. */
   readonly dispatches: RecordedDispatch[] = [];
-  private readonly logger = new Logger('MesaDispatcher');
+  /** Logs the failures of dispatches nobody awaited, aggregated as the real service does. */
+  private readonly unawaitedFailures = new UnawaitedFailureLog();
   /** The options as `MesaModule` would resolve them: the same defaults, caps and checks. */
   private readonly resolved: ResolvedMesaOptions;
   private readonly now: () => number;
@@ -76,7 +77,7 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
    * broadcast to the simulated online ids (see `online`, `setOnline`) minus `excluding`, never stored.
    */
   broadcast(message: DispatchableFor<Events>, options?: BroadcastOptions): Promise<DispatchResult> {
-    if (options === undefined) return this.dispatch(message, [BROADCAST]);
+    if (options === undefined) return this.dispatch(message, BROADCAST_RECIPIENTS);
     return this.settle(() => {
       const { prepared, excluding } = prepareBroadcastExcept(message, options, this.resolved.maxPayloadBytes);
       this.failIfAsked();
@@ -88,7 +89,7 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
 
   /** Records a `DISCONNECT_CLIENT` event, as `DispatcherService.disconnect()`. */
   disconnect(recipients: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
-    return this.dispatch(new DispatchEvent('DISCONNECT_CLIENT') as DispatchableFor<Events>, recipients ?? (null as never), excluding);
+    return this.dispatch(DISCONNECT_CLIENT as DispatchableFor<Events>, recipients ?? (null as never), excluding);
   }
 
   /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say. */
@@ -179,9 +180,7 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     try {
       promise.succeed(work());
     } catch (error) {
-      promise.fail(error, (unconsumed) =>
-        this.logger.error(`A dispatch nobody awaited failed: ${(unconsumed as Error)?.message ?? unconsumed}`),
-      );
+      promise.fail(error, this.unawaitedFailures.report);
     }
     return promise;
   }

@@ -1,5 +1,5 @@
 import { MesaValidationError } from '../errors/mesa.errors.js';
-import { BROADCAST, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
+import { BROADCAST_RECIPIENTS, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
 import { checkExcluding, prepareDispatch, type PreparedDispatch } from './dispatch-input.validator.js';
 import { describeValue } from './describe-value.js';
 
@@ -11,8 +11,6 @@ export interface PreparedBroadcastExcept {
   excluding: string[];
 }
 
-const BROADCAST_ONLY = [BROADCAST] as const;
-
 /**
  * Validates `broadcast(message, options)`: the message as any dispatch, and `options.excluding`, an
  * array (possibly empty) of non-empty string ids without `'*'`. Throws {@link MesaValidationError}.
@@ -22,7 +20,7 @@ export function prepareBroadcastExcept(
   options: unknown,
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): PreparedBroadcastExcept {
-  const prepared = prepareDispatch(message, BROADCAST_ONLY, undefined, maxPayloadBytes);
+  const prepared = prepareDispatch(message, BROADCAST_RECIPIENTS, undefined, maxPayloadBytes);
   if (typeof options !== 'object' || options === null) {
     throw new MesaValidationError(`broadcast() options must be an object such as { excluding: ['42'] }; got ${describeValue(options)}.`);
   }
