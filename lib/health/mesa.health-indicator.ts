@@ -3,7 +3,7 @@ import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/term
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
-import type { MesaRedisConnection } from '../redis/redis-connection.js';
+import { TimeoutError, withTimeout, type MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
 
 /** Default bound, in milliseconds, on the health check's PING (and HLEN with sync). */
@@ -56,10 +56,10 @@ export class MesaHealthIndicator {
       });
     }
     try {
-      return session.up({ ...about, ...(await within(this.probe(options), timeout)) });
+      return session.up({ ...about, ...(await withTimeout(this.probe(options), timeout)) });
     } catch (error) {
       const reason =
-        error === TIMED_OUT
+        error instanceof TimeoutError
           ? `did not answer PING within ${timeout} ms`
           : `failed: ${redactSecrets((error as Error)?.message ?? String(error), options.given)}`;
       return session.down({ ...about, message: `Redis at ${target} ${reason}; Mesa dispatches cannot be sent.` });
@@ -75,14 +75,4 @@ export class MesaHealthIndicator {
     const usersWithStoredMessages = await client.hlen(options.names.undeliveredMessages);
     return { pingMs, sync: true, usersWithStoredMessages };
   }
-}
-
-const TIMED_OUT = Symbol('timed out');
-
-/** Settles like `promise`, or rejects with {@link TIMED_OUT} after `ms`; a late rejection is swallowed. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  promise.catch(() => undefined);
-  let timer!: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(TIMED_OUT), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

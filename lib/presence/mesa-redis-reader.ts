@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { MesaRedisError } from '../errors/mesa.errors.js';
-import { withTimeout } from '../redis/redis-connection.js';
+import { TimeoutError, withTimeout } from '../redis/redis-connection.js';
 
 /** What a Mesa key holds, for error messages that say what was expected there. */
 export type MesaKeyKind = 'set' | 'hash' | 'counter';
@@ -56,7 +56,7 @@ export class MesaRedisReader {
         { cause: error },
       );
     }
-    if (message.startsWith('timed out')) {
+    if (error instanceof TimeoutError) {
       return new MesaRedisError(
         `Redis at ${this.target} did not answer ${what} within ${this.timeoutMs} ms (frozen or unreachable). Retry later, or raise dispatchTimeout.`,
         { cause: error },

@@ -140,11 +140,19 @@ function waitUntilReady(client: Redis): Promise<void> {
   });
 }
 
-/** Rejects when `promise` has not settled within `ms` milliseconds. */
+/** What {@link withTimeout} rejects with when the time is up. */
+export class TimeoutError extends Error {
+  constructor(readonly ms: number) {
+    super(`timed out after ${ms} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** Rejects with a {@link TimeoutError} when `promise` has not settled within `ms` milliseconds. */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
