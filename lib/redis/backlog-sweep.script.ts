@@ -34,7 +34,7 @@ end
 for k = 1, #fields, 2 do
   local id, text = fields[k], fields[k + 1]
   if string.find(text, '{"x":', 1, true) then
-    local unescaped = string.gsub(text, '\\\\.', '__')
+    local unescaped = string.find(text, '\\\\', 1, true) and string.gsub(text, '\\\\.', '__') or text
     local masked = string.gsub(unescaped, '"[^"]*"', filler)
     local outside = string.gsub(masked, '%b{}', '')
     if string.find(outside, '^%s*%[[%s,]*%]%s*$') then

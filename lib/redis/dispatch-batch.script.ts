@@ -121,9 +121,10 @@ local function skip_space(text, pos)
 end
 
 -- How many elements a run of whole JSON elements holds, each followed by a comma: its top-level commas,
--- counted with C-speed passes (escapes, then strings, then nested objects and arrays removed).
+-- counted with C-speed passes (escapes, then strings, then nested objects and arrays removed). A pattern pass
+-- costs about 20 ns a byte even when nothing matches, so the escape pass runs only where a backslash is.
 local function count_elements(run)
-  run = string.gsub(run, '\\\\.', '')
+  if string.find(run, '\\\\', 1, true) then run = string.gsub(run, '\\\\.', '') end
   run = string.gsub(run, '"[^"]*"', '')
   run = string.gsub(run, '%b{}', '')
   run = string.gsub(run, '%b[]', '')
