@@ -126,7 +126,8 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
 }
 
 /** Turns the script's replies into one outcome per entry, in order. */
-export function decodeReplies(entries: readonly BatchEntry[], replies: readonly unknown[]): EntryOutcome[] {
+export function decodeReplies(entries: readonly BatchEntry[], replies: number | readonly unknown[]): EntryOutcome[] {
+  if (typeof replies === 'number') return entries.map((entry) => decodeReply(entry, replies));
   return entries.map((entry, index) => decodeReply(entry, replies[index] as Reply));
 }
 

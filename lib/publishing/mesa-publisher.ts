@@ -100,7 +100,7 @@ export class MesaPublisher {
       throw new NotSentFailure(`the batch could not be encoded (${(error as Error)?.message ?? error})`);
     }
     try {
-      return decodeReplies(batch, (await this.runner.run(this.keys, args)) as unknown[]);
+      return decodeReplies(batch, (await this.runner.run(this.keys, args)) as number | unknown[]);
     } catch (error) {
       const message = String((error as Error)?.message);
       if ((error as Error)?.name !== 'ReplyError' || !scriptsUnavailable(message)) throw error;

@@ -3,7 +3,8 @@
  * `lib/publishing/batch-protocol.ts` encodes its arguments and decodes its replies; read the two together.
  *
  * KEYS: connected_clients, undelivered_messages. ARGV[1]: the channel; ARGV[2]: the layout.
- * - `p`: ARGV[3…] are ready envelopes, each published as it is (the fast path for batches without sync).
+ * - `p`: ARGV[3…] are ready envelopes, each published as it is (the fast path for batches without sync); the
+ *   reply is one number, the receivers of them all (one channel, one atomic script: the same subscribers).
  * - `e`: ARGV[3] and ARGV[4] cap each user's stored messages in count and in bytes (`0`: no cap); then, per
  *   dispatch, in call order: `p <envelope>` (publish as it is); `s <message JSON> <ttl> <n> <id 1> … <id n>` (sync:
  *   publish to the recipients that are members of `connected_clients`, store for the others, to expire `ttl` ms
@@ -24,7 +25,7 @@
  * the head of a backlog are removed when it is appended to (the sweep, `backlog-sweep.script.ts`, removes the
  * others). Over a cap, the oldest messages are dropped, scanning only what is dropped.
  *
- * Replies, one per dispatch: receivers (a number) for `p`; `{1, receivers, flags, {id, dropped…}, {id, expired…}}`
+ * Replies for `e`, one per dispatch: receivers (a number) for `p`; `{1, receivers, flags, {id, dropped…}, {id, expired…}}`
  * for `s` (flags: one character per recipient, `1` published to, `0` stored for; then the users whose oldest
  * stored messages this dispatch pushed out, and those whose expired messages it removed); `{2, receivers, id…}`
  * for `x` (the ids published to); `{0, reason}`.
@@ -32,9 +33,10 @@
 const DISPATCH_BATCH_BODY = `
 local channel, layout = ARGV[1], ARGV[2]
 if layout == 'p' then
-  local replies = {}
-  for k = 3, #ARGV do replies[k - 2] = redis.call('PUBLISH', channel, ARGV[k]) end
-  return replies
+  -- one atomic script on one channel: every PUBLISH reaches the same subscribers, so one count answers for all
+  local receivers = 0
+  for k = 3, #ARGV do receivers = redis.call('PUBLISH', channel, ARGV[k]) end
+  return receivers
 end
 local max_count, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4])
 local now_ms
