@@ -6,9 +6,10 @@ import { MesaConfigurableModuleClass, type MesaModuleForRootOptions } from './me
 import { resolveMesaOptions, type ResolvedMesaOptions } from './options/resolved-mesa-options.js';
 import { MesaPublisher } from './publishing/mesa-publisher.js';
 import { MesaPresence } from './presence/mesa-presence.service.js';
-import { MesaRedisConnection } from './redis/redis-connection.js';
 import { validateMesaOptions } from './validation/mesa-options.validator.js';
 import { MESA_PORTAL_IMPORTS, MESA_PORTAL_PROVIDERS } from './portal/index.js';
+import { MesaCoreModule } from './named/mesa-core.module.js';
+import { MesaConnectionRegistry } from './redis/mesa-connection-registry.js';
 
 /**
  * Connects a Nest application to Mesa servers through Redis and provides {@link DispatcherService}
@@ -22,17 +23,22 @@ import { MESA_PORTAL_IMPORTS, MESA_PORTAL_PROVIDERS } from './portal/index.js';
  * })
  * ```
  *
+ * Several registrations (several namespaces or Redis servers): give each but one a `name`
+ * (`MesaModule.forRoot({ name: 'chat', ... })`) and inject its services with `@InjectDispatcher('chat')`,
+ * `@InjectMesaPresence('chat')`, `@InjectMesaBacklog('chat')` (docs/named-modules.md). The default (unnamed)
+ * registration is injected by type, as always.
+ *
  * Global unless `isGlobal: false`. Bootstrap fails with MesaConfigurationError for invalid options and
  * with MesaConnectionError when Redis is not reachable within `connectTimeout` or is a read-only replica.
  */
 @Module({
-  imports: [...MESA_PORTAL_IMPORTS],
+  imports: [...MESA_PORTAL_IMPORTS, MesaCoreModule],
   providers: [
     { provide: MESA_RESOLVED_OPTIONS, inject: [MESA_MODULE_OPTIONS], useFactory: resolveMesaOptions },
     {
       provide: MESA_REDIS_CONNECTION,
-      inject: [MESA_RESOLVED_OPTIONS],
-      useFactory: (options: ResolvedMesaOptions) => MesaRedisConnection.open(options),
+      inject: [MESA_RESOLVED_OPTIONS, MesaConnectionRegistry],
+      useFactory: (options: ResolvedMesaOptions, registry: MesaConnectionRegistry) => registry.open(options),
     },
     MesaPublisher,
     DispatcherService,
