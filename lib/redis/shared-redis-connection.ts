@@ -1,9 +1,10 @@
 import { MesaRedisConnection } from './redis-connection.js';
 
 /**
- * One registration's use of a connection that several `MesaModule` registrations share: the same client,
- * target and server version; {@link close} gives this use back (the connection itself is closed when its
- * last user gives it back), and {@link exclusive} queues on the shared connection's one chain.
+ * One `MesaModule` registration's use of a connection (which several registrations may share, see
+ * `MesaConnectionRegistry`): the same client, target and server version; {@link close} gives this use back (the
+ * connection itself is closed when its last user gives it back), and {@link exclusive} queues on the
+ * connection's one chain.
  */
 export class SharedMesaRedisConnection extends MesaRedisConnection {
   private released?: Promise<void>;
