@@ -12,6 +12,7 @@ import {
   InjectMesaPresence,
   Message,
   MesaBacklog,
+  MesaConnectionError,
   MesaModule,
   MesaPresence,
   type MesaRedisConnection,
@@ -20,7 +21,10 @@ import { InjectMesaHealthIndicator, MesaHealthIndicator, MesaHealthModule } from
 import { eventually } from '../support/mesa-app.js';
 import { MesaCluster } from '../support/mesa-cluster.js';
 import { MesaUser } from '../support/mesa-user.js';
-import { RedisServer } from '../support/redis-server.js';
+import { freePort, RedisServer } from '../support/redis-server.js';
+import { resolveMesaOptions } from '../../lib/options/resolved-mesa-options.js';
+import { MesaPublisher } from '../../lib/publishing/mesa-publisher.js';
+import { MesaConnectionRegistry } from '../../lib/redis/mesa-connection-registry.js';
 
 // Four registrations in one application: the default one (no namespace) and 'chat' and 'news' (namespaces
 // 'chat' and 'news') on Redis A, and 'remote' (namespace 'chat' too) on Redis B, each with its own real Mesa
@@ -284,7 +288,38 @@ describe('named registrations: sharedConnection: false, shutdown and duplicate n
     await eventually(async () => (await redis.connectionsNamed()) === 0, 5_000, 'every connection closed');
   });
 
-  it('keeps the shared connection open until its last user shuts down', async () => {
+  it('keeps a shared connection open until its last user shuts down, each publisher removing its own listeners', async () => {
+    const registry = new MesaConnectionRegistry();
+    const first = resolveMesaOptions({ url: redis.url, namespace: 'first' }, 'first');
+    const second = resolveMesaOptions({ url: redis.url, namespace: 'second' }, 'second');
+    const [a, b] = await Promise.all([registry.open(first), registry.open(second)]);
+    expect(a.client).toBe(b.client);
+    const client = a.client;
+    const listeners = () => client.listenerCount('ready') + client.listenerCount('close');
+    const before = listeners();
+    const dispatcherA = new DispatcherService(first, new MesaPublisher(first, a));
+    const dispatcherB = new DispatcherService(second, new MesaPublisher(second, b));
+    expect(listeners()).toBe(before + 4);
+    expect(await redis.connectionsNamed()).toBe(1);
+
+    await dispatcherA.onApplicationShutdown();
+    expect(listeners()).toBe(before + 2);
+    expect(client.status).toBe('ready');
+    await expect(dispatcherA.broadcast(new Message(0, {}, 'LATE'))).rejects.toThrow(/shut down/);
+    const subscriber = redis.client();
+    await subscriber.subscribe('ws_second');
+    const published = new Promise<string>((resolve) => subscriber.on('message', (_channel, text: string) => resolve(text)));
+    await dispatcherB.broadcast(new Message(0, { still: 'open' }, 'AFTER'));
+    expect(JSON.parse(await published).message.t).toBe('AFTER');
+    subscriber.disconnect();
+
+    await dispatcherB.onApplicationShutdown();
+    expect(listeners()).toBe(before);
+    expect(client.status).toBe('end');
+    await eventually(async () => (await redis.connectionsNamed()) === 0, 5_000, 'the shared connection closed');
+  });
+
+  it('never shares between two applications in one process', async () => {
     const apps = await Promise.all(
       [0, 1].map(async () => {
         const moduleRef = await Test.createTestingModule({
@@ -293,10 +328,21 @@ describe('named registrations: sharedConnection: false, shutdown and duplicate n
         return moduleRef.init();
       }),
     );
-    // two applications never share: one connection each
     expect(await redis.connectionsNamed()).toBe(2);
     for (const moduleRef of apps) await moduleRef.close();
     await eventually(async () => (await redis.connectionsNamed()) === 0, 5_000, 'every connection closed');
+  });
+
+  it('closes the connections already opened when another registration cannot reach its Redis', async () => {
+    const unreachable = `redis://127.0.0.1:${await freePort()}`;
+    const compiled = Test.createTestingModule({
+      imports: [
+        MesaModule.forRoot({ name: 'up', url: redis.url }),
+        MesaModule.forRoot({ name: 'down', url: unreachable, connectTimeout: 500 }),
+      ],
+    }).compile();
+    await expect(compiled).rejects.toThrow(MesaConnectionError);
+    await eventually(async () => (await redis.connectionsNamed()) === 0, 5_000, 'no connection left open');
   });
 
   it('refuses a name registered twice with different options', async () => {
