@@ -42,6 +42,9 @@ export { MesaRedisConnection } from './redis/redis-connection.js';
 export { mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';
 export { DispatchPromise } from './dispatch-promise.js';
 export { getMesaOptionsToken, getMesaRedisConnectionToken, getMesaResolvedOptionsToken } from './mesa.tokens.js';
+export { getDispatcherToken, getMesaBacklogToken, getMesaPresenceToken } from './mesa.tokens.js';
+export { InjectDispatcher, InjectMesaBacklog, InjectMesaPresence } from './decorators/inject-mesa.decorators.js';
+export { DEFAULT_MESA_NAME } from './named/mesa-name.js';
 export type { ResolvedMesaOptions } from './options/resolved-mesa-options.js';
 export {
   BROADCAST,

@@ -1,15 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { MesaBacklog } from './backlog/mesa-backlog.service.js';
-import { MesaBacklogSweeper } from './backlog/backlog-sweeper.js';
-import { DispatcherService } from './dispatcher.service.js';
-import { MESA_MODULE_OPTIONS, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
 import { MesaConfigurableModuleClass, type MesaModuleForRootOptions } from './mesa.module-definition.js';
-import { resolveMesaOptions, type ResolvedMesaOptions } from './options/resolved-mesa-options.js';
-import { MesaPublisher } from './publishing/mesa-publisher.js';
-import { MesaPresence } from './presence/mesa-presence.service.js';
-import { MesaRedisConnection } from './redis/redis-connection.js';
-import { validateMesaOptions } from './validation/mesa-options.validator.js';
+import { mesaRegistrationExports, mesaRegistrationProviders } from './mesa.providers.js';
+import { MesaCoreModule } from './named/mesa-core.module.js';
 import { MESA_PORTAL_IMPORTS, MESA_PORTAL_PROVIDERS } from './portal/index.js';
+import { validateMesaOptions } from './validation/mesa-options.validator.js';
 
 /**
  * Connects a Nest application to Mesa servers through Redis and provides {@link DispatcherService}
@@ -23,26 +17,18 @@ import { MESA_PORTAL_IMPORTS, MESA_PORTAL_PROVIDERS } from './portal/index.js';
  * })
  * ```
  *
+ * Several registrations (several namespaces or Redis servers): give each but one a `name`
+ * (`MesaModule.forRoot({ name: 'chat', ... })`) and inject its services with `@InjectDispatcher('chat')`,
+ * `@InjectMesaPresence('chat')`, `@InjectMesaBacklog('chat')` (docs/named-modules.md). The default (unnamed)
+ * registration is injected by type, as always.
+ *
  * Global unless `isGlobal: false`. Bootstrap fails with MesaConfigurationError for invalid options and
  * with MesaConnectionError when Redis is not reachable within `connectTimeout` or is a read-only replica.
  */
 @Module({
-  imports: [...MESA_PORTAL_IMPORTS],
-  providers: [
-    { provide: MESA_RESOLVED_OPTIONS, inject: [MESA_MODULE_OPTIONS], useFactory: resolveMesaOptions },
-    {
-      provide: MESA_REDIS_CONNECTION,
-      inject: [MESA_RESOLVED_OPTIONS],
-      useFactory: (options: ResolvedMesaOptions) => MesaRedisConnection.open(options),
-    },
-    MesaPublisher,
-    DispatcherService,
-    MesaPresence,
-    MesaBacklog,
-    MesaBacklogSweeper,
-    ...MESA_PORTAL_PROVIDERS,
-  ],
-  exports: [DispatcherService, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, MesaPresence, MesaBacklog, MesaBacklogSweeper],
+  imports: [...MESA_PORTAL_IMPORTS, MesaCoreModule],
+  providers: [...mesaRegistrationProviders(), ...MESA_PORTAL_PROVIDERS],
+  exports: mesaRegistrationExports(),
 })
 export class MesaModule extends MesaConfigurableModuleClass {
   /**

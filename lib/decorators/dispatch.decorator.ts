@@ -1,10 +1,11 @@
 import { Inject, Logger } from '@nestjs/common';
 import { concatMap, from, isObservable, map, type Observable, throwError } from 'rxjs';
-import { DispatcherService } from '../dispatcher.service.js';
+import type { DispatcherService } from '../dispatcher.service.js';
 import { MesaConfigurationError, MesaDispatchError, type MesaError, MesaValidationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
-import { BROADCAST_RECIPIENTS, MESA_DISPATCHER_PROPERTY, OPCODE_DISPATCH } from '../mesa.constants.js';
+import { BROADCAST_RECIPIENTS, OPCODE_DISPATCH } from '../mesa.constants.js';
+import { getDispatcherPropertyKey, getDispatcherToken } from '../mesa.tokens.js';
 import { Message, type MessageOptions } from '../messages/message.js';
 import { validateDispatchDecorator } from '../validation/dispatch-decorator.validator.js';
 import { prepareDispatch } from '../validation/dispatch-input.validator.js';
@@ -57,7 +58,8 @@ interface Outgoing {
  *   background, and its failure is always logged.
  *
  * Works on controller routes and provider methods, above or below Nest's decorators, on request-scoped
- * classes; the instance must be created by Nest (it injects `DispatcherService`).
+ * classes; the instance must be created by Nest (it injects `DispatcherService`). With several `MesaModule`
+ * registrations, `dispatcher: 'chat'` dispatches through the one named `'chat'` (default: the unnamed one).
  *
  * @throws MesaConfigurationError at class definition for invalid options, or when neither
  *   `recipients` nor `broadcast: true` is given (no implicit broadcast).
@@ -70,7 +72,8 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
     if (typeof original !== 'function') {
       throw new MesaConfigurationError(`@Dispatch('${type}') on ${where}: it decorates methods only.`);
     }
-    Inject(DispatcherService)(target, MESA_DISPATCHER_PROPERTY);
+    const property = getDispatcherPropertyKey(options.dispatcher);
+    Inject(getDispatcherToken(options.dispatcher))(target, property);
     const context = `@Dispatch('${type}') on ${where}`;
     const messageOptions = messageOptionsOf(options);
     const prepare = (dispatcher: DecoratorDispatcher, value: R, args: unknown[]): Outgoing => {
@@ -92,11 +95,11 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
       );
 
     const wrapper = function (this: Record<PropertyKey, unknown>, ...args: unknown[]) {
-      const dispatcher = this?.[MESA_DISPATCHER_PROPERTY] as DecoratorDispatcher | undefined;
+      const dispatcher = this?.[property] as DecoratorDispatcher | undefined;
       if (!dispatcher) {
         throw new MesaConfigurationError(
-          `@Dispatch('${type}') on ${where}: no DispatcherService was injected. Let Nest create the instance ` +
-            '(a provider or controller, not `new`) and import MesaModule (global by default) where it is used.',
+          `@Dispatch('${type}') on ${where}: no DispatcherService${options.dispatcher ? ` named '${options.dispatcher}'` : ''} was injected. ` +
+            'Let Nest create the instance (a provider or controller, not `new`) and import MesaModule (global by default) where it is used.',
         );
       }
       const result = original.apply(this, args);

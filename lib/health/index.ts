@@ -2,5 +2,5 @@
  * `nestjs-mesa/health`: a `@nestjs/terminus` health indicator for nestjs-mesa. A separate entry point
  * because `@nestjs/terminus` is an optional peer dependency: the main entry never loads it.
  */
-export { MesaHealthModule } from './mesa-health.module.js';
+export { getMesaHealthIndicatorToken, InjectMesaHealthIndicator, MesaHealthModule } from './mesa-health.module.js';
 export { DEFAULT_MESA_HEALTH_TIMEOUT_MS, MesaHealthIndicator, type MesaHealthCheckOptions } from './mesa.health-indicator.js';

@@ -19,8 +19,8 @@ export interface MesaHealthCheckOptions {
  * A `@nestjs/terminus` health indicator for nestjs-mesa: PINGs Redis through the connection
  * `MesaModule` dispatches with. Up: `{ namespace, target, pingMs, sync, usersWithStoredMessages? }`
  * (the last with sync on: users with messages waiting for redelivery). Down: `{ namespace, target,
- * message }` when Redis is not connected, fails, or does not answer within the timeout. The target
- * never contains a password. Needs `TerminusModule` (see `MesaHealthModule`).
+ * message }` when Redis is not connected, fails, or does not answer within the timeout (a named registration's
+ * indicator adds its `name`). The target never contains a password. Needs `TerminusModule` (see `MesaHealthModule`).
  */
 @Injectable()
 export class MesaHealthIndicator {
@@ -47,7 +47,7 @@ export class MesaHealthIndicator {
     const session = this.healthIndicatorService.check(key);
     const options = this.options;
     const target = this.connection.target;
-    const about = { namespace: options.namespace ?? null, target };
+    const about = { namespace: options.namespace ?? null, target, ...(options.name === undefined ? {} : { name: options.name }) };
     const status = this.connection.client.status;
     if (status !== 'ready') {
       return session.down({

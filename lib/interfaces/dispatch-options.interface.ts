@@ -11,6 +11,11 @@ export type ResultSelector<R, T> = (result: R, ...args: any[]) => T;
  */
 export interface DispatchDecoratorOptions<R = any> {
   /**
+   * Name of the `MesaModule` registration to dispatch through (`MesaModule.forRoot({ name: 'chat', ... })`).
+   * Default: the default (unnamed) registration.
+   */
+  dispatcher?: string;
+  /**
    * The user ids to send to, chosen from the result (and the call's arguments). It must return an array;
    * `[]` sends to nobody. A `'*'` in what it returns is refused: ids often come from data a user controls;
    * declare `broadcast: true` instead. Anything but an array of ids fails the call (MesaValidationError).

@@ -22,6 +22,12 @@ export interface MesaModuleOptions {
    * It must not be in subscriber mode.
    */
   client?: Redis;
+  /**
+   * Whether this registration may share its connection with the application's other `MesaModule` registrations
+   * (named ones, see `name`) whose `url` is the same string: they then use one ioredis connection, closed when
+   * the last of them shuts down. Default `true`; `false`: this registration opens its own connection.
+   */
+  sharedConnection?: boolean;
   /** Mesa namespace; must match the Mesa servers' `namespace`. Redis names become `ws_<namespace>` etc. */
   namespace?: string;
   /** Message sync: store messages for offline recipients, as Mesa servers with `sync.enabled` expect. */
@@ -102,4 +108,12 @@ export interface MesaSyncOptions {
 export interface MesaModuleExtras {
   /** Register the module globally so every class using `@Dispatch` sees the service. Default `true`. */
   isGlobal?: boolean;
+  /**
+   * Name of this registration, for an application that talks to several Mesa namespaces or Redis servers:
+   * its services are then injected with `@InjectDispatcher(name)`, `@InjectMesaPresence(name)`,
+   * `@InjectMesaBacklog(name)` and chosen by `@Dispatch(type, { dispatcher: name })`. Omitted (or `'default'`):
+   * the default registration, injected by type. 1 to 100 letters, digits, `-`, `_` or `.`; for
+   * `forRootAsync`, beside `useFactory` (not in what it returns).
+   */
+  name?: string;
 }

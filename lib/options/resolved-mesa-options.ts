@@ -22,6 +22,8 @@ import { MesaValidationError } from '../errors/mesa.errors.js';
 export interface ResolvedMesaOptions {
   /** The options as given (connection settings are read from here). */
   readonly given: MesaModuleOptions;
+  /** The registration's name (`MesaModule.forRoot({ name })`); `undefined` for the default registration. */
+  readonly name?: string;
   readonly namespace: string | undefined;
   /** Mesa's Redis names for the namespace. */
   readonly names: MesaRedisNames;
@@ -46,12 +48,14 @@ export interface ResolvedMesaOptions {
 
 /**
  * Validates `MesaModule` options and applies the defaults, once.
+ * @param name the registration's name, for a named registration (kept in the result).
  * @throws MesaConfigurationError naming the option and the fix (values are never echoed: a URL may hold a password).
  */
-export function resolveMesaOptions(options: unknown): ResolvedMesaOptions {
+export function resolveMesaOptions(options: unknown, name?: string): ResolvedMesaOptions {
   const given = validateMesaOptions(options);
   return {
     given,
+    ...(name === undefined ? {} : { name }),
     namespace: given.namespace,
     names: mesaRedisNames(given.namespace),
     syncEnabled: given.sync?.enabled === true,

@@ -31,7 +31,6 @@ export class MesaPublisher {
   /** Reports the failures of dispatches nobody awaited, aggregated. */
   readonly unawaitedFailures = new UnawaitedFailureLog();
   private scriptsUnavailable = false;
-  private transactionChain: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -116,7 +115,8 @@ export class MesaPublisher {
   }
 
   /**
-   * Transactions on a shared connection must not interleave: one batch at a time. Every error Redis answers
+   * Transactions on a connection must not interleave, whichever registration (named modules may share it) sends
+   * them: one at a time, through the connection's own queue. Every error Redis answers
    * there (a read under WATCH, EXECABORT) comes before or instead of EXEC, so nothing was published.
    */
   private sendSerialized(batch: BatchEntry[]): Promise<EntryOutcome[]> {
@@ -125,9 +125,7 @@ export class MesaPublisher {
         if (error?.name !== 'ReplyError' && error?.name !== 'MesaDispatchError') throw error;
         throw new NotSentFailure(`Redis at ${this.connection.target} did not take it: ${readRedisError(error.message).reason}`);
       });
-    const next = this.transactionChain.then(send);
-    this.transactionChain = next.catch(() => undefined);
-    return next;
+    return this.connection.exclusive(send);
   }
 
   private batchFailure(error: unknown) {

@@ -61,6 +61,19 @@ export class MesaRedisConnection {
     return connection;
   }
 
+  private exclusiveChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs `task` once every task queued before it on this connection has settled. WATCH/MULTI/EXEC sequences
+   * go through it: on a connection that several named registrations share, one's EXEC would otherwise clear
+   * the other's WATCH.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.exclusiveChain.then(task);
+    this.exclusiveChain = next.catch(() => undefined);
+    return next;
+  }
+
   /** Closes the connection if the module opened it; an application-owned client is left open. */
   async close(): Promise<void> {
     if (!this.owned || this.client.status === 'end') return;

@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { MesaBacklog } from '../backlog/mesa-backlog.service.js';
 import { DispatcherService } from '../dispatcher.service.js';
 import { MESA_MODULE_OPTIONS, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
+import { checkMesaName } from '../named/mesa-name.js';
+import { namedMesaTestingModule } from './named-mesa-testing.module.js';
 import { resolveMesaOptions } from '../options/resolved-mesa-options.js';
 import { MesaPresence } from '../presence/mesa-presence.service.js';
 import { MesaBacklogDouble } from './mesa-backlog.double.js';
@@ -13,6 +15,12 @@ import { RecordingDispatcher } from './recording-dispatcher.js';
 export interface MesaTestingModuleOptions extends RecordingDispatcherOptions {
   /** Register the module globally, as `MesaModule` does by default. Default `true`. */
   isGlobal?: boolean;
+  /**
+   * Stand in for the `MesaModule` registration of that name: the doubles are then provided under its tokens
+   * only (`getDispatcherToken(name)`, `getMesaPresenceToken(name)`, `getMesaBacklogToken(name)`, ...), so
+   * `@InjectDispatcher(name)` and `@Dispatch(type, { dispatcher: name })` get them. Default: the default registration.
+   */
+  name?: string;
 }
 
 /**
@@ -30,13 +38,17 @@ export interface MesaTestingModuleOptions extends RecordingDispatcherOptions {
  * const mesa = moduleRef.get(RecordingDispatcher);
  * mesa.setOnline(['bob', 'cy']); // moduleRef.get(MesaPresence).isOnline('cy') now resolves true
  * ```
+ *
+ * With `name`, it stands in for a named registration instead (see {@link MesaTestingModuleOptions.name}).
  */
 @Module({})
 export class MesaTestingModule {
   /** A module with a fresh {@link RecordingDispatcher} configured by `options`. */
   static forRoot(options: MesaTestingModuleOptions = {}): DynamicModule {
-    const { isGlobal, ...dispatcherOptions } = options;
+    const { isGlobal, name: given, ...dispatcherOptions } = options;
     const { namespace, sync, dispatchErrors } = dispatcherOptions;
+    const name = checkMesaName(given, 'MesaTestingModule.forRoot');
+    if (name !== undefined) return namedMesaTestingModule(name, dispatcherOptions, isGlobal !== false);
     return {
       module: MesaTestingModule,
       global: isGlobal !== false,

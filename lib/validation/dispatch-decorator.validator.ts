@@ -1,8 +1,12 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
 import { describeValue } from './describe-value.js';
+import { checkMesaName } from '../named/mesa-name.js';
 
 const KNOWN_OPTIONS = ['recipients', 'excluding', 'data', 'broadcast', 'sync', 'ttl', 'onError'];
+
+/** Options that choose which `MesaModule` registration dispatches. */
+const ROUTING_OPTIONS = ['dispatcher'];
 
 /**
  * Checks `@Dispatch(type, options)` when the class is defined, so a mistake fails at start-up,
@@ -19,8 +23,9 @@ export function validateDispatchDecorator(type: unknown, options: unknown, where
     fail(`options must be an object; got ${describeValue(options)}.`);
   }
   const given = options as DispatchDecoratorOptions & Record<string, unknown>;
-  const unknown = Object.keys(given).find((key) => !KNOWN_OPTIONS.includes(key));
-  if (unknown) fail(`unknown option '${unknown}'. Known options: ${KNOWN_OPTIONS.join(', ')}.`);
+  const unknown = Object.keys(given).find((key) => !KNOWN_OPTIONS.includes(key) && !ROUTING_OPTIONS.includes(key));
+  if (unknown) fail(`unknown option '${unknown}'. Known options: ${[...KNOWN_OPTIONS, ...ROUTING_OPTIONS].join(', ')}.`);
+  if (given.dispatcher !== undefined) checkMesaName(given.dispatcher, `@Dispatch on ${where}: dispatcher`);
   for (const name of ['recipients', 'excluding', 'data'] as const) {
     if (given[name] !== undefined && typeof given[name] !== 'function') {
       fail(`${name} must be a function of (result, ...args); got ${describeValue(given[name])}.`);

@@ -7,6 +7,7 @@ const KNOWN_OPTIONS = [
   'url',
   'redis',
   'client',
+  'sharedConnection',
   'namespace',
   'sync',
   'connectTimeout',
@@ -35,6 +36,9 @@ export function validateMesaOptions(options: unknown): MesaModuleOptions {
     return fail(`options must be an object such as { url: 'redis://localhost:6379' }; got ${describeValue(options)}.`);
   }
   const given = options as Record<string, unknown>;
+  if (given.name !== undefined) {
+    fail(`name is not an option of the Mesa options themselves: give it beside useFactory, as forRootAsync({ name: 'chat', useFactory }).`);
+  }
   const unknown = Object.keys(given).filter((key) => !KNOWN_OPTIONS.includes(key));
   if (unknown.length > 0) fail(`unknown option '${unknown[0]}'. Known options: ${KNOWN_OPTIONS.join(', ')}.`);
 
@@ -53,6 +57,9 @@ export function validateMesaOptions(options: unknown): MesaModuleOptions {
   }
   if (given.client !== undefined && !looksLikeIoredis(given.client)) {
     fail(`client must be an ioredis client (new Redis(...)); got ${describeValue(given.client)}.`);
+  }
+  if (given.sharedConnection !== undefined && typeof given.sharedConnection !== 'boolean') {
+    fail(`sharedConnection must be true or false; got ${describeValue(given.sharedConnection)}.`);
   }
   if (given.namespace !== undefined && (typeof given.namespace !== 'string' || given.namespace.length === 0)) {
     fail(`namespace must be a non-empty string matching the Mesa servers' namespace; got ${describeValue(given.namespace)}.`);
