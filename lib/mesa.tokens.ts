@@ -14,14 +14,19 @@ function namedToken(part: string, name: string): symbol {
   return Symbol.for(`nestjs-mesa:${part}:${name}`);
 }
 
+/** The default registration's token (`name` undefined or `'default'`), else the name's own; `where` names the caller in errors. */
+function tokenFor<T>(name: string | undefined, where: string, defaultToken: T, part: string): T | symbol {
+  const checked = checkMesaName(name, where);
+  return checked === undefined ? defaultToken : namedToken(part, checked);
+}
+
 /**
  * Token of the options `MesaModule` was given, as given, for `overrideProvider()` in tests.
  * @param name the registration's name; none (or `'default'`): the default registration's token, as before.
  * @throws MesaConfigurationError for a name that is not 1 to 100 letters, digits, `-`, `_` or `.`.
  */
 export function getMesaOptionsToken(name?: string): symbol {
-  const checked = checkMesaName(name, 'getMesaOptionsToken');
-  return checked === undefined ? MESA_MODULE_OPTIONS : namedToken('module-options', checked);
+  return tokenFor(name, 'getMesaOptionsToken', MESA_MODULE_OPTIONS, 'module-options');
 }
 
 /**
@@ -29,8 +34,7 @@ export function getMesaOptionsToken(name?: string): symbol {
  * @param name the registration's name; none (or `'default'`): the default registration's token, as before.
  */
 export function getMesaResolvedOptionsToken(name?: string): symbol {
-  const checked = checkMesaName(name, 'getMesaResolvedOptionsToken');
-  return checked === undefined ? MESA_RESOLVED_OPTIONS : namedToken('resolved-options', checked);
+  return tokenFor(name, 'getMesaResolvedOptionsToken', MESA_RESOLVED_OPTIONS, 'resolved-options');
 }
 
 /**
@@ -38,8 +42,7 @@ export function getMesaResolvedOptionsToken(name?: string): symbol {
  * @param name the registration's name; none (or `'default'`): the default registration's token, as before.
  */
 export function getMesaRedisConnectionToken(name?: string): symbol {
-  const checked = checkMesaName(name, 'getMesaRedisConnectionToken');
-  return checked === undefined ? MESA_REDIS_CONNECTION : namedToken('redis-connection', checked);
+  return tokenFor(name, 'getMesaRedisConnectionToken', MESA_REDIS_CONNECTION, 'redis-connection');
 }
 
 /**
@@ -48,36 +51,30 @@ export function getMesaRedisConnectionToken(name?: string): symbol {
  * `moduleRef.get(getDispatcherToken('chat'))` or `overrideProvider(getDispatcherToken('chat'))`).
  */
 export function getDispatcherToken(name?: string): typeof DispatcherService | symbol {
-  const checked = checkMesaName(name, 'getDispatcherToken');
-  return checked === undefined ? DispatcherService : namedToken('dispatcher', checked);
+  return tokenFor(name, 'getDispatcherToken', DispatcherService, 'dispatcher');
 }
 
 /** Token of a registration's {@link MesaPresence}: the class for the default registration, a Symbol for a named one. */
 export function getMesaPresenceToken(name?: string): typeof MesaPresence | symbol {
-  const checked = checkMesaName(name, 'getMesaPresenceToken');
-  return checked === undefined ? MesaPresence : namedToken('presence', checked);
+  return tokenFor(name, 'getMesaPresenceToken', MesaPresence, 'presence');
 }
 
 /** Token of a registration's {@link MesaBacklog}: the class for the default registration, a Symbol for a named one. */
 export function getMesaBacklogToken(name?: string): typeof MesaBacklog | symbol {
-  const checked = checkMesaName(name, 'getMesaBacklogToken');
-  return checked === undefined ? MesaBacklog : namedToken('backlog', checked);
+  return tokenFor(name, 'getMesaBacklogToken', MesaBacklog, 'backlog');
 }
 
 /** @internal Token of a registration's publishing engine (not exported from its module): the class for the default one. */
 export function getMesaPublisherToken(name?: string): typeof MesaPublisher | symbol {
-  const checked = checkMesaName(name, 'getMesaPublisherToken');
-  return checked === undefined ? MesaPublisher : namedToken('publisher', checked);
+  return tokenFor(name, 'getMesaPublisherToken', MesaPublisher, 'publisher');
 }
 
 /** Token of a registration's {@link MesaBacklogSweeper}: the class for the default registration, a Symbol for a named one. */
 export function getMesaBacklogSweeperToken(name?: string): typeof MesaBacklogSweeper | symbol {
-  const checked = checkMesaName(name, 'getMesaBacklogSweeperToken');
-  return checked === undefined ? MesaBacklogSweeper : namedToken('backlog-sweeper', checked);
+  return tokenFor(name, 'getMesaBacklogSweeperToken', MesaBacklogSweeper, 'backlog-sweeper');
 }
 
 /** @internal Property key under which `@Dispatch` injects a registration's dispatcher (one key per name). */
 export function getDispatcherPropertyKey(name?: string): symbol {
-  const checked = checkMesaName(name, '@Dispatch');
-  return checked === undefined ? MESA_DISPATCHER_PROPERTY : namedToken('dispatcher-property', checked);
+  return tokenFor(name, '@Dispatch', MESA_DISPATCHER_PROPERTY, 'dispatcher-property');
 }
