@@ -7,7 +7,7 @@ import { MesaCluster } from '../support/mesa-cluster.js';
 import { MesaUser } from '../support/mesa-user.js';
 import { RedisServer } from '../support/redis-server.js';
 import { Recorder } from './support/recorder.js';
-import { verbose } from './support/verbose.js';
+import { verbose } from '../support/verbose.js';
 
 const USERS = 100;
 const PER_USER = 100;

@@ -10,7 +10,7 @@ import { poll, sleep } from './support/processes.js';
 import { Recorder } from './support/recorder.js';
 import { secretsFound } from './support/secrets.js';
 import { TcpGate } from './support/tcp-gate.js';
-import { verbose } from './support/verbose.js';
+import { verbose } from '../support/verbose.js';
 
 /*
  * Redis is SIGKILLed while a dispatch leaves every 2 ms, and restarted on the same port.

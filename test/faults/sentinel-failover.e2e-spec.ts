@@ -9,7 +9,7 @@ import { poll, sleep } from './support/processes.js';
 import { Recorder } from './support/recorder.js';
 import { secretsFound } from './support/secrets.js';
 import { MASTER_NAME, SentinelGroup } from './support/sentinel-group.js';
-import { verbose } from './support/verbose.js';
+import { verbose } from '../support/verbose.js';
 
 /** The documented default dispatchTimeout. */
 const DEFAULT_DISPATCH_TIMEOUT = 10_000;

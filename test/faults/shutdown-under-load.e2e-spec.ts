@@ -6,7 +6,7 @@ import { createMesaModule } from '../support/mesa-app.js';
 import { RedisServer } from '../support/redis-server.js';
 import { poll, sleep } from './support/processes.js';
 import { Recorder } from './support/recorder.js';
-import { verbose } from './support/verbose.js';
+import { verbose } from '../support/verbose.js';
 
 const IN_FLIGHT = 10_000;
 const DISPATCH_TIMEOUT = 1_500;

@@ -10,7 +10,7 @@ import {
 import { createMesaModule } from '../support/mesa-app.js';
 import { Recorder } from './support/recorder.js';
 import { makeCertificates, TlsRedis, type Certificates } from './support/tls-redis.js';
-import { verbose } from './support/verbose.js';
+import { verbose } from '../support/verbose.js';
 
 /*
  * Redis over TLS only (Debian's redis-server 7.0 is built with TLS), with certificates made by

@@ -7,6 +7,7 @@ import { eventually } from '../support/mesa-app.js';
 import { MesaCluster } from '../support/mesa-cluster.js';
 import { RedisServer } from '../support/redis-server.js';
 import { PortalSender, mesaConnected, poolMembers, sleep, startPortalApp } from './support/portal-harness.js';
+import { verbose } from '../support/verbose.js';
 
 const CHILD = fileURLToPath(new URL('./support/portal-child.mjs', import.meta.url));
 const TTL = MESA_PORTAL_DEFAULTS.heartbeatTtl;
@@ -127,7 +128,7 @@ describe('Portal crash: a SIGKILLed instance stops receiving events within the d
         expect(await poolMembers(db)).toEqual(['survivor']);
       }
       // eslint-disable-next-line no-console
-      console.log(`dead-portal lost window (heartbeatTtl ${TTL} ms), ms: ${windows.join(', ')}`);
+      verbose(`dead-portal lost window (heartbeatTtl ${TTL} ms), ms: ${windows.join(', ')}`);
     } finally {
       await child?.kill();
       senders.forEach((sender) => sender.close());
