@@ -43,7 +43,7 @@ function printBanner(sample: SampleApp, redis: LocalRedis, secretIsRandom: boole
   say();
   sample.mesaUrls.forEach((url, index) => say(`  Mesa replica ${index + 1}: ${url}`));
   say(`  Redis:          ${redis.url}${redis.started ? ' (private redis-server, stopped on exit)' : ''}`);
-  say(`  Namespace:      ${config.namespace} (cleared at start)`);
+  say(`  Namespace:      ${config.namespace} (messages stored by an earlier run are dropped when their user signs in)`);
   say(
     `  Token secret:   ${secretIsRandom ? 'random for this run (set SAMPLE_SECRET to keep sessions across restarts)' : 'from SAMPLE_SECRET'}`,
   );
