@@ -1,4 +1,5 @@
-import { MESA_MESSAGE_KIND, OPCODE_INTERNAL_EVENT } from '../mesa.constants.js';
+import { MESA_MESSAGE_KIND } from '../mesa.constants.js';
+import { prepareMessage } from '../validation/message-snapshot.js';
 
 /** Per-message options, as Mesa's `Message` takes them. */
 export interface MessageOptions {
@@ -46,13 +47,16 @@ export class Message<D = unknown> {
       this.options = options.ttl === undefined ? { sync: options.sync !== false } : { sync: options.sync !== false, ttl: options.ttl };
   }
 
-  /** Mesa's wire form `{ op, d, t[, o] }`, or its JSON text when `toJson` is false (Mesa's signature). */
+  /**
+   * Mesa's wire form `{ op, d, t[, o] }`, or its JSON text when `toJson` is false (Mesa's signature): the text
+   * `dispatch()` publishes, built by the same code.
+   * @throws MesaValidationError when the message cannot be sent (see `dispatch()`).
+   */
   serialize(toJson: true): WireMessage;
   serialize(toJson?: false): string;
   serialize(toJson = false): WireMessage | string {
-    const wire: WireMessage = { op: this.opcode, d: this.data, t: this.type };
-    if (this.options) wire.o = this.options;
-    return toJson ? wire : JSON.stringify(wire);
+    const json = prepareMessage(this).messageJson;
+    return toJson ? (JSON.parse(json) as WireMessage) : json;
   }
 }
 
@@ -66,12 +70,12 @@ export class DispatchEvent {
   /** @param action the event, e.g. `'DISCONNECT_CLIENT'`. */
   constructor(readonly action: string) {}
 
-  /** Mesa's wire form `{ op: 5, d: {}, t: action }`, or its JSON text when `toJson` is false. */
+  /** Mesa's wire form `{ op: 5, d: {}, t: action }`, or its JSON text when `toJson` is false (as `dispatch()` publishes it). */
   serialize(toJson: true): WireMessage;
   serialize(toJson?: false): string;
   serialize(toJson = false): WireMessage | string {
-    const wire: WireMessage = { op: OPCODE_INTERNAL_EVENT, d: {}, t: this.action };
-    return toJson ? wire : JSON.stringify(wire);
+    const json = prepareMessage(this).messageJson;
+    return toJson ? (JSON.parse(json) as WireMessage) : json;
   }
 }
 

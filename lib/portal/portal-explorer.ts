@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner } from '@nestjs/core';
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { MesaPortalHandlerMetadata } from './portal.decorators.js';
-import { MESA_PORTAL_ARGS_METADATA, MESA_PORTAL_CONTEXT_TYPE, MESA_PORTAL_HANDLER_METADATA } from './portal.constants.js';
+import { MESA_PORTAL_ARGS_METADATA, MESA_PORTAL_CONTEXT_TYPE, MESA_PORTAL_HANDLER_METADATA } from '../mesa.constants.js';
 import type { MesaPortalEventType } from './portal-protocol.js';
 
 /** One discovered portal handler, ready to call through Nest's guards, interceptors, pipes and filters. */

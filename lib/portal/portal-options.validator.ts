@@ -1,6 +1,6 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import { describeValue } from '../validation/describe-value.js';
-import { MAX_PORTAL_ID_LENGTH, MIN_PORTAL_HEARTBEAT_TTL } from './portal.constants.js';
+import { MAX_PORTAL_ID_LENGTH, MIN_PORTAL_HEARTBEAT_TTL } from '../mesa.constants.js';
 
 const KNOWN_PORTAL_OPTIONS = [
   'enabled',

@@ -1,5 +1,5 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
-import { MESA_PORTAL_ARGS_METADATA, MESA_PORTAL_EVENT_ARGUMENT, MESA_PORTAL_HANDLER_METADATA } from './portal.constants.js';
+import { MESA_PORTAL_ARGS_METADATA, MESA_PORTAL_EVENT_ARGUMENT, MESA_PORTAL_HANDLER_METADATA } from '../mesa.constants.js';
 import type { MesaPortalEventType } from './portal-protocol.js';
 
 /** What one `@OnMesa…` decorator recorded on a method. */

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Injectable } from '@nestjs/common';
 import { OnMesaMessage, type MesaClientMessage } from '../../lib/index.js';
-import { MESA_PORTAL_DEFAULTS } from '../../lib/portal/portal.constants.js';
+import { MESA_PORTAL_DEFAULTS } from '../../lib/mesa.constants.js';
 import { eventually } from '../support/mesa-app.js';
 import { MesaCluster } from '../support/mesa-cluster.js';
 import { RedisServer } from '../support/redis-server.js';
