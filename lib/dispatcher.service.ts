@@ -106,12 +106,16 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     return this.dispatch(DISCONNECT_CLIENT as DispatchableFor<Events>, recipients ?? (null as never), excluding);
   }
 
-  /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say (the module's `dispatchErrors`). */
+  /**
+   * What `@Dispatch` does when Redis fails a dispatch and the decorator says no `onError`: the module's
+   * `dispatchErrors`. Part of the contract between `@Dispatch` and the dispatcher it finds (this service or a
+   * `RecordingDispatcher`), so that each one's own options govern.
+   */
   get decoratorErrorMode(): DispatchErrorMode {
     return this.options.dispatchErrors;
   }
 
-  /** @internal The largest message accepted, read by `@Dispatch` to refuse an oversized one synchronously. */
+  /** The largest message accepted, in bytes of JSON (the module's `maxPayloadBytes`); `@Dispatch` checks it synchronously. */
   get maxPayloadBytes(): number {
     return this.options.maxPayloadBytes;
   }

@@ -18,8 +18,7 @@ const logger = new Logger('MesaDispatcher');
 interface DecoratorDispatcher {
   dispatch: DispatcherService['dispatch'];
   readonly decoratorErrorMode: DispatchErrorMode;
-  /** The service's `maxPayloadBytes`, read to refuse an oversized message synchronously. */
-  readonly maxPayloadBytes?: unknown;
+  readonly maxPayloadBytes: number;
 }
 
 /** One call's message, checked and ready to hand to the dispatcher. */

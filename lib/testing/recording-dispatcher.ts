@@ -27,7 +27,7 @@ import type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } f
  */
 export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements Pick<
   DispatcherService<Events>,
-  'dispatch' | 'broadcast' | 'disconnect' | 'decoratorErrorMode'
+  'dispatch' | 'broadcast' | 'disconnect' | 'decoratorErrorMode' | 'maxPayloadBytes'
 > {
   /** Every accepted dispatch, in call order. */
   readonly dispatches: RecordedDispatch[] = [];
@@ -92,12 +92,12 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     return this.dispatch(DISCONNECT_CLIENT as DispatchableFor<Events>, recipients ?? (null as never), excluding);
   }
 
-  /** @internal What `@Dispatch` does with a failed dispatch when the decorator does not say. */
+  /** What `@Dispatch` does when a dispatch fails and the decorator says no `onError` (as `DispatcherService`'s). */
   get decoratorErrorMode(): DispatchErrorMode {
     return this.resolved.dispatchErrors;
   }
 
-  /** @internal The largest message, read by `@Dispatch` as from `DispatcherService`. */
+  /** The largest message accepted, in bytes of JSON (as `DispatcherService`'s). */
   get maxPayloadBytes(): number {
     return this.resolved.maxPayloadBytes;
   }
