@@ -54,15 +54,17 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     try {
       const prepared = prepareDispatch(message, recipients, excluding, this.options.maxPayloadBytes);
       this.checkOpen();
-      if (prepared.recipients.length === 0) {
+      const { messageJson, recipients: ids, recipientsJson } = prepared;
+      if (ids.length === 0) {
         promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
       } else if (this.options.syncEnabled && prepared.storable && !prepared.broadcast) {
+        const ttl = storedCopiesTtl(this.options, prepared.ttl);
         this.publisher.push(
-          entryOf({ kind: 'sync', prepared, ttl: storedCopiesTtl(this.options, prepared.ttl), promise }, this.options.dispatchTimeout),
+          entryOf({ kind: 'sync', messageJson, recipients: ids, recipientsJson, ttl, promise }, this.options.dispatchTimeout),
         );
       } else {
-        const envelope = mesaEnvelope(prepared.messageJson, prepared.recipients);
-        this.publisher.push(entryOf({ kind: 'publish', prepared, envelope, promise }, this.options.dispatchTimeout));
+        const envelope = mesaEnvelope(messageJson, recipientsJson);
+        this.publisher.push(entryOf({ kind: 'publish', envelope, recipients: ids, promise }, this.options.dispatchTimeout));
       }
     } catch (error) {
       promise.fail(error, this.publisher.unawaitedFailures.report);
@@ -91,7 +93,8 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
     try {
       const { prepared, excluding } = prepareBroadcastExcept(message, options, this.options.maxPayloadBytes);
       this.checkOpen();
-      this.publisher.push(entryOf({ kind: 'broadcast-except', prepared, excluding, promise }, this.options.dispatchTimeout));
+      const { messageJson } = prepared;
+      this.publisher.push(entryOf({ kind: 'broadcast-except', messageJson, excluding, promise }, this.options.dispatchTimeout));
     } catch (error) {
       promise.fail(error, this.publisher.unawaitedFailures.report);
     }

@@ -1,10 +1,12 @@
 import type { DispatchPromise } from '../dispatch-promise.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
-import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
 
+/**
+ * What every entry carries. Entries hold only what the batch and the result need (thousands may be in flight):
+ * never the caller's message, nor text that is sent in another form.
+ */
 interface EntryBase {
-  prepared: PreparedDispatch;
   /** The caller's promise, settled when Redis has answered for the batch. */
   promise: DispatchPromise<DispatchResult>;
   /** What the entry weighs in a batch: its arguments' characters. */
@@ -18,12 +20,20 @@ interface EntryBase {
 /** Publish a ready envelope as it is (sync off, a broadcast, a `{ sync: false }` message, an event). */
 export interface PublishEntry extends EntryBase {
   kind: 'publish';
+  /** The envelope, a flat string (see `mesaEnvelope`). */
   envelope: string;
+  /** Checked ids, shared (never mutated); results get copies. */
+  recipients: readonly string[];
 }
 
 /** Sync: publish to the recipients online, store for the others (script op `s`). */
 export interface SyncEntry extends EntryBase {
   kind: 'sync';
+  messageJson: string;
+  /** Checked ids, shared (never mutated); results get copies. */
+  recipients: readonly string[];
+  /** `JSON.stringify(recipients)`: tells lists apart within a batch. */
+  recipientsJson: string;
   /** Milliseconds the stored copies stay deliverable; `0`: no expiry. */
   ttl: number;
 }
@@ -31,6 +41,7 @@ export interface SyncEntry extends EntryBase {
 /** Broadcast to the members of `connected_clients` but `excluding` (script op `x`; never stored). */
 export interface BroadcastExceptEntry extends EntryBase {
   kind: 'broadcast-except';
+  messageJson: string;
   excluding: string[];
 }
 
@@ -60,24 +71,26 @@ export function isFailure(outcome: EntryOutcome): outcome is EntryFailure {
 /** What the service gives to build an entry: everything but what {@link entryOf} computes. */
 export type EntryFields = BatchEntry extends infer E ? (E extends BatchEntry ? Omit<E, 'size' | 'args' | 'expiresAt'> : never) : never;
 
-/** Builds an entry with its size, argument count and expiry, so the queue can split batches and expire them. */
+/**
+ * Builds an entry with its size, argument count and expiry, so the queue can split batches and expire them. The
+ * entry is a new object with every field in place (one shape per kind, nothing added later).
+ */
 export function entryOf(fields: EntryFields, dispatchTimeout: number): BatchEntry {
-  const entry = fields as unknown as BatchEntry;
-  let size: number;
-  let args: number;
-  if (entry.kind === 'publish') {
-    size = entry.envelope.length;
-    args = 2;
-  } else {
-    const ids = entry.kind === 'sync' ? entry.prepared.recipients : entry.excluding;
-    size = entry.prepared.messageJson.length;
-    for (const id of ids) size += id.length;
-    args = 4 + ids.length;
+  const expiresAt = Date.now() + dispatchTimeout;
+  if (fields.kind === 'publish') {
+    const { envelope, recipients, promise } = fields;
+    return { kind: 'publish', envelope, recipients, promise, size: envelope.length, args: 2, expiresAt };
   }
-  entry.size = size;
-  entry.args = args;
-  entry.expiresAt = Date.now() + dispatchTimeout;
-  return entry;
+  const ids = fields.kind === 'sync' ? fields.recipients : fields.excluding;
+  let size = fields.messageJson.length;
+  for (let k = 0; k < ids.length; k++) size += ids[k].length;
+  const args = 4 + ids.length;
+  if (fields.kind === 'sync') {
+    const { messageJson, recipients, recipientsJson, ttl, promise } = fields;
+    return { kind: 'sync', messageJson, recipients, recipientsJson, ttl, promise, size, args, expiresAt };
+  }
+  const { messageJson, excluding, promise } = fields;
+  return { kind: 'broadcast-except', messageJson, excluding, promise, size, args, expiresAt };
 }
 
 /**
@@ -100,26 +113,26 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
     if (entry.kind === 'publish') {
       args.push('p', entry.envelope);
     } else if (entry.kind === 'broadcast-except') {
-      args.push('x', entry.prepared.messageJson, String(entry.excluding.length));
+      args.push('x', entry.messageJson, String(entry.excluding.length));
       pushAll(args, entry.excluding);
     } else {
-      const ids = entry.prepared.recipients;
+      const ids = entry.recipients;
       const ttl = String(entry.ttl);
       let known = byIdentity.get(ids);
       if (known === undefined) {
-        const text = JSON.stringify(ids);
+        const text = entry.recipientsJson;
         known = byText.get(text);
         if (known === undefined) {
           known = byText.size + 1;
           byText.set(text, known);
           byIdentity.set(ids, known);
-          args.push('s', entry.prepared.messageJson, ttl, String(ids.length));
+          args.push('s', entry.messageJson, ttl, String(ids.length));
           pushAll(args, ids);
           continue;
         }
         byIdentity.set(ids, known);
       }
-      args.push('s', entry.prepared.messageJson, ttl, `=${known}`);
+      args.push('s', entry.messageJson, ttl, `=${known}`);
     }
   }
   return args;
@@ -137,13 +150,17 @@ type Reply = number | [0, string] | [1, number, string, Pairs, Pairs] | [2, numb
 const ONLINE = '1'.charCodeAt(0);
 
 function decodeReply(entry: BatchEntry, reply: Reply): EntryOutcome {
-  const { recipients } = entry.prepared;
-  if (typeof reply === 'number') return { recipients, publishedTo: recipients, storedFor: [], receivers: reply };
+  if (typeof reply === 'number') {
+    // one copy the caller owns (the entry's list is shared), named twice as the publish path always has
+    const recipients = (entry as PublishEntry).recipients.slice();
+    return { recipients, publishedTo: recipients, storedFor: [], receivers: reply };
+  }
   if (reply[0] === 0) return { reason: reply[1], mayHaveBeenPublished: false };
   if (reply[0] === 2) {
     const online = reply.slice(2) as string[];
     return { recipients: online, publishedTo: [...online], storedFor: [], receivers: reply[1] };
   }
+  const recipients = (entry as SyncEntry).recipients.slice();
   const flags = reply[2];
   const publishedTo: string[] = [];
   const storedFor: string[] = [];

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import { MesaDispatchError } from '../errors/mesa.errors.js';
 import { mesaEnvelope, type MesaRedisNames } from '../redis/mesa-redis-names.js';
-import { countsById, type BacklogCaps, type BatchEntry, type EntryOutcome } from './batch-protocol.js';
+import { countsById, type BacklogCaps, type BatchEntry, type EntryOutcome, type PublishEntry } from './batch-protocol.js';
 import { readRedisError } from './dispatch-failures.js';
 
 const MAX_ATTEMPTS = 20;
@@ -27,15 +27,11 @@ export async function sendWithoutScripts(
     return entries.map((entry, k) => {
       const [error, receivers] = results![k];
       if (error) return { reason: readRedisError(error.message).reason, mayHaveBeenPublished: false };
-      return {
-        recipients: entry.prepared.recipients,
-        publishedTo: entry.prepared.recipients,
-        storedFor: [],
-        receivers: receivers as number,
-      };
+      const recipients = (entry as PublishEntry).recipients.slice();
+      return { recipients, publishedTo: recipients, storedFor: [], receivers: receivers as number };
     });
   }
-  const ids = [...new Set(entries.flatMap((entry) => (entry.kind === 'sync' ? entry.prepared.recipients : [])))];
+  const ids = [...new Set(entries.flatMap((entry) => (entry.kind === 'sync' ? entry.recipients : [])))];
   const broadcasts = entries.some((entry) => entry.kind === 'broadcast-except');
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     await client.watch(names.connectedClients, names.undeliveredMessages);
@@ -86,7 +82,7 @@ function planEntries(
     if (entry.kind === 'publish') {
       publish(entry.envelope);
       const at = receiversAt(publishes++);
-      const { recipients } = entry.prepared;
+      const recipients = entry.recipients.slice();
       outcomes.push((results) => ({ recipients, publishedTo: recipients, storedFor: [], receivers: at(results) }));
       continue;
     }
@@ -95,13 +91,14 @@ function planEntries(
       const live = members.filter((id) => !skip.has(id));
       if (live.length === 0) outcomes.push({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
       else {
-        publish(mesaEnvelope(entry.prepared.messageJson, live));
+        publish(mesaEnvelope(entry.messageJson, JSON.stringify(live)));
         const at = receiversAt(publishes++);
         outcomes.push((results) => ({ recipients: live, publishedTo: [...live], storedFor: [], receivers: at(results) }));
       }
       continue;
     }
-    const { recipients, messageJson } = entry.prepared;
+    const { messageJson } = entry;
+    const recipients = entry.recipients.slice();
     const live = recipients.filter((id) => online.get(id));
     const offline = recipients.filter((id) => !online.get(id));
     const corrupt = offline.find((id) => backlogOf(backlogs, stored, id, now) === undefined);
@@ -124,7 +121,7 @@ function planEntries(
     if (expired.length > 0) base.expired = countsById(expired);
     if (live.length === 0) outcomes.push({ ...base, receivers: 0 });
     else {
-      publish(mesaEnvelope(messageJson, live));
+      publish(mesaEnvelope(messageJson, JSON.stringify(live)));
       const at = receiversAt(publishes++);
       outcomes.push((results) => ({ ...base, receivers: at(results) }));
     }

@@ -68,7 +68,7 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
       const storing = this.resolved.syncEnabled && prepared.storable && !prepared.broadcast;
       const ttl = storing ? storedCopiesTtl(this.resolved, prepared.ttl) : 0;
       if (prepared.recipients.length > 0) this.failIfAsked();
-      return this.record(JSON.parse(prepared.messageJson), prepared.recipients, prepared.storable, undefined, ttl);
+      return this.record(JSON.parse(prepared.messageJson), [...prepared.recipients], prepared.storable, undefined, ttl);
     });
   }
 

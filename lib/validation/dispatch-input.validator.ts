@@ -1,14 +1,17 @@
-import { BROADCAST, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
+import { BROADCAST, BROADCAST_RECIPIENTS, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
 import { MesaValidationError } from '../errors/mesa.errors.js';
 import { prepareMessage } from './message-snapshot.js';
+import { RecipientListCache, type CheckedRecipients } from './recipient-list-cache.js';
 import { checkUserIds } from './user-ids.validator.js';
 
 /** A dispatch checked and ready for Redis: nothing in it can fail to serialize any more. */
 export interface PreparedDispatch {
   /** The message's JSON text, exactly as published and stored. */
   messageJson: string;
-  /** De-duplicated ids after `excluding`, or `['*']`. */
-  recipients: string[];
+  /** De-duplicated ids after `excluding`, or `['*']`. Shared with other dispatches (see `RecipientListCache`): never mutate it. */
+  recipients: readonly string[];
+  /** `JSON.stringify(recipients)`. */
+  recipientsJson: string;
   broadcast: boolean;
   /** Whether sync may store it for offline recipients (a message without `{ sync: false }`). */
   storable: boolean;
@@ -29,9 +32,9 @@ export function prepareDispatch(
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): PreparedDispatch {
   const { messageJson, storable, ttl } = prepareMessage(message);
-  const ids = normalizeRecipients(recipients, excluding);
+  const { ids, json } = checkRecipients(recipients, excluding);
   checkSize(messageJson, maxPayloadBytes);
-  const prepared: PreparedDispatch = { messageJson, recipients: ids, broadcast: ids[0] === BROADCAST, storable };
+  const prepared: PreparedDispatch = { messageJson, recipients: ids, recipientsJson: json, broadcast: ids[0] === BROADCAST, storable };
   if (ttl !== undefined) prepared.ttl = ttl;
   return prepared;
 }
@@ -47,13 +50,24 @@ function checkSize(json: string, limit: number): void {
   }
 }
 
+const recipientLists = new RecipientListCache();
+const withoutExcluded = (wanted: string[]) => applyRecipientRules(wanted, EMPTY);
+
 /**
- * Applies the seed's recipient rules: default `['*']`, `excluding` filters ids, duplicates are sent once.
+ * Checks `recipients` (default `['*']`) and `excluding` and applies the recipient rules (see
+ * {@link applyRecipientRules}). A list sent again without `excluding` comes from a {@link RecipientListCache}.
+ */
+export function checkRecipients(recipients: unknown = BROADCAST_RECIPIENTS, excluding?: unknown): CheckedRecipients {
+  if (excluding === undefined) return recipientLists.get(recipients, withoutExcluded);
+  const ids = applyRecipientRules(checkUserIds(recipients, 'recipients'), checkExcluding(excluding));
+  return { ids, json: JSON.stringify(ids) };
+}
+
+/**
+ * Applies the seed's recipient rules to checked lists: `excluding` filters ids, duplicates are sent once.
  * A `'*'` mixed with ids, or combined with `excluding`, is refused instead of becoming a silent broadcast.
  */
-export function normalizeRecipients(recipients: unknown = [BROADCAST], excluding?: unknown): string[] {
-  const wanted = checkUserIds(recipients, 'recipients');
-  const excluded = excluding === undefined ? EMPTY : checkExcluding(excluding);
+function applyRecipientRules(wanted: string[], excluded: readonly string[]): string[] {
   if (wanted.includes(BROADCAST)) {
     if (wanted.some((id) => id !== BROADCAST)) {
       throw new MesaValidationError(

@@ -1,8 +1,8 @@
 import { MesaValidationError } from '../../lib/index.js';
-import { normalizeRecipients, prepareDispatch } from '../../lib/validation/dispatch-input.validator.js';
+import { checkRecipients, prepareDispatch } from '../../lib/validation/dispatch-input.validator.js';
 import { DispatchEvent, Message } from '../../lib/index.js';
 
-describe('normalizeRecipients: the seed’s rules, minus its surprises', () => {
+describe('checkRecipients: the seed’s rules, minus its surprises', () => {
   it.each<[unknown, unknown, string[]]>([
     [undefined, undefined, ['*']],
     [['*'], undefined, ['*']],
@@ -18,7 +18,9 @@ describe('normalizeRecipients: the seed’s rules, minus its surprises', () => {
     [[], undefined, []],
     [Array.from({ length: 40 }, (_, i) => `u${i % 20}`), ['u3'], Array.from({ length: 20 }, (_, i) => `u${i}`).filter((id) => id !== 'u3')],
   ])('recipients %j excluding %j → %j', (recipients, excluding, expected) => {
-    expect(normalizeRecipients(recipients, excluding)).toEqual(expected);
+    const { ids, json } = checkRecipients(recipients, excluding);
+    expect(ids).toEqual(expected);
+    expect(json).toBe(JSON.stringify(expected));
   });
 
   it.each<[unknown, unknown]>([
@@ -32,7 +34,47 @@ describe('normalizeRecipients: the seed’s rules, minus its surprises', () => {
     [[1], undefined],
     [['a'], 'a'],
   ])('refuses recipients %j excluding %j', (recipients, excluding) => {
-    expect(() => normalizeRecipients(recipients, excluding)).toThrow(MesaValidationError);
+    expect(() => checkRecipients(recipients, excluding)).toThrow(MesaValidationError);
+  });
+});
+
+describe('checkRecipients: a list sent again is remembered, never trusted blindly', () => {
+  it('answers the same checked list for the same unchanged array, without reading it as anything else', () => {
+    const room = ['a', 'b', 'a'];
+    const first = checkRecipients(room);
+    expect(checkRecipients(room)).toBe(first);
+    expect(first.ids).toEqual(['a', 'b']);
+  });
+
+  it('checks an array again once it changed in place: a new id, an invalid one, a shorter list', () => {
+    const room = ['a', 'b'];
+    checkRecipients(room);
+    room[1] = 'c';
+    expect(checkRecipients(room).ids).toEqual(['a', 'c']);
+    room.push('');
+    expect(() => checkRecipients(room)).toThrow(MesaValidationError);
+    room.length = 1;
+    expect(checkRecipients(room).ids).toEqual(['a']);
+    room[0] = 'x\uD800';
+    expect(() => checkRecipients(room)).toThrow(/well-formed/);
+  });
+
+  it('reads a two-faced array (a Proxy) once per element and answers from what it checked', () => {
+    let reads = 0;
+    const backing = ['a', 'b'];
+    const twoFaced = new Proxy(backing, {
+      get: (target, key, receiver) => (key === '1' && ++reads > 1 ? 'mallory' : Reflect.get(target, key, receiver)),
+    });
+    expect(checkRecipients(twoFaced).ids).toEqual(['a', 'b']);
+    // the second reading differs from what was checked: checked again, and this time it says 'mallory'
+    expect(checkRecipients(twoFaced).ids).toEqual(['a', 'mallory']);
+  });
+
+  it('does not remember lists with excluding, nor very long ones', () => {
+    const room = ['a', 'b'];
+    expect(checkRecipients(room, ['b'])).not.toBe(checkRecipients(room, ['b']));
+    const crowd = Array.from({ length: 1001 }, (_, i) => `u${i}`);
+    expect(checkRecipients(crowd)).not.toBe(checkRecipients(crowd));
   });
 });
 

@@ -24,7 +24,7 @@ class FakeRedis {
   readonly send = (entries: BatchEntry[]): Promise<EntryOutcome[]> =>
     new Promise((resolve, reject) => {
       const outcomes = entries.map((entry): EntryOutcome => {
-        const { recipients } = entry.prepared;
+        const recipients = [...(entry as { recipients: string[] }).recipients];
         return { recipients, publishedTo: recipients, storedFor: [], receivers: 1 };
       });
       this.batches.push({ entries, answer: () => resolve(outcomes), fail: reject });
@@ -32,7 +32,7 @@ class FakeRedis {
 
   /** The `n` of each entry of each batch sent so far. */
   sent(): number[][] {
-    return this.batches.map((batch) => batch.entries.map((entry) => JSON.parse(entry.prepared.messageJson).d.n));
+    return this.batches.map((batch) => batch.entries.map((entry) => JSON.parse((entry as { messageJson: string }).messageJson).d.n));
   }
 }
 
@@ -51,8 +51,8 @@ function setup(options: { whenDisconnected?: 'queue' | 'fail'; limits?: Partial<
   });
   const push = (n: number, ids: string[] = ['u']) => {
     const promise = DispatchPromise.pending<DispatchResult>();
-    const prepared = { messageJson: JSON.stringify({ op: 0, d: { n } }), recipients: ids, broadcast: false, storable: true };
-    queue.push(entryOf({ kind: 'sync', prepared, ttl: 0, promise }, TIMEOUT));
+    const messageJson = JSON.stringify({ op: 0, d: { n } });
+    queue.push(entryOf({ kind: 'sync', messageJson, recipients: ids, recipientsJson: JSON.stringify(ids), ttl: 0, promise }, TIMEOUT));
     return promise;
   };
   return { redis, queue, push, unconsumed };
