@@ -13,6 +13,8 @@ interface CachedList extends CheckedRecipients {
   readonly source: readonly unknown[];
   /** What `source` held when it was checked; a hit requires the same elements, in order. */
   readonly snapshot: readonly string[];
+  /** Hit since the replacement hand last passed: spared once more. */
+  used: boolean;
 }
 
 /** How many distinct arrays are remembered (a service's rooms, a handful of audiences). */
@@ -25,21 +27,30 @@ const MAX_CACHED_IDS = 1000;
  * (a room's members, kept in memory) pays one identity lookup and one element-by-element comparison instead of
  * validating, copying, de-duplicating and serializing the list each time. A hit needs the very same array holding
  * the very same strings as when it was checked (an array changed in place is checked again), so the cache never
- * answers for ids it did not check. Bounded: {@link SLOTS} arrays of at most {@link MAX_CACHED_IDS} ids.
+ * answers for ids it did not check. Bounded: {@link SLOTS} arrays of at most {@link MAX_CACHED_IDS} ids. A new list
+ * replaces one not hit since the replacement hand last passed (the clock algorithm), so a stream of one-off arrays
+ * does not push out a room sent to again and again.
  */
 export class RecipientListCache {
   private readonly slots: Array<CachedList | undefined> = new Array(SLOTS).fill(undefined);
-  private next = 0;
+  private hand = 0;
 
   /**
    * The checked form of `recipients` (no `excluding`): from the cache when it holds this array unchanged,
-   * else checked with `check` (which throws MesaValidationError for bad ids) and remembered.
+   * else checked (MesaValidationError for bad ids), given to `normalize`, and remembered.
    */
   get(recipients: unknown, normalize: (checked: string[]) => string[]): CheckedRecipients {
+    let changed = -1;
     if (Array.isArray(recipients)) {
       for (let k = 0; k < SLOTS; k++) {
         const cached = this.slots[k];
-        if (cached !== undefined && cached.source === recipients && holdsSame(recipients, cached.snapshot)) return cached;
+        if (cached?.source !== recipients) continue;
+        if (!holdsSame(recipients, cached.snapshot)) {
+          changed = k;
+          break;
+        }
+        cached.used = true;
+        return cached;
       }
     }
     const snapshot = checkUserIds(recipients, 'recipients');
@@ -47,9 +58,18 @@ export class RecipientListCache {
     const json = JSON.stringify(ids);
     if (snapshot.length > MAX_CACHED_IDS) return { ids, json };
     // not frozen: V8 copies frozen arrays (every result's copy) on a slow path
-    const cached: CachedList = { source: recipients as unknown[], snapshot, ids, json };
-    this.slots[this.next] = cached;
-    this.next = (this.next + 1) % SLOTS;
+    const cached: CachedList = { source: recipients as unknown[], snapshot, ids, json, used: false };
+    if (changed >= 0) {
+      // the same array, changed in place: its old reading goes
+      this.slots[changed] = cached;
+      return cached;
+    }
+    for (let spared = this.slots[this.hand]; spared?.used; spared = this.slots[this.hand]) {
+      spared.used = false;
+      this.hand = (this.hand + 1) % SLOTS;
+    }
+    this.slots[this.hand] = cached;
+    this.hand = (this.hand + 1) % SLOTS;
     return cached;
   }
 }

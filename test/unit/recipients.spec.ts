@@ -70,6 +70,15 @@ describe('checkRecipients: a list sent again is remembered, never trusted blindl
     expect(checkRecipients(twoFaced).ids).toEqual(['a', 'mallory']);
   });
 
+  it('keeps a list sent again and again while one-off arrays come and go', () => {
+    const room = ['a', 'b'];
+    const cached = checkRecipients(room);
+    for (let k = 0; k < 100; k++) {
+      checkRecipients([`one-off-${k}`]);
+      expect(checkRecipients(room)).toBe(cached);
+    }
+  });
+
   it('does not remember lists with excluding, nor very long ones', () => {
     const room = ['a', 'b'];
     expect(checkRecipients(room, ['b'])).not.toBe(checkRecipients(room, ['b']));
