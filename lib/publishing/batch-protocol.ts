@@ -140,8 +140,40 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
 
 /** Turns the script's replies into one outcome per entry, in order. */
 export function decodeReplies(entries: readonly BatchEntry[], replies: number | readonly unknown[]): EntryOutcome[] {
-  if (typeof replies === 'number') return entries.map((entry) => decodeReply(entry, replies));
-  return entries.map((entry, index) => decodeReply(entry, replies[index] as Reply));
+  const outcomes = new Array<EntryOutcome>(entries.length);
+  if (typeof replies === 'number') {
+    for (let index = 0; index < entries.length; index++) outcomes[index] = published(entries[index] as PublishEntry, replies);
+    return outcomes;
+  }
+  // a room's dispatches in one batch usually find the same members online: split the list once, copy it for the others
+  let last: { ids: readonly string[]; flags: string; result: DispatchResult } | undefined;
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index];
+    const reply = replies[index] as Reply;
+    if (typeof reply === 'number') outcomes[index] = published(entry as PublishEntry, reply);
+    else if (reply[0] === 0) outcomes[index] = { reason: reply[1], mayHaveBeenPublished: false };
+    else if (reply[0] === 2) {
+      const online = reply.slice(2) as string[];
+      outcomes[index] = { recipients: online, publishedTo: [...online], storedFor: [], receivers: reply[1] };
+    } else {
+      const { recipients: ids } = entry as SyncEntry;
+      const [, receivers, flags, dropped, expired] = reply;
+      const result: DispatchResult =
+        last !== undefined && last.ids === ids && last.flags === flags
+          ? {
+              recipients: last.result.recipients.slice(),
+              publishedTo: last.result.publishedTo.slice(),
+              storedFor: last.result.storedFor.slice(),
+              receivers,
+            }
+          : split(ids, flags, receivers);
+      if (last?.ids !== ids || last.flags !== flags) last = { ids, flags, result };
+      if (dropped.length > 0) result.dropped = countsById(dropped);
+      if (expired.length > 0) result.expired = countsById(expired);
+      outcomes[index] = result;
+    }
+  }
+  return outcomes;
 }
 
 type Pairs = Array<string | number>;
@@ -149,26 +181,23 @@ type Reply = number | [0, string] | [1, number, string, Pairs, Pairs] | [2, numb
 
 const ONLINE = '1'.charCodeAt(0);
 
-function decodeReply(entry: BatchEntry, reply: Reply): EntryOutcome {
-  if (typeof reply === 'number') {
-    // one copy the caller owns (the entry's list is shared), named twice as the publish path always has
-    const recipients = (entry as PublishEntry).recipients.slice();
-    return { recipients, publishedTo: recipients, storedFor: [], receivers: reply };
+/** A publish's result: one copy of its list the caller owns (the entry's is shared), named twice as it always has been. */
+function published(entry: PublishEntry, receivers: number): DispatchResult {
+  const recipients = entry.recipients.slice();
+  return { recipients, publishedTo: recipients, storedFor: [], receivers };
+}
+
+/** A sync dispatch's result: its recipients split by the script's flags (`1` published to, `0` stored for). */
+function split(ids: readonly string[], flags: string, receivers: number): DispatchResult {
+  let online = 0;
+  for (let k = 0; k < ids.length; k++) if (flags.charCodeAt(k) === ONLINE) online++;
+  const publishedTo = new Array<string>(online);
+  const storedFor = new Array<string>(ids.length - online);
+  for (let k = 0, p = 0, s = 0; k < ids.length; k++) {
+    if (flags.charCodeAt(k) === ONLINE) publishedTo[p++] = ids[k];
+    else storedFor[s++] = ids[k];
   }
-  if (reply[0] === 0) return { reason: reply[1], mayHaveBeenPublished: false };
-  if (reply[0] === 2) {
-    const online = reply.slice(2) as string[];
-    return { recipients: online, publishedTo: [...online], storedFor: [], receivers: reply[1] };
-  }
-  const recipients = (entry as SyncEntry).recipients.slice();
-  const flags = reply[2];
-  const publishedTo: string[] = [];
-  const storedFor: string[] = [];
-  for (let k = 0; k < recipients.length; k++) (flags.charCodeAt(k) === ONLINE ? publishedTo : storedFor).push(recipients[k]);
-  const result: DispatchResult = { recipients, publishedTo, storedFor, receivers: reply[1] };
-  if (reply[3].length > 0) result.dropped = countsById(reply[3]);
-  if (reply[4].length > 0) result.expired = countsById(reply[4]);
-  return result;
+  return { recipients: ids.slice(), publishedTo, storedFor, receivers };
 }
 
 /** `[id, count]…` pairs as a map without prototype keys (an id may be `__proto__`). */
