@@ -10,16 +10,13 @@ const SETTLED = 2;
 /**
  * The Promise `dispatch()` returns. It notes whether anyone consumed it (`await`, `then`, `catch`,
  * `Promise.all`...), so that a rejection nobody consumed is logged instead of becoming an unhandled
- * rejection, and one somebody consumed is left to them.
+ * rejection, and one somebody consumed is left to them. Its `constructor` is `Promise`, so awaiting it costs
+ * what awaiting a native promise does.
  *
  * Many thousands may be in flight at once, so each keeps only what it must: one flags field and its resolving
  * function (a rejection resolves it with a thenable that rejects).
  */
 export class DispatchPromise<T> extends Promise<T> {
-  static override get [Symbol.species](): PromiseConstructor {
-    return Promise;
-  }
-
   private state = 0;
   private readonly resolveWith?: (value: unknown) => void;
 
@@ -50,19 +47,26 @@ export class DispatchPromise<T> extends Promise<T> {
   fail(error: unknown, onUnconsumed: (error: unknown) => void): void {
     if (this.state & SETTLED) return;
     this.state |= SETTLED;
+    const consumed = this.state & CONSUMED;
     Promise.prototype.then.call(this, undefined, () =>
       setImmediate(() => {
         if (!(this.state & CONSUMED)) onUnconsumed(error);
       }),
     );
+    this.state = (this.state & ~CONSUMED) | consumed;
     this.resolveWith?.({ then: (_: unknown, reject: (reason: unknown) => void) => reject(error) });
   }
-
-  override then<R1 = T, R2 = never>(
-    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    this.state |= CONSUMED;
-    return super.then(onfulfilled, onrejected);
-  }
 }
+
+// Every way of consuming a promise reads its `constructor` (await, then, catch, finally, Promise.all and its
+// kin, returning it from an async function), and none of the ways of merely holding, inspecting or logging one
+// does: reading it marks the promise consumed. It answers Promise, so await and Promise.all take the promise as
+// it is (no wrapper promise, no extra job per dispatch) and what then() derives is a native Promise.
+const prototype = DispatchPromise.prototype;
+Object.defineProperty(prototype, 'constructor', {
+  get(this: { state: number }) {
+    if ((this as unknown) !== prototype) this.state |= CONSUMED;
+    return Promise;
+  },
+  configurable: true,
+});
