@@ -3,6 +3,7 @@
 // its returned promises have settled and, for a contender that returns nothing (the original
 // Dispatcher), a PING on its connections has come back (contender.settle()). The round is timed until
 // the channel subscriber (another process) has counted all `total` envelopes, and must count exactly that.
+// With a `meter` (support/cost.js), the round's client and Redis CPU per dispatch are measured too.
 import { performance } from 'node:perf_hooks';
 import { expectCount } from './checks.js';
 
@@ -12,11 +13,17 @@ export function chatPayload(i, to) {
 }
 
 /**
- * Runs one round and returns { ms, rate }. `envelopesPerDispatch` is how many envelopes one dispatch
- * publishes (1 for every scenario here). `onChunk` is called after each chunk (memory sampling).
+ * Runs one round and returns { ms, rate } (and, with `meter`, what meter.stop() returns). One dispatch
+ * publishes one envelope. `chunk` dispatches are in flight at a time. `onChunk` is called after each
+ * chunk (memory sampling).
  */
-export async function driveRound(contender, counter, { total, chunk, recipients, type = 'EVT', payloadWithTo = false, what, onChunk }) {
+export async function driveRound(
+  contender,
+  counter,
+  { total, chunk, recipients, type = 'EVT', payloadWithTo = false, what, onChunk, meter },
+) {
   counter.reset();
+  await meter?.start();
   const start = performance.now();
   let sent = 0;
   while (sent < total) {
@@ -35,6 +42,7 @@ export async function driveRound(contender, counter, { total, chunk, recipients,
   await counter.reach(total);
   await contender.settle();
   const ms = performance.now() - start;
+  const cost = await meter?.stop(total);
   expectCount(`${what}: envelopes counted on the channel`, await counter.settledCount(), total);
-  return { ms, rate: (total * 1000) / ms };
+  return { ms, rate: (total * 1000) / ms, ...cost };
 }
