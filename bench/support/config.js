@@ -4,8 +4,10 @@
 //   BENCH_SMOKE  1 = every scenario at tiny scale, counting checked, results written to a temp dir
 //   BENCH_ONLY   comma-separated scenario names to run (throughput,sync,decorator,memory,latency,backlog-blocking)
 //   BENCH_OUT    directory for results.json and chart.svg; default docs/bench (smoke: a temp dir)
+//   BENCH_BASELINE  another checkout of nestjs-mesa (built dist/, node_modules): adds a `baseline` contender
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const env = process.env;
@@ -35,6 +37,11 @@ for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`BENCH_O
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+const baseline = env.BENCH_BASELINE ? resolve(env.BENCH_BASELINE) : undefined;
+if (baseline && !existsSync(join(baseline, 'dist', 'index.js'))) {
+  throw new Error(`BENCH_BASELINE=${env.BENCH_BASELINE}: ${join(baseline, 'dist', 'index.js')} is missing (build that checkout first)`);
+}
+
 export const config = {
   smoke,
   scale,
@@ -46,6 +53,8 @@ export const config = {
   progressTimeoutMs: smoke ? 4_000 : 10_000,
   /** Whole-run watchdog: the bench kills its children and exits 2 past this. */
   watchdogMs: smoke ? 120_000 : 20 * 60_000,
+  /** The checkout whose dist/ the `baseline` contender imports (BENCH_BASELINE), or undefined. */
+  baseline,
   throughput: { dispatches: scaled(100_000, 200), chunk: 1000, recipients: 2 },
   sync: { dispatches: scaled(100, 10), members: 100, online: 50 },
   decorator: { dispatches: scaled(50_000, 200), chunk: 1000 },

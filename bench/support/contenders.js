@@ -2,10 +2,11 @@
 //   { key, label, dispatch(recipients, data, type) -> Promise | undefined, settle() -> Promise, close() -> Promise }
 // settle() resolves once Redis has executed every command the contender issued so far (the original
 // Dispatcher returns nothing and fires its sync writes and publishes without awaiting them).
+// `baseline` is nestjs-mesa built from another checkout (BENCH_BASELINE), driven exactly like `nestjs`.
 import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
-import { Message } from '../../dist/index.js';
-import { createNestApp } from './nest.js';
+import { config } from './config.js';
+import { createNestApp, loadMesa } from './nest.js';
 
 const require = createRequire(import.meta.url);
 const { Dispatcher, Message: MesaMessage } = require('@cryb/mesa');
@@ -16,9 +17,26 @@ export const LABELS = {
   nestjs: 'nestjs-mesa DispatcherService',
   decorated: 'nestjs-mesa @Dispatch method',
   manual: 'same method, dispatch() by hand',
+  baseline: 'nestjs-mesa @ baseline',
 };
 
-/** Creates contender `key` ('original' | 'raw' | 'nestjs' | 'decorated' | 'manual') on Redis `url`. */
+let baselineMesa;
+/** The BENCH_BASELINE checkout's dist module, imported once, and its label; undefined without BENCH_BASELINE. */
+async function baseline() {
+  if (!config.baseline) return undefined;
+  if (!baselineMesa) {
+    const { mesa, rev } = await loadMesa(config.baseline);
+    baselineMesa = { mesa, label: `nestjs-mesa @ ${rev}` };
+  }
+  return baselineMesa;
+}
+
+/** The contender keys `keys`, plus 'baseline' after 'nestjs' when BENCH_BASELINE is set. */
+export function withBaseline(keys) {
+  return config.baseline ? keys.flatMap((key) => (key === 'nestjs' ? [key, 'baseline'] : [key])) : keys;
+}
+
+/** Creates contender `key` ('original' | 'raw' | 'nestjs' | 'baseline' | 'decorated' | 'manual') on Redis `url`. */
 export async function createContender(key, url, { sync = false } = {}) {
   switch (key) {
     case 'original':
@@ -29,6 +47,11 @@ export async function createContender(key, url, { sync = false } = {}) {
     case 'decorated':
     case 'manual':
       return nestjs(key, url, sync);
+    case 'baseline': {
+      const found = await baseline();
+      if (!found) throw new Error('the baseline contender needs BENCH_BASELINE');
+      return nestjs(key, url, sync, found);
+    }
     default:
       throw new Error(`unknown contender ${key}`);
   }
@@ -61,8 +84,9 @@ async function raw(url) {
   };
 }
 
-async function nestjs(key, url, sync) {
-  const { moduleRef, dispatcher, rooms } = await createNestApp(url, { sync });
+async function nestjs(key, url, sync, other) {
+  const { moduleRef, dispatcher, rooms, mesa } = await createNestApp(url, { sync, mesa: other?.mesa });
+  const { Message } = mesa;
   const dispatch =
     key === 'decorated'
       ? (recipients, data) => rooms.post(data) // recipients come from data.to, type is the decorator's 'EVT'
@@ -71,7 +95,7 @@ async function nestjs(key, url, sync) {
         : (recipients, data, type) => dispatcher.dispatch(new Message(0, data, type), recipients);
   return {
     key,
-    label: LABELS[key],
+    label: other?.label ?? LABELS[key],
     dispatch,
     settle: async () => undefined,
     close: () => moduleRef.close(),
