@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { expectCount } from '../support/checks.js';
 import { closeAll, ratiosTo, runRounds } from '../support/rounds.js';
 import { createContender, withBaseline } from '../support/contenders.js';
-import { chatPayload } from '../support/drive.js';
+import { timeEach } from '../support/drive.js';
 import { percentile } from '../support/stats.js';
 
 export async function singleDispatch({ config, redis, counter }) {
@@ -15,18 +15,16 @@ export async function singleDispatch({ config, redis, counter }) {
   const recipients = Array.from({ length: recipientCount }, (_, i) => `u${i + 1}`);
   const contenders = [];
   try {
-    for (const key of withBaseline(['raw', 'nestjs'])) contenders.push(await createContender(key, redis.url));
+    for (const key of withBaseline(['raw', 'nestjs']))
+      contenders.push(await createContender(key, redis.url, { isolated: Boolean(config.baseline) }));
     const results = await runRounds('single', contenders, config.rounds, async (contender, index) => {
       const total = index < 0 ? warmup : dispatches;
       const what = `single/${contender.key}${index < 0 ? ' warm-up' : ` round ${index + 1}`}`;
       counter.reset();
-      const samples = new Float64Array(total);
       const start = performance.now();
-      for (let i = 0; i < total; i++) {
-        const t0 = performance.now();
-        await contender.dispatch(recipients, chatPayload(i), 'EVT');
-        samples[i] = (performance.now() - t0) * 1000;
-      }
+      const samples = contender.remote
+        ? (await contender.run({ op: 'each', total, recipients })).samples
+        : await timeEach(contender, { total, recipients });
       const ms = performance.now() - start;
       await counter.reach(total);
       expectCount(`${what}: envelopes counted on the channel`, await counter.settledCount(), total);

@@ -20,7 +20,8 @@ export async function syncCpu({ config, redis, counter }) {
   try {
     await admin.del(CONNECTED, UNDELIVERED);
     await admin.sadd(CONNECTED, ...onlineIds);
-    for (const key of withBaseline(['nestjs', 'raw'])) contenders.push(await createContender(key, redis.url, { sync: key !== 'raw' }));
+    for (const key of withBaseline(['nestjs', 'raw']))
+      contenders.push(await createContender(key, redis.url, { sync: key !== 'raw', isolated: Boolean(config.baseline) }));
     const results = await runRounds('sync-cpu', contenders, config.rounds, async (contender, index) => {
       await admin.del(UNDELIVERED);
       const what = `sync-cpu/${contender.key}${index < 0 ? ' warm-up' : ` round ${index + 1}`}`;

@@ -16,7 +16,8 @@ export async function throughput({ config, redis, counter }) {
   const meter = new CostMeter(admin);
   const contenders = [];
   try {
-    for (const key of withBaseline(['original', 'raw', 'nestjs'])) contenders.push(await createContender(key, redis.url));
+    for (const key of withBaseline(['original', 'raw', 'nestjs']))
+      contenders.push(await createContender(key, redis.url, { isolated: Boolean(config.baseline) }));
     const runs = [];
     for (const chunk of inFlight) {
       const results = await runRounds(`throughput ${chunk}`, contenders, config.rounds, async (contender, index) => {

@@ -46,13 +46,16 @@ export class CostMeter {
     this.cpu = process.cpuUsage();
   }
 
-  /** Returns { clientCpuUs, redisCmdUs, redisCpuUs, ceiling } per dispatch. */
-  async stop(dispatches) {
+  /**
+   * Returns { clientCpuUs, redisCmdUs, redisCpuUs, ceiling } per dispatch. `otherCpuUs`: CPU µs another
+   * process of the bench spent on the round (a contender in its own process), added to the client's.
+   */
+  async stop(dispatches, otherCpuUs = 0) {
     const cpu = process.cpuUsage(this.cpu);
     const info = await this.admin.call('INFO', 'commandstats', 'cpu');
     const redisCpuUs = ((parseRedisCpu(info) - this.redisCpu) * 1e6) / dispatches;
     return {
-      clientCpuUs: (cpu.user + cpu.system) / dispatches,
+      clientCpuUs: (cpu.user + cpu.system + otherCpuUs) / dispatches,
       redisCmdUs: commandUsec(parseCommandStats(info)) / dispatches,
       redisCpuUs,
       ceiling: redisCpuUs > 0 ? 1e6 / redisCpuUs : NaN,
