@@ -1,13 +1,13 @@
 // docs/bench/chart.svg, written by hand: one horizontal bar panel per scenario, a bar per contender,
 // every bar labelled with its value, and a header naming the machine. Readable without the JSON.
-import { fmtLost, fmtMB, fmtMs, fmtPercent, fmtRate, fmtRatio, machineLine } from './format.js';
+import { fmtLost, fmtMB, fmtMs, fmtPercent, fmtRate, fmtRatio, fmtUs, machineLine, ratio, throughputRuns } from './format.js';
 
 const WIDTH = 1180;
 const LABEL_W = 300;
 const BAR_X = 320;
 const BAR_MAX = 400;
 const ROW_H = 26;
-const COLORS = { original: '#9a9a9a', raw: '#4e79a7', nestjs: '#e15759', decorated: '#f28e2b', manual: '#76b7b2' };
+const COLORS = { original: '#9a9a9a', raw: '#4e79a7', nestjs: '#e15759', baseline: '#b07aa1', decorated: '#f28e2b', manual: '#76b7b2' };
 
 const esc = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const text = (x, y, content, attrs = '') => `<text x="${x}" y="${y}" ${attrs}>${esc(content)}</text>`;
@@ -53,15 +53,61 @@ function panels(results) {
       reference: r.note !== undefined,
     }));
   const list = [];
-  if (s.throughput)
+  // two bars per contender: a lighter one for the bench process's CPU, a darker one for Redis's
+  const costRows = (contenders) =>
+    Object.entries(contenders).flatMap(([key, r]) => [
+      {
+        label: `${r.label} client CPU`,
+        value: r.median.clientCpuUs,
+        text: `client ${fmtUs(r.median.clientCpuUs)} µs  (${fmtRatio(ratio(r, 'clientCpuUs'))} raw)`,
+        color: (COLORS[key] ?? '#333') + '99',
+      },
+      {
+        label: `${r.label} Redis CPU`,
+        value: r.median.redisCpuUs,
+        text: `Redis ${fmtUs(r.median.redisCpuUs)} µs  (${fmtRatio(ratio(r, 'redisCpuUs'))} raw; commands ${fmtUs(r.median.redisCmdUs)} µs)`,
+        color: COLORS[key] ?? '#333',
+      },
+    ]);
+  if (s.throughput) {
+    const t = s.throughput;
+    for (const run of throughputRuns(t)) {
+      list.push({
+        title: `1. Throughput without sync, ${run.inFlight} in flight (dispatches/s, higher is better)`,
+        subtitle: `${t.dispatches} dispatches to ${t.recipients} recipients; median of ${t.rounds} rounds; ratio = median of per-round ratios to raw ioredis`,
+        rows: rows(
+          run,
+          (r) => r.median.rate,
+          (r) => `${fmtRate(r.median.rate)}/s  (${fmtRatio(ratio(r, 'rate'))} raw)  one Redis core: ${fmtRate(r.median.ceiling)} msg/s`,
+        ),
+      });
+      if (Object.values(run.contenders).some((r) => Number.isFinite(r.median.redisCpuUs)))
+        list.push({
+          title: `1. Cost per dispatch without sync, ${run.inFlight} in flight (µs of CPU, lower is better)`,
+          subtitle:
+            'lighter bar: the bench process (process.cpuUsage); darker bar: Redis main thread (INFO cpu), incl. delivery to the counting subscriber',
+          rows: costRows(run.contenders),
+        });
+    }
+  }
+  if (s.single)
     list.push({
-      title: '1. Throughput without sync (dispatches/s, higher is better)',
-      subtitle: `${s.throughput.dispatches} dispatches to ${s.throughput.recipients} recipients, ${s.throughput.chunk} in flight; median of ${s.throughput.rounds} rounds; ratio vs raw ioredis`,
-      rows: rows(
-        s.throughput,
-        (r) => r.median.rate,
-        (r) => `${fmtRate(r.median.rate)}/s  (${fmtRatio(r.vsRaw)} raw)`,
-      ),
+      title: '1b. One dispatch at a time, each awaited (µs, lower is better)',
+      subtitle: `${s.single.dispatches} dispatches to ${s.single.recipients} recipients per round; median of ${s.single.rounds} rounds; lighter bar p50, darker bar p99; ratio = median of per-round ratios to raw`,
+      rows: Object.entries(s.single.contenders).flatMap(([key, r]) => [
+        {
+          label: `${r.label} p50`,
+          value: r.median.p50,
+          text: `p50 ${fmtUs(r.median.p50)} µs  (${fmtRatio(ratio(r, 'p50'))} raw)`,
+          color: (COLORS[key] ?? '#333') + '99',
+        },
+        {
+          label: `${r.label} p99`,
+          value: r.median.p99,
+          text: `p99 ${fmtUs(r.median.p99)} µs  (${fmtRatio(ratio(r, 'p99'))} raw)`,
+          color: COLORS[key] ?? '#333',
+        },
+      ]),
     });
   if (s.sync)
     list.push({
@@ -75,6 +121,12 @@ function panels(results) {
             ? `${fmtRate(r.median.rate)}/s  reference: publish only, no sync`
             : `${fmtRate(r.median.rate)}/s  (${fmtRatio(r.vsOriginal)} original)  LOST ${fmtLost(r.lostTotal, r.expectedTotal)}`,
       ),
+    });
+  if (s['sync-cpu'])
+    list.push({
+      title: `2b. Sync cost per dispatch, ${s['sync-cpu'].members}-member room, ${s['sync-cpu'].online} online (µs of CPU, lower is better)`,
+      subtitle: `${s['sync-cpu'].dispatches} dispatches per round, ${s['sync-cpu'].inFlight} in flight; raw ioredis is a reference (publish only, stores nothing)`,
+      rows: costRows(s['sync-cpu'].contenders),
     });
   if (s.decorator)
     list.push({

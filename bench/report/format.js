@@ -13,6 +13,12 @@ export function fmtMs(value) {
   return value < 10 ? value.toFixed(2) : value.toFixed(1);
 }
 
+/** Microseconds: two decimals under 10, one under 1000, none above. */
+export function fmtUs(value) {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value < 10 ? value.toFixed(2) : value < 1000 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US');
+}
+
 export function fmtMB(value) {
   return Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(2)}` : 'n/a';
 }
@@ -29,8 +35,19 @@ export function fmtLost(lost, expected) {
 
 /** One line naming the machine a run was taken on (results.machine, built by support/main.js). */
 export function machineLine(machine) {
+  const end = machine.loadAverageAtEnd ? `, ${machine.loadAverageAtEnd.join('/')} at end` : '';
   return (
     `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, redis-server ${machine.redis}, ` +
-    `${machine.os}, load ${machine.loadAverageAtStart.join('/')} at start, ${machine.date.slice(0, 16).replace('T', ' ')} UTC`
+    `${machine.os}, load (1/5/15 min) ${machine.loadAverageAtStart.join('/')} at start${end}, ${machine.date.slice(0, 16).replace('T', ' ')} UTC`
   );
+}
+
+/** The throughput scenario's runs, one per in-flight count (results written before there were several: one run). */
+export function throughputRuns(throughput) {
+  return throughput.runs ?? [{ inFlight: throughput.chunk, contenders: throughput.contenders }];
+}
+
+/** The median of per-round ratios to raw ioredis of `metric`, or NaN when the run did not record it. */
+export function ratio(result, metric) {
+  return result?.ratios?.[metric]?.median ?? (metric === 'rate' ? (result?.vsRaw ?? NaN) : NaN);
 }

@@ -1,5 +1,6 @@
-// The printed table: one block per scenario, from the results object run.js builds.
-import { fmtLost, fmtMB, fmtMs, fmtPercent, fmtRate, fmtRatio, machineLine } from './format.js';
+// The printed table: one block per scenario, then the targets, from the results object run.js builds.
+import { fmtLost, fmtMB, fmtMs, fmtPercent, fmtRate, fmtRatio, fmtUs, machineLine, ratio, throughputRuns } from './format.js';
+import { targetRows } from './targets.js';
 
 function block(title, headers, rows) {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => String(row[i]).length)));
@@ -20,11 +21,42 @@ export function renderTable(results) {
   ];
   if (s.throughput) {
     const t = s.throughput;
+    for (const run of throughputRuns(t)) {
+      out.push(
+        block(
+          `1. Throughput, no sync: ${t.dispatches} dispatches to ${t.recipients} recipients, ${run.inFlight} in flight, median of ${t.rounds} ` +
+            '(ratios: median of per-round ratios to raw; costs in µs per dispatch)',
+          ['contender', 'dispatches/s', 'vs raw', 'client CPU', 'vs raw', 'Redis cmd', 'Redis CPU', 'vs raw', '1-core ceiling msg/s'],
+          entries(run).map(([, r]) => [
+            r.label,
+            fmtRate(r.median.rate),
+            fmtRatio(ratio(r, 'rate')),
+            fmtUs(r.median.clientCpuUs),
+            fmtRatio(ratio(r, 'clientCpuUs')),
+            fmtUs(r.median.redisCmdUs),
+            fmtUs(r.median.redisCpuUs),
+            fmtRatio(ratio(r, 'redisCpuUs')),
+            fmtRate(r.median.ceiling),
+          ]),
+        ),
+        '',
+      );
+    }
+  }
+  if (s.single) {
+    const g = s.single;
     out.push(
       block(
-        `1. Throughput, no sync: ${t.dispatches} dispatches to ${t.recipients} recipients, ${t.chunk} in flight, median of ${t.rounds}`,
-        ['contender', 'dispatches/s', 'vs raw ioredis'],
-        entries(t).map(([, r]) => [r.label, fmtRate(r.median.rate), fmtRatio(r.vsRaw)]),
+        `1b. One dispatch at a time: ${g.dispatches} awaited dispatches to ${g.recipients} recipients per round, median of ${g.rounds} (ratios: median of per-round ratios to raw)`,
+        ['contender', 'p50 µs', 'p50 vs raw', 'p99 µs', 'p99 vs raw', 'dispatches/s'],
+        entries(g).map(([, r]) => [
+          r.label,
+          fmtUs(r.median.p50),
+          fmtRatio(ratio(r, 'p50')),
+          fmtUs(r.median.p99),
+          fmtRatio(ratio(r, 'p99')),
+          fmtRate(r.median.rate),
+        ]),
       ),
       '',
     );
@@ -40,6 +72,25 @@ export function renderTable(results) {
           fmtRate(r.median.rate),
           fmtRatio(r.vsOriginal),
           r.note ? 'n/a (reference, stores nothing)' : fmtLost(r.lostTotal, r.expectedTotal),
+        ]),
+      ),
+      '',
+    );
+  }
+  if (s['sync-cpu']) {
+    const c = s['sync-cpu'];
+    out.push(
+      block(
+        `2b. Sync cost: ${c.members}-member room, ${c.online} online, ${c.dispatches} dispatches per round, ${c.inFlight} in flight, median of ${c.rounds} (µs per dispatch)`,
+        ['contender', 'dispatches/s', 'client CPU', 'vs raw', 'Redis cmd', 'Redis CPU', 'vs raw'],
+        entries(c).map(([, r]) => [
+          r.note ? `${r.label} (reference, no sync)` : r.label,
+          fmtRate(r.median.rate),
+          fmtUs(r.median.clientCpuUs),
+          fmtRatio(ratio(r, 'clientCpuUs')),
+          fmtUs(r.median.redisCmdUs),
+          fmtUs(r.median.redisCpuUs),
+          fmtRatio(ratio(r, 'redisCpuUs')),
         ]),
       ),
       '',
@@ -102,6 +153,10 @@ export function renderTable(results) {
       ),
       '',
     );
+  }
+  if (s.throughput || s['sync-cpu'] || s.single) {
+    const { headers, rows } = targetRows(results);
+    out.push(block('Targets ("Performance, round two"; measured, not asserted)', headers, rows), '');
   }
   const failed = results.checks.failures;
   out.push(

@@ -6,16 +6,11 @@ import { expectCount } from '../support/checks.js';
 import { closeAll, runRounds } from '../support/rounds.js';
 import { createContender } from '../support/contenders.js';
 import { driveRound } from '../support/drive.js';
-import { sleep } from '../support/stats.js';
-
-const CONNECTED = 'connected_clients';
-const UNDELIVERED = 'undelivered_messages';
+import { completeBacklogs, CONNECTED, makeRoom, storedWhenQuiet, UNDELIVERED } from '../support/stored.js';
 
 export async function sync({ config, redis, counter }) {
   const { dispatches, members, online } = config.sync;
-  const room = Array.from({ length: members }, (_, i) => `m${i}`);
-  const onlineIds = room.filter((_, i) => i % 2 === 0).slice(0, online);
-  const offlineCount = members - onlineIds.length;
+  const { room, onlineIds, offlineCount } = makeRoom(members, online);
   const admin = redis.client();
   await admin.del(CONNECTED, UNDELIVERED);
   await admin.sadd(CONNECTED, ...onlineIds);
@@ -58,42 +53,4 @@ export async function sync({ config, redis, counter }) {
     await admin.del(CONNECTED, UNDELIVERED);
     admin.disconnect();
   }
-}
-
-/**
- * Counts the messages in every undelivered_messages array, polling until the count has not changed
- * for 200 ms (the original Dispatcher's HGET -> HSET appends are fire-and-forget).
- */
-async function storedWhenQuiet(admin, quietMs = 200, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last = await countStored(admin);
-  let since = Date.now();
-  while (Date.now() - since < quietMs && Date.now() < deadline) {
-    await sleep(25);
-    const now = await countStored(admin);
-    if (now.stored !== last.stored || now.fields !== last.fields) [last, since] = [now, Date.now()];
-  }
-  return last;
-}
-
-/** How many stored backlogs hold exactly the dispatches 0..expected-1, each once. */
-async function completeBacklogs(admin, expected) {
-  const hash = await admin.hgetall(UNDELIVERED);
-  let complete = 0;
-  for (const value of Object.values(hash)) {
-    const ids = new Set(JSON.parse(value).map((message) => message?.d?.id));
-    const all = ids.size === expected && [...ids].every((id) => Number.isInteger(id) && id >= 0 && id < expected);
-    if (all && JSON.parse(value).length === expected) complete++;
-  }
-  return complete;
-}
-
-async function countStored(admin) {
-  const hash = await admin.hgetall(UNDELIVERED);
-  let stored = 0;
-  for (const value of Object.values(hash)) {
-    const parsed = JSON.parse(value);
-    stored += Array.isArray(parsed) ? parsed.length : 0;
-  }
-  return { stored, fields: Object.keys(hash).length };
 }

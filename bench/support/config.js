@@ -2,10 +2,12 @@
 //   ROUNDS       measured rounds per contender (median reported); default 5, smoke 1
 //   BENCH_SCALE  multiplies every count (0.01 = a quick look); default 1, smoke 0.01
 //   BENCH_SMOKE  1 = every scenario at tiny scale, counting checked, results written to a temp dir
-//   BENCH_ONLY   comma-separated scenario names to run (throughput,sync,decorator,memory,latency,backlog-blocking)
+//   BENCH_ONLY   comma-separated scenario names to run (throughput,sync,sync-cpu,single,decorator,memory,latency,backlog-blocking)
 //   BENCH_OUT    directory for results.json and chart.svg; default docs/bench (smoke: a temp dir)
+//   BENCH_BASELINE  another checkout of nestjs-mesa (built dist/, node_modules): adds a `baseline` contender
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const env = process.env;
@@ -25,7 +27,7 @@ const rounds = number('ROUNDS', smoke ? 1 : 5, { min: 1, integer: true });
 /** A count scaled by BENCH_SCALE, never below `floor`. */
 const scaled = (count, floor) => Math.max(floor, Math.round(count * scale));
 
-export const SCENARIOS = ['throughput', 'sync', 'decorator', 'memory', 'latency', 'backlog-blocking'];
+export const SCENARIOS = ['throughput', 'sync', 'sync-cpu', 'single', 'decorator', 'memory', 'latency', 'backlog-blocking'];
 const only = env.BENCH_ONLY
   ? env.BENCH_ONLY.split(',')
       .map((s) => s.trim())
@@ -34,6 +36,13 @@ const only = env.BENCH_ONLY
 for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}" (${SCENARIOS.join(', ')})`);
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+const baseline = env.BENCH_BASELINE ? resolve(env.BENCH_BASELINE) : undefined;
+if (baseline && !existsSync(join(baseline, 'dist', 'index.js'))) {
+  throw new Error(`BENCH_BASELINE=${env.BENCH_BASELINE}: ${join(baseline, 'dist', 'index.js')} is missing (build that checkout first)`);
+}
+/** nestjs-mesa's default cap on stored messages per user: the sync-cpu scenario stores exactly up to it. */
+const STORED_CAP = 1000;
 
 export const config = {
   smoke,
@@ -46,8 +55,14 @@ export const config = {
   progressTimeoutMs: smoke ? 4_000 : 10_000,
   /** Whole-run watchdog: the bench kills its children and exits 2 past this. */
   watchdogMs: smoke ? 120_000 : 20 * 60_000,
-  throughput: { dispatches: scaled(100_000, 200), chunk: 1000, recipients: 2 },
+  /** The checkout whose dist/ the `baseline` contender imports (BENCH_BASELINE), or undefined. */
+  baseline,
+  throughput: { dispatches: scaled(100_000, 200), inFlight: [1000, 10_000], recipients: 2 },
   sync: { dispatches: scaled(100, 10), members: 100, online: 50 },
+  // dispatches stay at or under the cap, so every offline member keeps every one of them (nothing dropped)
+  // warm-up: 3 unmeasured rounds (the JIT is still settling after 1,000 sync dispatches; one round in smoke)
+  syncCpu: { dispatches: Math.min(STORED_CAP, scaled(1000, 20)), inFlight: 100, members: 100, online: 50, warmupRounds: smoke ? 1 : 3 },
+  single: { dispatches: scaled(3000, 50), warmup: scaled(500, 20), recipients: 2 },
   decorator: { dispatches: scaled(50_000, 200), chunk: 1000 },
   memory: { dispatches: scaled(1_000_000, 2000), warmup: scaled(20_000, 500), chunk: 1000 },
   latency: { rate: 5000, seconds: smoke ? 0.5 : 3, warmupSeconds: smoke ? 0.2 : 0.5, users: 2 },

@@ -12,12 +12,23 @@ import { renderTable } from '../report/table.js';
 import { renderChart } from '../report/chart.js';
 import { throughput } from '../scenarios/throughput.js';
 import { sync } from '../scenarios/sync.js';
+import { syncCpu } from '../scenarios/sync-cpu.js';
+import { singleDispatch } from '../scenarios/single-dispatch.js';
 import { decoratorOverhead } from '../scenarios/decorator-overhead.js';
 import { memory } from '../scenarios/memory.js';
 import { latency } from '../scenarios/latency.js';
 import { backlogBlocking } from '../scenarios/backlog-blocking.js';
 
-const RUNNERS = { throughput, sync, decorator: decoratorOverhead, memory, latency, 'backlog-blocking': backlogBlocking };
+const RUNNERS = {
+  throughput,
+  sync,
+  'sync-cpu': syncCpu,
+  single: singleDispatch,
+  decorator: decoratorOverhead,
+  memory,
+  latency,
+  'backlog-blocking': backlogBlocking,
+};
 
 export async function main() {
   const watchdog = setTimeout(() => {
@@ -51,6 +62,7 @@ export async function main() {
       process.stdout.write(`bench: ${name} took ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     }
     admin.disconnect();
+    machine.loadAverageAtEnd = loadAverage();
   } finally {
     await counter?.close();
     await redis.stop();
@@ -58,7 +70,7 @@ export async function main() {
 
   const results = {
     machine,
-    config: { smoke: config.smoke, scale: config.scale, rounds: config.rounds, scenarios: config.scenarios },
+    config: { smoke: config.smoke, scale: config.scale, rounds: config.rounds, scenarios: config.scenarios, baseline: config.baseline },
     durationSeconds: Math.round((performance.now() - started) / 100) / 10,
     scenarios,
     checks: { failures: checkFailures() },
@@ -81,7 +93,12 @@ function describeMachine(redisVersion) {
     redis: redisVersion,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     totalMemGB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
-    loadAverageAtStart: os.loadavg().map((load) => Math.round(load * 100) / 100),
+    loadAverageAtStart: loadAverage(),
     date: new Date().toISOString(),
   };
+}
+
+/** The 1, 5 and 15 minute load averages, rounded to hundredths. */
+function loadAverage() {
+  return os.loadavg().map((load) => Math.round(load * 100) / 100);
 }

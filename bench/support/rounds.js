@@ -1,15 +1,16 @@
 // Runs a scenario's rounds over its contenders: one warm-up round each (not measured), then `rounds`
 // measured rounds, rotating the order every round. A round that throws is recorded as a failed check
-// and left out; the other contenders and rounds go on.
+// and left out; the other contenders and rounds go on. ratiosTo() divides each contender's round by the
+// reference contender's same round (they ran back to back) and takes the median of those ratios.
 import { fail } from './checks.js';
 import { median, rotate } from './stats.js';
 
 /**
  * `round(contender, index)` returns an object of numbers (index -1 = warm-up). Returns, per contender
- * key, `{ label, rounds: [metrics...], median: { metric: median } }`.
+ * key, `{ label, rounds: [metrics...], roundIndex: [index of each entry of rounds], median: { metric: median } }`.
  */
 export async function runRounds(scenario, contenders, rounds, round, { warmup = true, log = true } = {}) {
-  const results = Object.fromEntries(contenders.map((c) => [c.key, { label: c.label, rounds: [] }]));
+  const results = Object.fromEntries(contenders.map((c) => [c.key, { label: c.label, rounds: [], roundIndex: [] }]));
   const attempt = async (contender, index) => {
     try {
       return await round(contender, index);
@@ -24,6 +25,7 @@ export async function runRounds(scenario, contenders, rounds, round, { warmup = 
       const metrics = await attempt(contender, index);
       if (!metrics) continue;
       results[contender.key].rounds.push(metrics);
+      results[contender.key].roundIndex.push(index);
       if (log) process.stdout.write(`  ${scenario} round ${index + 1}/${rounds} ${contender.key.padEnd(9)} ${summarize(metrics)}\n`);
     }
   }
@@ -35,9 +37,30 @@ export async function runRounds(scenario, contenders, rounds, round, { warmup = 
   return results;
 }
 
+/**
+ * For every contender of `results` (runRounds' value) and each of `metrics`: round i's value divided by
+ * contender `reference`'s round i, then the median over the rounds both completed. Sets
+ * `result.ratios[metric] = { perRound: [...], median }` and returns `results`.
+ */
+export function ratiosTo(results, reference, metrics) {
+  const ref = results[reference];
+  for (const result of Object.values(results)) {
+    result.ratios = {};
+    for (const metric of metrics) {
+      const perRound = [];
+      result.rounds.forEach((m, i) => {
+        const at = ref?.roundIndex.indexOf(result.roundIndex[i]) ?? -1;
+        if (at >= 0) perRound.push(m[metric] / ref.rounds[at][metric]);
+      });
+      result.ratios[metric] = { perRound, median: median(perRound.filter(Number.isFinite)) };
+    }
+  }
+  return results;
+}
+
 function summarize(metrics) {
   return Object.entries(metrics)
-    .map(([name, value]) => `${name}=${Number.isInteger(value) ? value : value.toFixed(name === 'rate' ? 0 : 2)}`)
+    .map(([name, value]) => `${name}=${Number.isInteger(value) ? value : value.toFixed(name === 'rate' || name === 'ceiling' ? 0 : 2)}`)
     .join(' ');
 }
 
