@@ -43,6 +43,23 @@ export function renderTable(results) {
       );
     }
   }
+  if (s.ceiling) {
+    const c = s.ceiling;
+    out.push(
+      block(
+        `1c. One Redis core saturated: ${c.batches} batches of ${c.batch} envelopes written back to back, each as its contender encodes it, median of ${c.rounds}`,
+        ['contender', 'msg/s', 'vs raw', 'Redis CPU µs/msg', 'msg/s at that CPU'],
+        entries(c).map(([, r]) => [
+          r.label,
+          fmtRate(r.median.rate),
+          fmtRatio(ratio(r, 'rate')),
+          fmtUs(r.median.redisCpuUs),
+          fmtRate(r.median.ceiling),
+        ]),
+      ),
+      '',
+    );
+  }
   if (s.single) {
     const g = s.single;
     out.push(

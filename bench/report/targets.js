@@ -13,6 +13,7 @@ export function targetRows(results) {
     ...runs.flatMap((run) => Object.keys(run.contenders)),
     ...Object.keys(s['sync-cpu']?.contenders ?? {}),
     ...Object.keys(s.single?.contenders ?? {}),
+    ...Object.keys(s.ceiling?.contenders ?? {}),
   ]);
   const keys = TARGET_CONTENDERS.filter((key) => present.has(key));
   // short column names (the scenario tables above give the full labels); the baseline's names its commit
@@ -64,10 +65,20 @@ export function targetRows(results) {
     }),
     '<= 1.05x',
   ]);
+  const ceiling = s.ceiling;
   rows.push([
-    `1-core Redis ceiling msg/s (${inFlightList} in flight)`,
-    ...cells(perRun((c) => fmtRate(c.median.ceiling))),
+    'one Redis core saturated by 256-envelope batches: msg/s',
+    ...cells((key) => {
+      const c = ceiling?.contenders[key];
+      if (!c) return key === 'original' ? 'as raw (PUBLISH)' : 'n/a';
+      return fmtRate(c.median.rate);
+    }),
     '>= 900,000 msg/s',
+  ]);
+  rows.push([
+    `  the same from Redis CPU per message in the throughput rounds (${inFlightList} in flight)`,
+    ...cells(perRun((c) => fmtRate(c.median.ceiling))),
+    '',
   ]);
   return { headers, rows };
 }

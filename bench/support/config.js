@@ -2,7 +2,7 @@
 //   ROUNDS       measured rounds per contender (median reported); default 5, smoke 1
 //   BENCH_SCALE  multiplies every count (0.01 = a quick look); default 1, smoke 0.01
 //   BENCH_SMOKE  1 = every scenario at tiny scale, counting checked, results written to a temp dir
-//   BENCH_ONLY   comma-separated scenario names to run (throughput,sync,sync-cpu,single,decorator,memory,latency,backlog-blocking)
+//   BENCH_ONLY   comma-separated scenario names to run (throughput,ceiling,sync,sync-cpu,single,decorator,memory,latency,backlog-blocking)
 //   BENCH_OUT    directory for results.json and chart.svg; default docs/bench (smoke: a temp dir)
 //   BENCH_BASELINE  another checkout of nestjs-mesa (built dist/, node_modules): adds a `baseline` contender
 import { existsSync } from 'node:fs';
@@ -27,7 +27,7 @@ const rounds = number('ROUNDS', smoke ? 1 : 5, { min: 1, integer: true });
 /** A count scaled by BENCH_SCALE, never below `floor`. */
 const scaled = (count, floor) => Math.max(floor, Math.round(count * scale));
 
-export const SCENARIOS = ['throughput', 'sync', 'sync-cpu', 'single', 'decorator', 'memory', 'latency', 'backlog-blocking'];
+export const SCENARIOS = ['throughput', 'ceiling', 'sync', 'sync-cpu', 'single', 'decorator', 'memory', 'latency', 'backlog-blocking'];
 const only = env.BENCH_ONLY
   ? env.BENCH_ONLY.split(',')
       .map((s) => s.trim())
@@ -58,6 +58,7 @@ export const config = {
   /** The checkout whose dist/ the `baseline` contender imports (BENCH_BASELINE), or undefined. */
   baseline,
   throughput: { dispatches: scaled(100_000, 200), inFlight: [1000, 10_000], recipients: 2 },
+  ceiling: { batches: scaled(800, 4) },
   sync: { dispatches: scaled(100, 10), members: 100, online: 50 },
   // dispatches stay at or under the cap, so every offline member keeps every one of them (nothing dropped)
   // warm-up: 3 unmeasured rounds (the JIT is still settling after 1,000 sync dispatches; one round in smoke)

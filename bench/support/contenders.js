@@ -41,12 +41,13 @@ export function withBaseline(keys) {
 
 /**
  * Creates contender `key` ('original' | 'raw' | 'nestjs' | 'baseline' | 'decorated' | 'manual') on Redis `url`.
- * 'baseline' runs in a process of its own, and so does 'nestjs' with `isolated` (the scenarios that compare
- * the two set it whenever BENCH_BASELINE is set, so both builds are measured alike); `inProcess` is what that
- * process itself asks for.
+ * 'baseline' runs in a process of its own, and so does every contender with `isolated` (the scenarios that
+ * compare the two builds set it whenever BENCH_BASELINE is set, so that every contender, raw ioredis included,
+ * is measured alike: timings taken in the bench's own process and in a child's are not comparable); `inProcess`
+ * is what that process itself asks for.
  */
 export async function createContender(key, url, { sync = false, isolated = false, inProcess = false } = {}) {
-  if (!inProcess && (key === 'baseline' || (key === 'nestjs' && isolated))) return remote(key, url, sync);
+  if (!inProcess && (key === 'baseline' || isolated)) return remote(key, url, sync);
   switch (key) {
     case 'original':
       return original(url, sync);

@@ -11,6 +11,7 @@ import { RedisServer } from './redis-server.js';
 import { renderTable } from '../report/table.js';
 import { renderChart } from '../report/chart.js';
 import { throughput } from '../scenarios/throughput.js';
+import { redisCeiling } from '../scenarios/redis-ceiling.js';
 import { sync } from '../scenarios/sync.js';
 import { syncCpu } from '../scenarios/sync-cpu.js';
 import { singleDispatch } from '../scenarios/single-dispatch.js';
@@ -21,6 +22,7 @@ import { backlogBlocking } from '../scenarios/backlog-blocking.js';
 
 const RUNNERS = {
   throughput,
+  ceiling: redisCeiling,
   sync,
   'sync-cpu': syncCpu,
   single: singleDispatch,
