@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { DispatchPromise, type DispatchResult } from '../../../lib/index.js';
-import { entryOf, type BatchEntry, type EntryOutcome } from '../../../lib/publishing/batch-protocol.js';
+import { entryOf, type BatchEntry, type EntryOutcome, type SyncEntry } from '../../../lib/publishing/batch-protocol.js';
 import { DispatchFailures } from '../../../lib/publishing/dispatch-failures.js';
 import { DispatchQueue, type QueueLimits } from '../../../lib/publishing/dispatch-queue.js';
 import { MesaDispatchError } from '../../../lib/errors/mesa.errors.js';
@@ -24,7 +24,7 @@ class FakeRedis {
   readonly send = (entries: BatchEntry[]): Promise<EntryOutcome[]> =>
     new Promise((resolve, reject) => {
       const outcomes = entries.map((entry): EntryOutcome => {
-        const recipients = [...(entry as { recipients: string[] }).recipients];
+        const recipients = [...(entry as SyncEntry).recipients];
         return { recipients, publishedTo: recipients, storedFor: [], receivers: 1 };
       });
       this.batches.push({ entries, answer: () => resolve(outcomes), fail: reject });
@@ -32,7 +32,7 @@ class FakeRedis {
 
   /** The `n` of each entry of each batch sent so far. */
   sent(): number[][] {
-    return this.batches.map((batch) => batch.entries.map((entry) => JSON.parse((entry as { messageJson: string }).messageJson).d.n));
+    return this.batches.map((batch) => batch.entries.map((entry) => JSON.parse((entry as SyncEntry).messageJson).d.n));
   }
 }
 
