@@ -142,7 +142,7 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
 export function decodeReplies(entries: readonly BatchEntry[], replies: number | readonly unknown[]): EntryOutcome[] {
   const outcomes = new Array<EntryOutcome>(entries.length);
   if (typeof replies === 'number') {
-    for (let index = 0; index < entries.length; index++) outcomes[index] = published(entries[index] as PublishEntry, replies);
+    for (let index = 0; index < entries.length; index++) outcomes[index] = publishedResult(entries[index] as PublishEntry, replies);
     return outcomes;
   }
   // a room's dispatches in one batch usually find the same members online: split the list once, copy it for the others
@@ -150,7 +150,7 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: number | 
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index];
     const reply = replies[index] as Reply;
-    if (typeof reply === 'number') outcomes[index] = published(entry as PublishEntry, reply);
+    if (typeof reply === 'number') outcomes[index] = publishedResult(entry as PublishEntry, reply);
     else if (reply[0] === 0) outcomes[index] = { reason: reply[1], mayHaveBeenPublished: false };
     else if (reply[0] === 2) {
       const online = reply.slice(2) as string[];
@@ -158,16 +158,16 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: number | 
     } else {
       const { recipients: ids } = entry as SyncEntry;
       const [, receivers, flags, dropped, expired] = reply;
-      const result: DispatchResult =
-        last !== undefined && last.ids === ids && last.flags === flags
-          ? {
-              recipients: last.result.recipients.slice(),
-              publishedTo: last.result.publishedTo.slice(),
-              storedFor: last.result.storedFor.slice(),
-              receivers,
-            }
-          : split(ids, flags, receivers);
-      if (last?.ids !== ids || last.flags !== flags) last = { ids, flags, result };
+      const earlier = last !== undefined && last.ids === ids && last.flags === flags ? last.result : undefined;
+      const result: DispatchResult = earlier
+        ? {
+            recipients: earlier.recipients.slice(),
+            publishedTo: earlier.publishedTo.slice(),
+            storedFor: earlier.storedFor.slice(),
+            receivers,
+          }
+        : split(ids, flags, receivers);
+      if (!earlier) last = { ids, flags, result };
       if (dropped.length > 0) result.dropped = countsById(dropped);
       if (expired.length > 0) result.expired = countsById(expired);
       outcomes[index] = result;
@@ -181,8 +181,11 @@ type Reply = number | [0, string] | [1, number, string, Pairs, Pairs] | [2, numb
 
 const ONLINE = '1'.charCodeAt(0);
 
-/** A publish's result: one copy of its list the caller owns (the entry's is shared), named twice as it always has been. */
-function published(entry: PublishEntry, receivers: number): DispatchResult {
+/**
+ * A plain publish's result, however it was sent (script or transaction): one copy of its list the caller owns (the
+ * entry's is shared), named twice as it always has been.
+ */
+export function publishedResult(entry: PublishEntry, receivers: number): DispatchResult {
   const recipients = entry.recipients.slice();
   return { recipients, publishedTo: recipients, storedFor: [], receivers };
 }

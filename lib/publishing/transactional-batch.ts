@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import { MesaDispatchError } from '../errors/mesa.errors.js';
 import { mesaEnvelope, type MesaRedisNames } from '../redis/mesa-redis-names.js';
-import { countsById, type BacklogCaps, type BatchEntry, type EntryOutcome, type PublishEntry } from './batch-protocol.js';
+import { countsById, publishedResult, type BacklogCaps, type BatchEntry, type EntryOutcome, type PublishEntry } from './batch-protocol.js';
 import { readRedisError } from './dispatch-failures.js';
 
 const MAX_ATTEMPTS = 20;
@@ -27,8 +27,7 @@ export async function sendWithoutScripts(
     return entries.map((entry, k) => {
       const [error, receivers] = results![k];
       if (error) return { reason: readRedisError(error.message).reason, mayHaveBeenPublished: false };
-      const recipients = (entry as PublishEntry).recipients.slice();
-      return { recipients, publishedTo: recipients, storedFor: [], receivers: receivers as number };
+      return publishedResult(entry as PublishEntry, receivers as number);
     });
   }
   const ids = [...new Set(entries.flatMap((entry) => (entry.kind === 'sync' ? entry.recipients : [])))];
@@ -82,8 +81,7 @@ function planEntries(
     if (entry.kind === 'publish') {
       publish(entry.envelope);
       const at = receiversAt(publishes++);
-      const recipients = entry.recipients.slice();
-      outcomes.push((results) => ({ recipients, publishedTo: recipients, storedFor: [], receivers: at(results) }));
+      outcomes.push((results) => publishedResult(entry, at(results)));
       continue;
     }
     if (entry.kind === 'broadcast-except') {
