@@ -108,13 +108,13 @@ describe('a message is read once and serialized from what was checked (real Redi
     const reads = { reads: 0 };
     const online = await MesaUser.connect(mesa.url(0), 'gil');
     await eventually(async () => (await db.sismember('connected_clients', 'gil')) === 1, 5_000, 'gil online');
-    spy.clear();
+    await spy.clear();
 
     await dispatcher.dispatch(proxiedMessage('0,"x":1}', reads), ['gil']);
 
     await online.waitFor((u) => u.of('TRAP').length === 1);
     expect(reads.reads).toBe(1);
-    expect(spy.envelopes).toEqual([{ message: { op: 0, d: { text: 'proxied' }, t: 'TRAP' }, recipients: ['gil'] }]);
+    expect(await spy.received()).toEqual([{ message: { op: 0, d: { text: 'proxied' }, t: 'TRAP' }, recipients: ['gil'] }]);
     expect(online.of('TRAP')).toEqual([{ op: 0, d: { text: 'proxied' }, t: 'TRAP', s: undefined }]);
     online.close();
   });

@@ -102,8 +102,8 @@ describe('@Dispatch selectors: only an array of ids is accepted, and a refused m
   /** Publishes a marker and waits for it: whatever was published before it has arrived by then. */
   const publishedBeforeFence = async () => {
     await dispatcher.dispatch(new Message(0, {}, 'FENCE'), ['fence']);
-    await eventually(() => spy.types().includes('FENCE'), 5_000, 'the fence message');
-    return spy.envelopes.filter((envelope) => envelope.message.t !== 'FENCE');
+    const envelopes = await spy.waitFor((seen) => seen.some((envelope) => envelope.message.t === 'FENCE'), 5_000, 'the fence');
+    return envelopes.filter((envelope) => envelope.message.t !== 'FENCE');
   };
 
   beforeAll(async () => {

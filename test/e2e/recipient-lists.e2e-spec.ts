@@ -63,7 +63,7 @@ describe('a recipient array sent again: remembered, never trusted blindly (real 
       ['alice', 'mallory'],
       ['alice', 'mallory'],
     ]);
-    expect(spy.envelopes.map((envelope) => envelope.recipients)).toEqual([
+    expect((await spy.received()).map((envelope) => envelope.recipients)).toEqual([
       ['alice', 'bob'],
       ['alice', 'bob'],
       ['alice', 'mallory'],
@@ -84,6 +84,6 @@ describe('a recipient array sent again: remembered, never trusted blindly (real 
     const third = await dispatcher.dispatch(post(12), room);
     expect(third.recipients).toEqual(['carol']);
     await carol.waitFor((u) => u.of('POST').length === 3);
-    expect(spy.envelopes.slice(-3).map((envelope) => envelope.recipients)).toEqual([['carol'], ['carol'], ['carol']]);
+    expect((await spy.received()).slice(-3).map((envelope) => envelope.recipients)).toEqual([['carol'], ['carol'], ['carol']]);
   });
 });

@@ -36,7 +36,7 @@ describe('Redis without Lua scripts (EVAL and EVALSHA disabled)', () => {
       expect(bob.of('STORM').map((m) => m.s)).toEqual(Array.from({ length: 1000 }, (_, n) => n + 1));
       bob.close();
       expect(logger.lines.filter((line) => /Lua scripts are unavailable/.test(line.message))).toHaveLength(1);
-      expect(spy.envelopes.filter((e) => e.message.t === 'X')).toEqual([]);
+      expect((await spy.received()).filter((e) => e.message.t === 'X')).toEqual([]);
     } finally {
       alice.close();
       db.disconnect();
