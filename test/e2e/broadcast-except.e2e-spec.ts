@@ -1,71 +1,28 @@
 import 'reflect-metadata';
-import type { TestingModule } from '@nestjs/testing';
-import { DispatcherService, Message, MesaValidationError } from '../../lib/index.js';
-import { ChannelSpy } from '../support/channel-spy.js';
+import { Message, MesaValidationError } from '../../lib/index.js';
 import { createMesaModule, eventually } from '../support/mesa-app.js';
 import { MesaCluster } from '../support/mesa-cluster.js';
+import { useMesaStack } from '../support/mesa-stack.js';
 import { MesaUser } from '../support/mesa-user.js';
 import { RedisServer } from '../support/redis-server.js';
 
 describe('broadcast(message, { excluding }) reaches online authenticated users but the excluded (two replicas)', () => {
-  let redis: RedisServer;
-  let mesa: MesaCluster;
-  let moduleRef: TestingModule;
-  let dispatcher: DispatcherService;
-  let spy: ChannelSpy;
-  const users: MesaUser[] = [];
-  const connect = async (replica: number, id: string, options?: { authenticate?: boolean }) => {
-    const user = await MesaUser.connect(mesa.url(replica), id, options);
-    users.push(user);
-    return user;
-  };
-  const online = async (...ids: string[]) => {
-    const db = redis.client();
-    try {
-      await eventually(async () => (await db.smismember('connected_clients', ...ids)).every((flag) => flag === 1), 5_000, `${ids} online`);
-    } finally {
-      db.disconnect();
-    }
-  };
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 2, sync: true });
-    ({ moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: true } }));
-    spy = await ChannelSpy.listen(redis.url);
-  });
-  afterEach(async () => {
-    users.splice(0).forEach((user) => user.close());
-    await spy.clear();
-    // Mesa SREMs on socket close: wait for it, or it could remove the same id reconnected by the next test
-    const db = redis.client();
-    try {
-      await eventually(async () => (await db.scard('connected_clients')) === 0, 5_000, 'every user offline');
-    } finally {
-      db.disconnect();
-    }
-  });
-  afterAll(async () => {
-    await spy.close();
-    await moduleRef.close();
-    await mesa.stop();
-    await redis.stop();
-  });
+  const stack = useMesaStack({ replicas: 2, sync: true });
 
   it('authenticated users on both replicas get it; the excluded and unauthenticated sockets do not; nothing is stored', async () => {
-    const alice = await connect(0, 'alice');
-    const bob = await connect(1, 'bob');
-    const carol = await connect(1, 'carol');
-    const guest = await connect(0, 'guest', { authenticate: false });
-    await online('alice', 'bob', 'carol');
+    const alice = await stack.connect(0, 'alice');
+    const bob = await stack.connect(1, 'bob');
+    const carol = await stack.connect(1, 'carol');
+    const guest = await stack.connect(0, 'guest', { authenticate: false });
+    await stack.online('alice', 'bob', 'carol');
 
-    const result = await dispatcher.broadcast(new Message(0, { n: 1 }, 'EXCEPT'), { excluding: ['carol', 'nobody'] });
-    await dispatcher.broadcast(new Message(0, {}, 'MARK'));
+    const result = await stack.dispatcher.broadcast(new Message(0, { n: 1 }, 'EXCEPT'), { excluding: ['carol', 'nobody'] });
+    await stack.dispatcher.broadcast(new Message(0, {}, 'MARK'));
 
     expect([...result.publishedTo].sort()).toEqual(['alice', 'bob']);
     expect([...result.recipients].sort()).toEqual(['alice', 'bob']);
     expect(result).toMatchObject({ storedFor: [], receivers: 3 });
-    const [envelope] = await spy.received();
+    const [envelope] = await stack.spy.received();
     expect(envelope.message).toEqual({ op: 0, d: { n: 1 }, t: 'EXCEPT' });
     expect([...envelope.recipients].sort()).toEqual(['alice', 'bob']);
     for (const user of [alice, bob, carol, guest]) await user.waitFor((u) => u.of('MARK').length === 1, 5_000, 'MARK');
@@ -73,34 +30,32 @@ describe('broadcast(message, { excluding }) reaches online authenticated users b
     expect(bob.of('EXCEPT').map((m) => m.d)).toEqual([{ n: 1 }]);
     expect(carol.of('EXCEPT')).toEqual([]);
     expect(guest.of('EXCEPT')).toEqual([]);
-    const db = redis.client();
-    expect(await db.hgetall('undelivered_messages')).toEqual({});
-    db.disconnect();
+    expect(await stack.db.hgetall('undelivered_messages')).toEqual({});
   });
 
   it('with nobody online but the excluded, publishes nothing; { excluding: [] } reaches every authenticated user', async () => {
-    const alice = await connect(0, 'alice');
-    const bob = await connect(1, 'bob');
-    await online('alice', 'bob');
+    const alice = await stack.connect(0, 'alice');
+    const bob = await stack.connect(1, 'bob');
+    await stack.online('alice', 'bob');
 
-    const nobody = await dispatcher.broadcast(new Message(0, {}, 'NONE'), { excluding: ['alice', 'bob'] });
-    const everyone = await dispatcher.broadcast(new Message(0, {}, 'ALL'), { excluding: [] });
+    const nobody = await stack.dispatcher.broadcast(new Message(0, {}, 'NONE'), { excluding: ['alice', 'bob'] });
+    const everyone = await stack.dispatcher.broadcast(new Message(0, {}, 'ALL'), { excluding: [] });
 
     expect(nobody).toEqual({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
     expect([...everyone.publishedTo].sort()).toEqual(['alice', 'bob']);
     for (const user of [alice, bob]) await user.waitFor((u) => u.of('ALL').length === 1, 5_000, 'ALL');
-    expect(await spy.types()).toEqual(['ALL']);
+    expect(await stack.spy.types()).toEqual(['ALL']);
   });
 
   it('keeps call order with the other dispatches', async () => {
-    const alice = await connect(1, 'alice');
-    await online('alice');
+    const alice = await stack.connect(1, 'alice');
+    await stack.online('alice');
 
     await Promise.all(
       Array.from({ length: 300 }, (_, n) =>
         n % 3 === 1
-          ? dispatcher.broadcast(new Message(0, { n }, 'SEQ'), { excluding: ['bob'] })
-          : dispatcher.dispatch(new Message(0, { n }, 'SEQ'), ['alice', 'bob']),
+          ? stack.dispatcher.broadcast(new Message(0, { n }, 'SEQ'), { excluding: ['bob'] })
+          : stack.dispatcher.dispatch(new Message(0, { n }, 'SEQ'), ['alice', 'bob']),
       ),
     );
 
@@ -111,11 +66,11 @@ describe('broadcast(message, { excluding }) reaches online authenticated users b
   it('refuses an invalid excluding with MesaValidationError, publishing nothing', async () => {
     const message = new Message(0, {}, 'BAD');
     for (const options of [{ excluding: ['*'] }, { excluding: [''] }, { excluding: 'bob' }, { excluding: [42] }, {}, null]) {
-      await expect(dispatcher.broadcast(message, options as never)).rejects.toThrow(MesaValidationError);
+      await expect(stack.dispatcher.broadcast(message, options as never)).rejects.toThrow(MesaValidationError);
     }
-    await expect(dispatcher.broadcast(message, { excluding: ['*'] })).rejects.toThrow(/excluding cannot contain '\*'/);
-    await dispatcher.broadcast(new Message(0, {}, 'MARK'));
-    expect(await spy.types()).toEqual(['MARK']);
+    await expect(stack.dispatcher.broadcast(message, { excluding: ['*'] })).rejects.toThrow(/excluding cannot contain '\*'/);
+    await stack.dispatcher.broadcast(new Message(0, {}, 'MARK'));
+    expect(await stack.spy.types()).toEqual(['MARK']);
   });
 });
 

@@ -9,11 +9,9 @@ import {
   MesaValidationError,
   RecordingDispatcher,
 } from '../../lib/index.js';
-import { ChannelSpy } from '../support/channel-spy.js';
-import { createMesaModule, eventually } from '../support/mesa-app.js';
-import { MesaCluster } from '../support/mesa-cluster.js';
+import { eventually } from '../support/mesa-app.js';
+import { useMesaStack } from '../support/mesa-stack.js';
 import { MesaUser } from '../support/mesa-user.js';
-import { RedisServer } from '../support/redis-server.js';
 
 /** Two different ids that UTF-8 turns into the same `'x\uFFFD'`. */
 const HIGH = 'x\uD800';
@@ -46,85 +44,64 @@ const EVERY_PATH: Array<[string, Attempt]> = [
 ];
 
 describe('ids that cannot survive UTF-8 are refused everywhere (real Redis, sync on, real Mesa)', () => {
-  let redis: RedisServer;
-  let mesa: MesaCluster;
-  let moduleRef: TestingModule;
-  let dispatcher: DispatcherService;
-  let spy: ChannelSpy;
-  let db: ReturnType<RedisServer['client']>;
+  const stack = useMesaStack({ replicas: 1, sync: true, providers: [NotesService] });
   /** Publishes a marker and waits for it: whatever was published before it has arrived by then. */
   const publishedBeforeFence = async () => {
-    await dispatcher.dispatch(new Message(0, {}, 'FENCE'), ['*']);
-    const envelopes = await spy.waitFor((seen) => seen.some((envelope) => envelope.message.t === 'FENCE'), 5_000, 'the fence');
+    await stack.dispatcher.dispatch(new Message(0, {}, 'FENCE'), ['*']);
+    const envelopes = await stack.spy.waitFor((seen) => seen.some((envelope) => envelope.message.t === 'FENCE'), 5_000, 'the fence');
     return envelopes.filter((envelope) => envelope.message.t !== 'FENCE');
   };
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 1, sync: true });
-    ({ moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: true } }, { providers: [NotesService] }));
-    spy = await ChannelSpy.listen(redis.url);
-    db = redis.client();
-  });
-  beforeEach(() => spy.clear());
-  afterAll(async () => {
-    db.disconnect();
-    await spy.close();
-    await moduleRef.close();
-    await mesa.stop();
-    await redis.stop();
-  });
-
   it('two lone-surrogate ids in one tick: both rejected, nothing stored, nothing published', async () => {
-    const results = await Promise.allSettled([dispatcher.dispatch(note, [HIGH]), dispatcher.dispatch(note, [LOW])]);
+    const results = await Promise.allSettled([stack.dispatcher.dispatch(note, [HIGH]), stack.dispatcher.dispatch(note, [LOW])]);
 
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
     for (const result of results) {
       expect((result as PromiseRejectedResult).reason).toBeInstanceOf(MesaValidationError);
       expect((result as PromiseRejectedResult).reason.message).toMatch(/recipients\[0\] is not well-formed Unicode/);
     }
-    expect(await db.hgetall('undelivered_messages')).toEqual({});
+    expect(await stack.db.hgetall('undelivered_messages')).toEqual({});
     expect(await publishedBeforeFence()).toEqual([]);
   });
 
   it.each(EVERY_PATH)('%s with a lone surrogate: MesaValidationError, nothing published', async (_path, attempt) => {
-    await expect(attempt(dispatcher)).rejects.toThrow(NOT_WELL_FORMED);
-    expect(await db.hgetall('undelivered_messages')).toEqual({});
+    await expect(attempt(stack.dispatcher)).rejects.toThrow(NOT_WELL_FORMED);
+    expect(await stack.db.hgetall('undelivered_messages')).toEqual({});
     expect(await publishedBeforeFence()).toEqual([]);
   });
 
   it('@Dispatch selector results with a lone surrogate fail the call (plain: thrown, async: rejected)', async () => {
-    const notes = moduleRef.get(NotesService);
+    const notes = stack.moduleRef.get(NotesService);
 
     expect(() => notes.plain(['ann', LOW])).toThrow(/NotesService\.plain: recipients\[1\] is not well-formed Unicode/);
     await expect(notes.later([HIGH])).rejects.toThrow(/NotesService\.later: excluding\[0\] is not well-formed Unicode/);
-    expect(await db.hgetall('undelivered_messages')).toEqual({});
+    expect(await stack.db.hgetall('undelivered_messages')).toEqual({});
     expect(await publishedBeforeFence()).toEqual([]);
   });
 
   it('well-formed ids outside the BMP (surrogate pairs) are kept apart, each stored under its own field', async () => {
     const [smile, party] = ['u\u{1F600}', 'u\u{1F389}'];
-    const result = await dispatcher.dispatch(note, [smile, party]);
+    const result = await stack.dispatcher.dispatch(note, [smile, party]);
 
     expect(result.storedFor.sort()).toEqual([smile, party].sort());
-    expect(Object.keys(await db.hgetall('undelivered_messages')).sort()).toEqual([smile, party].sort());
-    await db.del('undelivered_messages');
+    expect(Object.keys(await stack.db.hgetall('undelivered_messages')).sort()).toEqual([smile, party].sort());
+    await stack.db.del('undelivered_messages');
   });
 
   it('data with lone surrogates is safe: JSON escapes them, the online and the synced user receive them intact', async () => {
     const data = { text: 'a\uD800b', tail: '\uDC00', pair: '\u{1F600}' };
-    const online = await MesaUser.connect(mesa.url(0), 'dana');
-    await eventually(async () => (await db.sismember('connected_clients', 'dana')) === 1, 5_000, 'dana online');
+    const online = await MesaUser.connect(stack.mesa.url(0), 'dana');
+    await eventually(async () => (await stack.db.sismember('connected_clients', 'dana')) === 1, 5_000, 'dana online');
 
-    const result = await dispatcher.dispatch(new Message(0, data, 'LONE'), ['dana', 'olga']);
+    const result = await stack.dispatcher.dispatch(new Message(0, data, 'LONE'), ['dana', 'olga']);
     expect(result).toMatchObject({ publishedTo: ['dana'], storedFor: ['olga'] });
     await online.waitFor((u) => u.of('LONE').length === 1);
     expect(online.of('LONE')[0].d).toEqual(data);
-    const stored = await db.hget('undelivered_messages', 'olga');
+    const stored = await stack.db.hget('undelivered_messages', 'olga');
     expect(stored).toContain('"a\\ud800b"');
     expect(JSON.parse(stored!)[0].d).toEqual(data);
 
-    const synced = await MesaUser.connect(mesa.url(0), 'olga');
+    const synced = await MesaUser.connect(stack.mesa.url(0), 'olga');
     await synced.waitFor((u) => u.of('LONE').length === 1);
     expect(synced.of('LONE')[0]).toMatchObject({ op: 0, d: data, s: 1 });
     online.close();

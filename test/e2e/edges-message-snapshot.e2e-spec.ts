@@ -1,10 +1,7 @@
-import type { TestingModule } from '@nestjs/testing';
-import { DispatcherService, Message, MesaValidationError } from '../../lib/index.js';
-import { ChannelSpy } from '../support/channel-spy.js';
-import { createMesaModule, eventually } from '../support/mesa-app.js';
-import { MesaCluster } from '../support/mesa-cluster.js';
+import { Message, MesaValidationError } from '../../lib/index.js';
+import { eventually } from '../support/mesa-app.js';
+import { useMesaStack } from '../support/mesa-stack.js';
 import { MesaUser } from '../support/mesa-user.js';
-import { RedisServer } from '../support/redis-server.js';
 import { withoutCount } from '../support/stored-backlog.js';
 
 /** A real Message whose `opcode` is a getter: `0` on the first read, a JSON fragment on every later one. */
@@ -30,44 +27,24 @@ function fragmentFirst(fragment: string): Message {
 }
 
 describe('a message is read once and serialized from what was checked (real Redis, real Mesa with sync)', () => {
-  let redis: RedisServer;
-  let mesa: MesaCluster;
-  let moduleRef: TestingModule;
-  let dispatcher: DispatcherService;
-  let spy: ChannelSpy;
-  let db: ReturnType<RedisServer['client']>;
-  const storedFor = async (id: string) => (await db.hget('undelivered_messages', id)) ?? '[]';
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 1, sync: true });
-    ({ moduleRef, dispatcher } = await createMesaModule({ url: redis.url, sync: { enabled: true } }));
-    spy = await ChannelSpy.listen(redis.url);
-    db = redis.client();
-  });
-  afterAll(async () => {
-    db.disconnect();
-    await spy.close();
-    await moduleRef.close();
-    await mesa.stop();
-    await redis.stop();
-  });
+  const stack = useMesaStack({ replicas: 1, sync: true });
+  const storedFor = async (id: string) => (await stack.db.hget('undelivered_messages', id)) ?? '[]';
 
   it('getters and Proxies read once: the offline backlog stays valid JSON, the user logs in and gets exactly the valid messages', async () => {
     const getterReads = { reads: 0 };
     const proxyReads = { reads: 0 };
 
-    await dispatcher.dispatch(new Message(0, { n: 1 }, 'BEFORE'), ['eve']);
+    await stack.dispatcher.dispatch(new Message(0, { n: 1 }, 'BEFORE'), ['eve']);
     const trapped = await Promise.allSettled([
-      dispatcher.dispatch(twoFacedMessage('0,"x":1}', getterReads), ['eve']),
-      dispatcher.dispatch(proxiedMessage('1]', proxyReads), ['eve']),
-      dispatcher.dispatch(fragmentFirst('0,"x":1}'), ['eve']),
+      stack.dispatcher.dispatch(twoFacedMessage('0,"x":1}', getterReads), ['eve']),
+      stack.dispatcher.dispatch(proxiedMessage('1]', proxyReads), ['eve']),
+      stack.dispatcher.dispatch(fragmentFirst('0,"x":1}'), ['eve']),
     ]);
-    await dispatcher.dispatch(new Message(0, { n: 2 }, 'AFTER'), ['eve']);
+    await stack.dispatcher.dispatch(new Message(0, { n: 2 }, 'AFTER'), ['eve']);
 
     const stored = await storedFor('eve');
 
-    const eve = await MesaUser.connect(mesa.url(0), 'eve');
+    const eve = await MesaUser.connect(stack.mesa.url(0), 'eve');
     await eve.waitFor((u) => u.received.filter((m) => m.op === 0).length === 4, 5_000, 'the four stored messages');
     expect(eve.received.filter((m) => m.op === 0)).toEqual([
       { op: 0, d: { n: 1 }, t: 'BEFORE', s: 1 },
@@ -75,12 +52,12 @@ describe('a message is read once and serialized from what was checked (real Redi
       { op: 0, d: { text: 'proxied' }, t: 'TRAP', s: 3 },
       { op: 0, d: { n: 2 }, t: 'AFTER', s: 4 },
     ]);
-    await eventually(async () => (await db.hexists('undelivered_messages', 'eve')) === 0, 5_000, 'the backlog handed over');
+    await eventually(async () => (await stack.db.hexists('undelivered_messages', 'eve')) === 0, 5_000, 'the backlog handed over');
 
     // the server is still up: eve stays connected, gets live messages, and another user can log in
-    const frank = await MesaUser.connect(mesa.url(0), 'frank');
-    await eventually(async () => (await db.sismember('connected_clients', 'frank')) === 1, 5_000, 'frank online');
-    await dispatcher.dispatch(new Message(0, { live: true }, 'LIVE'), ['eve', 'frank']);
+    const frank = await MesaUser.connect(stack.mesa.url(0), 'frank');
+    await eventually(async () => (await stack.db.sismember('connected_clients', 'frank')) === 1, 5_000, 'frank online');
+    await stack.dispatcher.dispatch(new Message(0, { live: true }, 'LIVE'), ['eve', 'frank']);
     await eve.waitFor((u) => u.of('LIVE').length === 1);
     await frank.waitFor((u) => u.of('LIVE').length === 1);
     expect(eve.open).toBe(true);
@@ -106,15 +83,15 @@ describe('a message is read once and serialized from what was checked (real Redi
 
   it('online recipients get the same snapshot: every envelope on the channel is valid JSON of the checked message', async () => {
     const reads = { reads: 0 };
-    const online = await MesaUser.connect(mesa.url(0), 'gil');
-    await eventually(async () => (await db.sismember('connected_clients', 'gil')) === 1, 5_000, 'gil online');
-    await spy.clear();
+    const online = await MesaUser.connect(stack.mesa.url(0), 'gil');
+    await eventually(async () => (await stack.db.sismember('connected_clients', 'gil')) === 1, 5_000, 'gil online');
+    await stack.spy.clear();
 
-    await dispatcher.dispatch(proxiedMessage('0,"x":1}', reads), ['gil']);
+    await stack.dispatcher.dispatch(proxiedMessage('0,"x":1}', reads), ['gil']);
 
     await online.waitFor((u) => u.of('TRAP').length === 1);
     expect(reads.reads).toBe(1);
-    expect(await spy.received()).toEqual([{ message: { op: 0, d: { text: 'proxied' }, t: 'TRAP' }, recipients: ['gil'] }]);
+    expect(await stack.spy.received()).toEqual([{ message: { op: 0, d: { text: 'proxied' }, t: 'TRAP' }, recipients: ['gil'] }]);
     expect(online.of('TRAP')).toEqual([{ op: 0, d: { text: 'proxied' }, t: 'TRAP', s: undefined }]);
     online.close();
   });
