@@ -10,7 +10,151 @@ function block(title, headers, rows) {
   );
 }
 
-const entries = (scenario) => Object.entries(scenario?.contenders ?? {});
+/** A column of a scenario's block: its header and how one contender's result gives its cell. */
+const column = (header, cell) => ({ header, cell });
+const label = column('contender', (r) => r.label);
+const median = (header, key, format) => column(header, (r) => format(r.median[key]));
+const vsRaw = (key, header = 'vs raw') => column(header, (r) => fmtRatio(ratio(r, key)));
+const contenders = (scenario) => Object.values(scenario.contenders ?? {});
+
+/**
+ * One entry per scenario, in the order printed: `blocks` gives each block's title and results (scenario 1 has one
+ * per in-flight count), `columns` its cells, `footer` lines printed under it.
+ */
+const SECTIONS = [
+  {
+    key: 'throughput',
+    blocks: (t) =>
+      throughputRuns(t).map((run) => ({
+        title:
+          `1. Throughput, no sync: ${t.dispatches} dispatches to ${t.recipients} recipients, ${run.inFlight} in flight, median of ${t.rounds} ` +
+          '(ratios: median of per-round ratios to raw; costs in µs per dispatch)',
+        results: contenders(run),
+      })),
+    columns: [
+      label,
+      median('dispatches/s', 'rate', fmtRate),
+      vsRaw('rate'),
+      median('client CPU', 'clientCpuUs', fmtUs),
+      vsRaw('clientCpuUs'),
+      median('Redis cmd', 'redisCmdUs', fmtUs),
+      median('Redis CPU', 'redisCpuUs', fmtUs),
+      vsRaw('redisCpuUs'),
+      median('1-core ceiling msg/s', 'ceiling', fmtRate),
+    ],
+  },
+  {
+    key: 'ceiling',
+    title: (c) =>
+      `1c. One Redis core saturated: ${c.batches} batches of ${c.batch} envelopes written back to back, each as its contender encodes it, median of ${c.rounds}`,
+    columns: [
+      label,
+      median('msg/s', 'rate', fmtRate),
+      vsRaw('rate'),
+      median('Redis CPU µs/msg', 'redisCpuUs', fmtUs),
+      median('msg/s at that CPU', 'ceiling', fmtRate),
+    ],
+  },
+  {
+    key: 'single',
+    title: (g) =>
+      `1b. One dispatch at a time: ${g.dispatches} awaited dispatches to ${g.recipients} recipients per round, median of ${g.rounds} (ratios: median of per-round ratios to raw)`,
+    columns: [
+      label,
+      median('p50 µs', 'p50', fmtUs),
+      vsRaw('p50', 'p50 vs raw'),
+      median('p99 µs', 'p99', fmtUs),
+      vsRaw('p99', 'p99 vs raw'),
+      median('dispatches/s', 'rate', fmtRate),
+    ],
+  },
+  {
+    key: 'sync',
+    title: (y) =>
+      `2. Sync: ${y.members}-member room, ${y.online} online, ${y.dispatches} dispatches in flight per round, median of ${y.rounds}`,
+    columns: [
+      label,
+      median('dispatches/s', 'rate', fmtRate),
+      column('vs original', (r) => fmtRatio(r.vsOriginal)),
+      column('LOST stored messages (all rounds)', (r) =>
+        r.note ? 'n/a (reference, stores nothing)' : fmtLost(r.lostTotal, r.expectedTotal),
+      ),
+    ],
+  },
+  {
+    key: 'sync-cpu',
+    title: (c) =>
+      `2b. Sync cost: ${c.members}-member room, ${c.online} online, ${c.dispatches} dispatches per round, ${c.inFlight} in flight, median of ${c.rounds} (µs per dispatch)`,
+    columns: [
+      column('contender', (r) => (r.note ? `${r.label} (reference, no sync)` : r.label)),
+      median('dispatches/s', 'rate', fmtRate),
+      median('client CPU', 'clientCpuUs', fmtUs),
+      vsRaw('clientCpuUs'),
+      median('Redis cmd', 'redisCmdUs', fmtUs),
+      median('Redis CPU', 'redisCpuUs', fmtUs),
+      vsRaw('redisCpuUs'),
+    ],
+  },
+  {
+    key: 'decorator',
+    title: (d) => `3. @Dispatch overhead: ${d.dispatches} dispatches, ${d.chunk} in flight, median of ${d.rounds}`,
+    columns: [label, median('dispatches/s', 'rate', fmtRate)],
+    footer: (d) => [`  @Dispatch vs the same method calling dispatcher.dispatch() by hand: ${fmtPercent(d.overheadPercent)} time per call`],
+  },
+  {
+    key: 'memory',
+    title: (m) => `4. Memory: ${m.dispatches} dispatches without sync, heap after GC (one run per contender)`,
+    columns: [
+      label,
+      column('heap before MB', (r) => r.heapBeforeMB.toFixed(2)),
+      column('heap after MB', (r) => r.heapAfterMB.toFixed(2)),
+      column('growth MB', (r) => fmtMB(r.growthMB)),
+      column('peak above baseline MB', (r) => fmtMB(r.peakAboveBaselineMB)),
+    ],
+  },
+  {
+    key: 'latency',
+    title: (l) =>
+      `5. Latency, dispatch -> Mesa server -> client socket: ${l.rate} msg/s for ${l.seconds} s to ${l.users} users, median of ${l.rounds}`,
+    columns: [
+      label,
+      median('p50 ms', 'p50', fmtMs),
+      median('p99 ms', 'p99', fmtMs),
+      median('max ms', 'max', fmtMs),
+      median('achieved msg/s', 'rate', fmtRate),
+    ],
+  },
+  {
+    key: 'backlog-blocking',
+    title: (b) =>
+      `6. Backlog blocking, sync: ${b.dispatches} dispatches one at a time to ${b.users} offline users with a stored backlog; another client PINGs meanwhile`,
+    results: (b) => b.rows,
+    columns: [
+      label,
+      column('backlog', (r) => r.size.toLocaleString('en-US')),
+      column('dispatch median ms', (r) => fmtMs(r.dispatchMedianMs)),
+      column('PING p50 ms', (r) => fmtMs(r.pingP50Ms)),
+      column('PING p99 ms', (r) => fmtMs(r.pingP99Ms)),
+      column('PING max ms', (r) => fmtMs(r.pingMaxMs)),
+    ],
+  },
+];
+
+function sectionBlocks(section, scenario) {
+  const blocks = section.blocks
+    ? section.blocks(scenario)
+    : [{ title: section.title(scenario), results: (section.results ?? contenders)(scenario) }];
+  const headers = section.columns.map((c) => c.header);
+  return blocks.flatMap(({ title, results }) => [
+    block(
+      title,
+      headers,
+      results.map((r) => section.columns.map((c) => c.cell(r))),
+    ),
+    ...(section.footer?.(scenario) ?? []),
+    '',
+  ]);
+}
 
 export function renderTable(results) {
   const { machine, config, scenarios: s } = results;
@@ -19,158 +163,7 @@ export function renderTable(results) {
     `rounds=${config.rounds} scale=${config.scale}${config.smoke ? ' SMOKE (tiny counts, figures meaningless)' : ''}`,
     '',
   ];
-  if (s.throughput) {
-    const t = s.throughput;
-    for (const run of throughputRuns(t)) {
-      out.push(
-        block(
-          `1. Throughput, no sync: ${t.dispatches} dispatches to ${t.recipients} recipients, ${run.inFlight} in flight, median of ${t.rounds} ` +
-            '(ratios: median of per-round ratios to raw; costs in µs per dispatch)',
-          ['contender', 'dispatches/s', 'vs raw', 'client CPU', 'vs raw', 'Redis cmd', 'Redis CPU', 'vs raw', '1-core ceiling msg/s'],
-          entries(run).map(([, r]) => [
-            r.label,
-            fmtRate(r.median.rate),
-            fmtRatio(ratio(r, 'rate')),
-            fmtUs(r.median.clientCpuUs),
-            fmtRatio(ratio(r, 'clientCpuUs')),
-            fmtUs(r.median.redisCmdUs),
-            fmtUs(r.median.redisCpuUs),
-            fmtRatio(ratio(r, 'redisCpuUs')),
-            fmtRate(r.median.ceiling),
-          ]),
-        ),
-        '',
-      );
-    }
-  }
-  if (s.ceiling) {
-    const c = s.ceiling;
-    out.push(
-      block(
-        `1c. One Redis core saturated: ${c.batches} batches of ${c.batch} envelopes written back to back, each as its contender encodes it, median of ${c.rounds}`,
-        ['contender', 'msg/s', 'vs raw', 'Redis CPU µs/msg', 'msg/s at that CPU'],
-        entries(c).map(([, r]) => [
-          r.label,
-          fmtRate(r.median.rate),
-          fmtRatio(ratio(r, 'rate')),
-          fmtUs(r.median.redisCpuUs),
-          fmtRate(r.median.ceiling),
-        ]),
-      ),
-      '',
-    );
-  }
-  if (s.single) {
-    const g = s.single;
-    out.push(
-      block(
-        `1b. One dispatch at a time: ${g.dispatches} awaited dispatches to ${g.recipients} recipients per round, median of ${g.rounds} (ratios: median of per-round ratios to raw)`,
-        ['contender', 'p50 µs', 'p50 vs raw', 'p99 µs', 'p99 vs raw', 'dispatches/s'],
-        entries(g).map(([, r]) => [
-          r.label,
-          fmtUs(r.median.p50),
-          fmtRatio(ratio(r, 'p50')),
-          fmtUs(r.median.p99),
-          fmtRatio(ratio(r, 'p99')),
-          fmtRate(r.median.rate),
-        ]),
-      ),
-      '',
-    );
-  }
-  if (s.sync) {
-    const y = s.sync;
-    out.push(
-      block(
-        `2. Sync: ${y.members}-member room, ${y.online} online, ${y.dispatches} dispatches in flight per round, median of ${y.rounds}`,
-        ['contender', 'dispatches/s', 'vs original', 'LOST stored messages (all rounds)'],
-        entries(y).map(([, r]) => [
-          r.label,
-          fmtRate(r.median.rate),
-          fmtRatio(r.vsOriginal),
-          r.note ? 'n/a (reference, stores nothing)' : fmtLost(r.lostTotal, r.expectedTotal),
-        ]),
-      ),
-      '',
-    );
-  }
-  if (s['sync-cpu']) {
-    const c = s['sync-cpu'];
-    out.push(
-      block(
-        `2b. Sync cost: ${c.members}-member room, ${c.online} online, ${c.dispatches} dispatches per round, ${c.inFlight} in flight, median of ${c.rounds} (µs per dispatch)`,
-        ['contender', 'dispatches/s', 'client CPU', 'vs raw', 'Redis cmd', 'Redis CPU', 'vs raw'],
-        entries(c).map(([, r]) => [
-          r.note ? `${r.label} (reference, no sync)` : r.label,
-          fmtRate(r.median.rate),
-          fmtUs(r.median.clientCpuUs),
-          fmtRatio(ratio(r, 'clientCpuUs')),
-          fmtUs(r.median.redisCmdUs),
-          fmtUs(r.median.redisCpuUs),
-          fmtRatio(ratio(r, 'redisCpuUs')),
-        ]),
-      ),
-      '',
-    );
-  }
-  if (s.decorator) {
-    const d = s.decorator;
-    out.push(
-      block(
-        `3. @Dispatch overhead: ${d.dispatches} dispatches, ${d.chunk} in flight, median of ${d.rounds}`,
-        ['contender', 'dispatches/s'],
-        entries(d).map(([, r]) => [r.label, fmtRate(r.median.rate)]),
-      ),
-      `  @Dispatch vs the same method calling dispatcher.dispatch() by hand: ${fmtPercent(d.overheadPercent)} time per call`,
-      '',
-    );
-  }
-  if (s.memory) {
-    const m = s.memory;
-    out.push(
-      block(
-        `4. Memory: ${m.dispatches} dispatches without sync, heap after GC (one run per contender)`,
-        ['contender', 'heap before MB', 'heap after MB', 'growth MB', 'peak above baseline MB'],
-        entries(m).map(([, r]) => [
-          r.label,
-          r.heapBeforeMB.toFixed(2),
-          r.heapAfterMB.toFixed(2),
-          fmtMB(r.growthMB),
-          fmtMB(r.peakAboveBaselineMB),
-        ]),
-      ),
-      '',
-    );
-  }
-  if (s.latency) {
-    const l = s.latency;
-    out.push(
-      block(
-        `5. Latency, dispatch -> Mesa server -> client socket: ${l.rate} msg/s for ${l.seconds} s to ${l.users} users, median of ${l.rounds}`,
-        ['contender', 'p50 ms', 'p99 ms', 'max ms', 'achieved msg/s'],
-        entries(l).map(([, r]) => [r.label, fmtMs(r.median.p50), fmtMs(r.median.p99), fmtMs(r.median.max), fmtRate(r.median.rate)]),
-      ),
-      '',
-    );
-  }
-  if (s['backlog-blocking']) {
-    const b = s['backlog-blocking'];
-    out.push(
-      block(
-        `6. Backlog blocking, sync: ${b.dispatches} dispatches one at a time to ${b.users} offline users with a stored backlog; another client PINGs meanwhile`,
-        ['contender', 'backlog', 'dispatch median ms', 'PING p50 ms', 'PING p99 ms', 'PING max ms'],
-        b.rows.map((r) => [
-          r.label,
-          r.size.toLocaleString('en-US'),
-          fmtMs(r.dispatchMedianMs),
-          fmtMs(r.pingP50Ms),
-          fmtMs(r.pingP99Ms),
-          fmtMs(r.pingMaxMs),
-        ]),
-      ),
-      '',
-    );
-  }
+  for (const section of SECTIONS) if (s[section.key]) out.push(...sectionBlocks(section, s[section.key]));
   if (s.throughput || s['sync-cpu'] || s.single) {
     const { headers, rows } = targetRows(results);
     out.push(block('Targets ("Performance, round two"; measured, not asserted)', headers, rows), '');
