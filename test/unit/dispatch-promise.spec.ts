@@ -3,13 +3,20 @@ import { DispatchPromise } from '../../lib/index.js';
 
 const macrotask = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Fails a pending DispatchPromise after `use` had it, and returns what was reported as unconsumed. */
+async function reportedWhenFailedAfter(use: (promise: Promise<number>) => unknown): Promise<unknown[]> {
+  const reported: unknown[] = [];
+  const promise = DispatchPromise.pending<number>();
+  use(promise);
+  promise.fail(new Error('failed'), (error) => reported.push(error));
+  await macrotask();
+  await macrotask();
+  return reported;
+}
+
 describe('DispatchPromise: a rejection is consumed by the caller, or logged, never unhandled', () => {
   it('reports a rejection nobody consumed', async () => {
-    const reported: unknown[] = [];
-    DispatchPromise.pending<number>().fail(new Error('lost'), (error) => reported.push(error));
-    await macrotask();
-    await macrotask();
-    expect(reported).toEqual([new Error('lost')]);
+    expect(await reportedWhenFailedAfter(() => undefined)).toEqual([new Error('failed')]);
   });
 
   it.each<[string, (p: Promise<number>) => unknown]>([
@@ -23,13 +30,7 @@ describe('DispatchPromise: a rejection is consumed by the caller, or logged, nev
     ['Promise.any', (p) => Promise.any([p]).catch(() => undefined)],
     ['an async function returning it, awaited', (p) => (async () => p)().catch(() => undefined)],
   ])('leaves a rejection consumed with %s to the caller', async (_name, consume) => {
-    const reported: unknown[] = [];
-    const promise = DispatchPromise.pending<number>();
-    consume(promise);
-    promise.fail(new Error('handled'), (error) => reported.push(error));
-    await macrotask();
-    await macrotask();
-    expect(reported).toEqual([]);
+    expect(await reportedWhenFailedAfter(consume)).toEqual([]);
   });
 
   it.each<[string, (p: Promise<number>) => unknown]>([
@@ -37,13 +38,7 @@ describe('DispatchPromise: a rejection is consumed by the caller, or logged, nev
     ['util.inspect', (p) => inspect(p)],
     ['keeping it in an array', (p) => [p]],
   ])('still reports a rejection only held with %s', async (_name, hold) => {
-    const reported: unknown[] = [];
-    const promise = DispatchPromise.pending<number>();
-    hold(promise);
-    promise.fail(new Error('lost'), (error) => reported.push(error));
-    await macrotask();
-    await macrotask();
-    expect(reported).toEqual([new Error('lost')]);
+    expect(await reportedWhenFailedAfter(hold)).toEqual([new Error('failed')]);
   });
 
   it('awaits like a native promise: taken as it is, and what then() derives is a plain Promise', async () => {
