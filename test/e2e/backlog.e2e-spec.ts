@@ -1,12 +1,10 @@
 import { createRequire } from 'node:module';
-import type { TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
-import { DispatcherService, Message, MesaBacklog, MesaModule, MesaRedisError, MesaValidationError } from '../../lib/index.js';
+import { Message, MesaBacklog, MesaModule, MesaRedisError, MesaValidationError } from '../../lib/index.js';
 import { createMesaModule, eventually } from '../support/mesa-app.js';
-import { MesaCluster } from '../support/mesa-cluster.js';
-import { MesaUser, type ReceivedMessage } from '../support/mesa-user.js';
+import { useMesaStack } from '../support/mesa-stack.js';
+import type { MesaUser, ReceivedMessage } from '../support/mesa-user.js';
 import { RecordingLogger } from '../support/recording-logger.js';
-import { RedisServer } from '../support/redis-server.js';
 
 const { Dispatcher: OriginalDispatcher, Message: OriginalMessage } = createRequire(import.meta.url)('@cryb/mesa');
 const KEY = 'undelivered_messages_chat';
@@ -14,60 +12,35 @@ const KEY = 'undelivered_messages_chat';
 // MesaBacklog against real Mesa servers: what peek() says a user will receive is what a real
 // server redelivers when that user's socket authenticates.
 describe('MesaBacklog: the messages stored for offline users, as real Mesa servers redeliver them', () => {
-  let redis: RedisServer;
-  let mesa: MesaCluster;
-  let moduleRef: TestingModule;
-  let dispatcher: DispatcherService;
-  let backlog: MesaBacklog;
-  let db: Redis;
   const logger = new RecordingLogger();
-  const users: MesaUser[] = [];
-  const login = async (replica: number, id: string) => {
-    const user = await MesaUser.connect(mesa.url(replica), id);
-    users.push(user);
-    return user;
-  };
+  const stack = useMesaStack({ replicas: 2, namespace: 'chat', sync: true, logger });
+  let backlog: MesaBacklog;
+  beforeAll(() => {
+    backlog = stack.moduleRef.get(MesaBacklog);
+  });
+  afterEach(() => stack.db.del(KEY));
   /**
    * What the user received after login: Mesa sends a backlog one message per timer tick, so wait for
    * `expected` messages, then for a live message sent behind them, then a little more for any extra.
    */
   const receivedAfterLogin = async (user: MesaUser, expected: number): Promise<ReceivedMessage[]> => {
     const redelivered = () => user.received.filter((message) => message.t !== 'SENTINEL');
-    await eventually(async () => (await db.sismember('connected_clients_chat', user.id)) === 1, 5_000, `${user.id} online`);
+    await stack.online(user.id);
     await user.waitFor(() => redelivered().length >= expected, 5_000, `${expected} redelivered`);
-    await dispatcher.dispatch(new Message(0, {}, 'SENTINEL'), [user.id]);
+    await stack.dispatcher.dispatch(new Message(0, {}, 'SENTINEL'), [user.id]);
     await user.waitFor((u) => u.of('SENTINEL').length === 1, 5_000, 'the sentinel');
     await user.quietFor(300);
     return redelivered();
   };
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 2, namespace: 'chat', sync: true });
-    ({ moduleRef, dispatcher } = await createMesaModule({ url: redis.url, namespace: 'chat', sync: { enabled: true } }, { logger }));
-    backlog = moduleRef.get(MesaBacklog);
-    db = redis.client();
-  }, 60_000);
-  afterEach(async () => {
-    users.splice(0).forEach((user) => user.close());
-    await eventually(async () => (await db.scard('connected_clients_chat')) === 0, 5_000, 'everyone offline');
-    await db.del(KEY);
-  });
-  afterAll(async () => {
-    db?.disconnect();
-    await moduleRef?.close();
-    await mesa?.stop();
-    await redis?.stop();
-  });
-
   it('peek() before login equals what the Mesa server redelivers after login, s included', async () => {
-    await dispatcher.dispatch(new Message(0, { text: 'hello', n: 1 }, 'NEW_MESSAGE'), ['bob']);
-    await dispatcher.dispatch(new Message(0, undefined, 'PING'), ['bob']);
-    await dispatcher.dispatch(new Message(0, 'no type'), ['bob']);
-    await dispatcher.dispatch(new Message(0, null, 'NULL_DATA', { sync: true }), ['bob']); // stored with "o"
-    await dispatcher.dispatch(new Message(0, { skipped: true }, 'TYPING', { sync: false }), ['bob']); // never stored
-    await dispatcher.dispatch(new Message(3, ['a', { b: 'c,]"}' }], 'ODD_OPCODE'), ['bob']);
-    const original = new OriginalDispatcher(redis.url, { namespace: 'chat', sync: { enabled: true } });
+    await stack.dispatcher.dispatch(new Message(0, { text: 'hello', n: 1 }, 'NEW_MESSAGE'), ['bob']);
+    await stack.dispatcher.dispatch(new Message(0, undefined, 'PING'), ['bob']);
+    await stack.dispatcher.dispatch(new Message(0, 'no type'), ['bob']);
+    await stack.dispatcher.dispatch(new Message(0, null, 'NULL_DATA', { sync: true }), ['bob']); // stored with "o"
+    await stack.dispatcher.dispatch(new Message(0, { skipped: true }, 'TYPING', { sync: false }), ['bob']); // never stored
+    await stack.dispatcher.dispatch(new Message(3, ['a', { b: 'c,]"}' }], 'ODD_OPCODE'), ['bob']);
+    const original = new OriginalDispatcher(stack.redis.url, { namespace: 'chat', sync: { enabled: true } });
     original.dispatch(new OriginalMessage(0, { from: 'original' }, 'NEW_MESSAGE'), ['bob']);
     await eventually(async () => (await backlog.count('bob')) === 6, 5_000, 'the original Dispatcher’s append');
     original.redis.disconnect();
@@ -77,7 +50,7 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
     expect(peeked.map((message) => message.s)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(peeked[1]).toEqual({ op: 0, t: 'PING', s: 2 });
     expect(Object.keys(peeked[3])).toEqual(['op', 'd', 't', 's']); // no "o": Mesa never sends it
-    const bob = await login(1, 'bob');
+    const bob = await stack.connect(1, 'bob');
     const received = await receivedAfterLogin(bob, peeked.length);
 
     expect(received).toEqual(peeked);
@@ -89,7 +62,7 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
       { op: 0, d: { n: 1 }, t: 'NOTE', x: 1_900_000_000_000 },
       { op: 0, d: { n: 2 }, t: 'NOTE', o: { sync: true }, extra: { nested: [1, 2] } },
     ];
-    await db.hset(KEY, 'carol', JSON.stringify(stored));
+    await stack.db.hset(KEY, 'carol', JSON.stringify(stored));
 
     expect(await backlog.count('carol')).toBe(2);
     const peeked = await backlog.peek('carol');
@@ -97,12 +70,12 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
       { op: 0, d: { n: 1 }, t: 'NOTE', s: 1 },
       { op: 0, d: { n: 2 }, t: 'NOTE', s: 2 },
     ]);
-    const carol = await login(0, 'carol');
+    const carol = await stack.connect(0, 'carol');
     expect(await receivedAfterLogin(carol, 2)).toEqual(peeked);
   });
 
   it('peek(id, limit) returns the oldest messages, numbered as the server numbers them', async () => {
-    for (let n = 1; n <= 25; n++) await dispatcher.dispatch(new Message(0, { n }, 'NEW_MESSAGE'), ['dave']);
+    for (let n = 1; n <= 25; n++) await stack.dispatcher.dispatch(new Message(0, { n }, 'NEW_MESSAGE'), ['dave']);
 
     const firstThree = await backlog.peek('dave', 3);
     expect(firstThree).toEqual([1, 2, 3].map((n) => ({ op: 0, d: { n }, t: 'NEW_MESSAGE', s: n })));
@@ -110,18 +83,18 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
     expect(await backlog.peek('nobody')).toEqual([]);
     const all = await backlog.peek('dave');
     expect(all.slice(0, 3)).toEqual(firstThree);
-    const dave = await login(0, 'dave');
+    const dave = await stack.connect(0, 'dave');
     expect(await receivedAfterLogin(dave, 25)).toEqual(all);
   });
 
   it('clear() removes atomically and says how many; the user then logs in to nothing', async () => {
-    for (let n = 1; n <= 3; n++) await dispatcher.dispatch(new Message(0, { n }, 'NEW_MESSAGE'), ['erin', 'frank']);
+    for (let n = 1; n <= 3; n++) await stack.dispatcher.dispatch(new Message(0, { n }, 'NEW_MESSAGE'), ['erin', 'frank']);
 
     expect(await backlog.clear('erin')).toBe(3);
     expect(await backlog.count('erin')).toBe(0);
     expect(await backlog.clear('erin')).toBe(0);
     expect(await backlog.count('frank')).toBe(3);
-    const erin = await login(1, 'erin');
+    const erin = await stack.connect(1, 'erin');
     expect(await receivedAfterLogin(erin, 0)).toEqual([]);
   });
 
@@ -131,7 +104,7 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
       d: { n, text: `a "quoted", [bracketed] {text} \\ ${n}` },
       t: 'BULK',
     }));
-    await db.hset(KEY, 'gina', JSON.stringify(messages));
+    await stack.db.hset(KEY, 'gina', JSON.stringify(messages));
 
     expect(await backlog.count('gina')).toBe(10_000);
     expect(await backlog.peek('gina', 2)).toEqual([
@@ -144,7 +117,7 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
 
   it('users() lists thousands of users with stored messages, each exactly once', async () => {
     const ids = Array.from({ length: 3_000 }, (_, n) => `user-${n}`);
-    const pipeline = db.pipeline();
+    const pipeline = stack.db.pipeline();
     for (const id of ids) pipeline.hset(KEY, id, JSON.stringify([{ op: 0, d: { for: id, padding: 'x'.repeat(100) }, t: 'X' }]));
     await pipeline.exec();
 
@@ -160,9 +133,9 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
   });
 
   it('honours the namespace: the un-namespaced backlog is another one', async () => {
-    await dispatcher.dispatch(new Message(0, { ns: 'chat' }, 'NEW_MESSAGE'), ['hana']);
-    await db.hset('undelivered_messages', 'hana', JSON.stringify([1, 2, 3, 4, 5].map((n) => ({ op: 0, d: n, t: 'BARE' }))));
-    const { moduleRef: bareRef } = await createMesaModule({ url: redis.url, isGlobal: false });
+    await stack.dispatcher.dispatch(new Message(0, { ns: 'chat' }, 'NEW_MESSAGE'), ['hana']);
+    await stack.db.hset('undelivered_messages', 'hana', JSON.stringify([1, 2, 3, 4, 5].map((n) => ({ op: 0, d: n, t: 'BARE' }))));
+    const { moduleRef: bareRef } = await createMesaModule({ url: stack.redis.url, isGlobal: false });
     try {
       const bare = bareRef.get(MesaBacklog);
       expect(await backlog.count('hana')).toBe(1);
@@ -175,8 +148,8 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
   });
 
   it('a stored value that is not a JSON array fails count/peek clearly; clear() removes it', async () => {
-    await db.hset(KEY, 'ivan', '{"op":0}');
-    await db.hset(KEY, 'jill', '[{"op":0,"d":1}');
+    await stack.db.hset(KEY, 'ivan', '{"op":0}');
+    await stack.db.hset(KEY, 'jill', '[{"op":0,"d":1}');
 
     for (const id of ['ivan', 'jill']) {
       await expect(backlog.count(id)).rejects.toThrow(
@@ -184,13 +157,13 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
       );
       await expect(backlog.peek(id)).rejects.toBeInstanceOf(MesaRedisError);
       expect(await backlog.clear(id)).toBe(0);
-      expect(await db.hexists(KEY, id)).toBe(0);
+      expect(await stack.db.hexists(KEY, id)).toBe(0);
     }
   });
 
   it('keys of the wrong type fail with an error naming the key and the fix', async () => {
-    await db.set('undelivered_messages_broken', 'not a hash');
-    const { moduleRef: brokenRef } = await createMesaModule({ url: redis.url, namespace: 'broken', isGlobal: false });
+    await stack.db.set('undelivered_messages_broken', 'not a hash');
+    const { moduleRef: brokenRef } = await createMesaModule({ url: stack.redis.url, namespace: 'broken', isGlobal: false });
     try {
       const broken = brokenRef.get(MesaBacklog);
       const wrongType = /Redis key 'undelivered_messages_broken' is not a HASH \(the messages stored for offline users\) \(WRONGTYPE\)/;
@@ -198,10 +171,10 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
       await expect(broken.peek('a')).rejects.toThrow(wrongType);
       await expect(broken.clear('a')).rejects.toThrow(wrongType);
       await expect(broken.users().next()).rejects.toThrow(wrongType);
-      expect(await db.get('undelivered_messages_broken')).toBe('not a hash');
+      expect(await stack.db.get('undelivered_messages_broken')).toBe('not a hash');
     } finally {
       await brokenRef.close();
-      await db.del('undelivered_messages_broken');
+      await stack.db.del('undelivered_messages_broken');
     }
   });
 
@@ -221,8 +194,8 @@ describe('MesaBacklog: the messages stored for offline users, as real Mesa serve
   });
 
   it('clear() refuses, removing nothing, while Redis is not connected', async () => {
-    await dispatcher.dispatch(new Message(0, { n: 1 }, 'NEW_MESSAGE'), ['kim']);
-    const client = new Redis(redis.url);
+    await stack.dispatcher.dispatch(new Message(0, { n: 1 }, 'NEW_MESSAGE'), ['kim']);
+    const client = new Redis(stack.redis.url);
     const appRef = await (
       await import('@nestjs/testing')
     ).Test.createTestingModule({

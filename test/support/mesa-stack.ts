@@ -1,4 +1,4 @@
-import type { Provider } from '@nestjs/common';
+import type { LoggerService, Provider } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import type { Redis } from 'ioredis';
 import type { DispatcherService, MesaModuleForRootOptions } from '../../lib/index.js';
@@ -16,8 +16,19 @@ export interface MesaStackOptions {
   sync?: boolean;
   /** More MesaModule.forRoot options (`url`, and `sync` when `sync` is set, are filled in). */
   module?: Omit<MesaModuleForRootOptions, 'url'>;
+  /** Mesa's namespace, for the servers and the module alike (keys and channel get `_<namespace>`). */
+  namespace?: string;
   /** Providers of the testing module, beside MesaModule. */
   providers?: Provider[];
+  /** The testing module's logger (Nest's default when left out). */
+  logger?: LoggerService;
+}
+
+/** The Redis names Mesa servers use, spelled out as Mesa's protocol gives them (not taken from the library). */
+export interface MesaStackNames {
+  channel: string;
+  connectedClients: string;
+  undeliveredMessages: string;
 }
 
 /**
@@ -32,23 +43,31 @@ export class MesaStack {
   spy!: ChannelSpy;
   /** A plain client of the Redis, to read what Mesa and the module stored. */
   db!: Redis;
+  readonly names: MesaStackNames;
   private readonly users: MesaUser[] = [];
 
-  constructor(private readonly options: MesaStackOptions) {}
+  constructor(private readonly options: MesaStackOptions) {
+    const suffix = options.namespace ? `_${options.namespace}` : '';
+    this.names = {
+      channel: `ws${suffix}`,
+      connectedClients: `connected_clients${suffix}`,
+      undeliveredMessages: `undelivered_messages${suffix}`,
+    };
+  }
 
   async start(): Promise<void> {
     const sync = this.options.sync ?? false;
     this.redis = await RedisServer.start();
     this.db = this.redis.client();
-    this.mesa = await MesaCluster.start({ redisUrl: this.redis.url, replicas: this.options.replicas ?? 2, sync });
-    const moduleOptions = { ...this.options.module, url: this.redis.url, ...(sync ? { sync: { enabled: true } } : {}) };
-    const extra = { providers: this.options.providers ?? [] };
-    ({ moduleRef: this.moduleRef, dispatcher: this.dispatcher } = await createMesaModule(moduleOptions, extra));
-    this.spy = await ChannelSpy.listen(this.redis.url);
+    const { namespace, replicas = 2, providers = [], logger } = this.options;
+    this.mesa = await MesaCluster.start({ redisUrl: this.redis.url, replicas, namespace, sync });
+    const moduleOptions = { ...this.options.module, url: this.redis.url, namespace, ...(sync ? { sync: { enabled: true } } : {}) };
+    ({ moduleRef: this.moduleRef, dispatcher: this.dispatcher } = await createMesaModule(moduleOptions, { providers, logger }));
+    this.spy = await ChannelSpy.listen(this.redis.url, this.names.channel);
   }
 
   /** Connects Mesa's own client to replica `replica` as `id`; {@link disconnectUsers} closes it. */
-  async connect(replica: number, id: string, options?: { authenticate?: boolean }): Promise<MesaUser> {
+  async connect(replica: number, id: string, options?: { authenticate?: boolean; shouldSync?: boolean }): Promise<MesaUser> {
     const user = await MesaUser.connect(this.mesa.url(replica), id, options);
     this.users.push(user);
     return user;
@@ -67,8 +86,7 @@ export class MesaStack {
     const closed = this.users.splice(0);
     closed.forEach((user) => user.close());
     await this.spy.clear();
-    if (this.options.sync && closed.length > 0)
-      await this.marked([...new Set(closed.map((user) => user.id))], 0, 'the closed users offline');
+    if (this.options.sync && closed.length > 0) await this.offline(...new Set(closed.map((user) => user.id)));
   }
 
   /** Closes everything it started, in reverse. */
@@ -81,9 +99,18 @@ export class MesaStack {
     await this.redis?.stop();
   }
 
+  /** Waits until Mesa has marked every one of `ids` offline (its SREM when their last socket closed). */
+  async offline(...ids: string[]): Promise<void> {
+    await this.marked(ids, 0, `${ids} offline`);
+  }
+
   /** Waits until Mesa's `connected_clients` holds (`1`) or lacks (`0`) every one of `ids`. */
   private async marked(ids: string[], flag: 0 | 1, what: string): Promise<void> {
-    await eventually(async () => (await this.db.smismember('connected_clients', ...ids)).every((member) => member === flag), 5_000, what);
+    await eventually(
+      async () => (await this.db.smismember(this.names.connectedClients, ...ids)).every((member) => member === flag),
+      5_000,
+      what,
+    );
   }
 }
 
