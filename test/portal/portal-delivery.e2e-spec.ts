@@ -1,9 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { OnMesaMessage, type MesaClientMessage } from '../../lib/index.js';
 import { eventually } from '../support/mesa-app.js';
-import { MesaCluster } from '../support/mesa-cluster.js';
-import { RedisServer } from '../support/redis-server.js';
-import { PoolAnnouncements, PortalSender, poolMembers, sleep, startPortalApp, type PortalApp } from './support/portal-harness.js';
+import {
+  PoolAnnouncements,
+  PortalSender,
+  poolMembers,
+  sleep,
+  startPortalApp,
+  usePortalServers,
+  type PortalApp,
+} from './support/portal-harness.js';
 
 @Injectable()
 class Inbox {
@@ -35,23 +41,13 @@ async function warmUp(senders: PortalSender[], apps: PortalApp[]): Promise<void>
 }
 
 describe('Portal delivery: two Nest instances, two Mesa replicas', () => {
-  let redis: RedisServer;
-  let mesa: MesaCluster;
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 2, portal: true });
-  });
-  afterAll(async () => {
-    await mesa?.stop();
-    await redis?.stop();
-  });
+  const servers = usePortalServers();
 
   it('handles 1,000 client messages exactly once in total, spread over both instances', async () => {
-    const db = redis.client();
-    const a = await startPortalApp(redis.url, { id: 'portal-a' }, { providers: [Inbox] });
-    const b = await startPortalApp(redis.url, { id: 'portal-b' }, { providers: [Inbox] });
-    const senders = [await PortalSender.connect(mesa.url(0), 'alice'), await PortalSender.connect(mesa.url(1), 'bob')];
+    const db = servers.redis.client();
+    const a = await startPortalApp(servers.redis.url, { id: 'portal-a' }, { providers: [Inbox] });
+    const b = await startPortalApp(servers.redis.url, { id: 'portal-b' }, { providers: [Inbox] });
+    const senders = [await PortalSender.connect(servers.mesa.url(0), 'alice'), await PortalSender.connect(servers.mesa.url(1), 'bob')];
     try {
       await eventually(async () => (await poolMembers(db)).join() === 'portal-a,portal-b', 10_000, 'both portals in the pool');
       await warmUp(senders, [a, b]);
@@ -73,11 +69,11 @@ describe('Portal delivery: two Nest instances, two Mesa replicas', () => {
   });
 
   it('closing one instance gracefully mid-stream loses nothing: every later message reaches the other', async () => {
-    const db = redis.client();
-    const announcements = await PoolAnnouncements.listen(redis.url);
-    const a = await startPortalApp(redis.url, { id: 'leaving' }, { providers: [Inbox] });
-    const b = await startPortalApp(redis.url, { id: 'staying' }, { providers: [Inbox] });
-    const senders = [await PortalSender.connect(mesa.url(0), 'carol'), await PortalSender.connect(mesa.url(1), 'dave')];
+    const db = servers.redis.client();
+    const announcements = await PoolAnnouncements.listen(servers.redis.url);
+    const a = await startPortalApp(servers.redis.url, { id: 'leaving' }, { providers: [Inbox] });
+    const b = await startPortalApp(servers.redis.url, { id: 'staying' }, { providers: [Inbox] });
+    const senders = [await PortalSender.connect(servers.mesa.url(0), 'carol'), await PortalSender.connect(servers.mesa.url(1), 'dave')];
     try {
       await warmUp(senders, [a, b]);
       let closed = false;

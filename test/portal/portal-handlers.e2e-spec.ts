@@ -23,11 +23,9 @@ import {
   OnMesaMessage,
 } from '../../lib/index.js';
 import { eventually } from '../support/mesa-app.js';
-import { MesaCluster } from '../support/mesa-cluster.js';
 import { MesaUser } from '../support/mesa-user.js';
 import { RecordingLogger } from '../support/recording-logger.js';
-import { RedisServer } from '../support/redis-server.js';
-import { PortalSender, poolMembers, sleep, startPortalApp } from './support/portal-harness.js';
+import { PortalSender, poolMembers, sleep, startPortalApp, usePortalServers } from './support/portal-harness.js';
 
 interface Typing {
   from: string;
@@ -161,27 +159,17 @@ class SlowPortal {
 }
 
 describe('Portal handlers run through Nest (guards, pipes, interceptors, filters, @Dispatch)', () => {
-  let redis: RedisServer;
-  let mesa: MesaCluster;
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 2, portal: true });
-  });
-  afterAll(async () => {
-    await mesa?.stop();
-    await redis?.stop();
-  });
+  const servers = usePortalServers();
 
   it('applies guards, pipes, interceptors and filters; @Dispatch works in either order; failures are logged and the portal goes on', async () => {
-    const db = redis.client();
+    const db = servers.redis.client();
     const logger = new RecordingLogger();
-    const app = await startPortalApp(redis.url, { id: 'handlers' }, { providers: [ChatPortal], logger });
+    const app = await startPortalApp(servers.redis.url, { id: 'handlers' }, { providers: [ChatPortal], logger });
     const chat = app.get(ChatPortal);
     await eventually(async () => (await poolMembers(db)).includes('handlers'), 10_000, 'portal joined');
     await sleep(200);
-    const bob = await MesaUser.connect(mesa.url(1), 'bob');
-    const alice = await PortalSender.connect(mesa.url(0), 'alice');
+    const bob = await MesaUser.connect(servers.mesa.url(1), 'bob');
+    const alice = await PortalSender.connect(servers.mesa.url(0), 'alice');
     try {
       await eventually(() => chat.events.includes('authentication alice'), 10_000, 'alice authenticated');
       alice.send('TYPING_OUTER', {});
@@ -233,10 +221,10 @@ describe('Portal handlers run through Nest (guards, pipes, interceptors, filters
 
   it('bounds handler concurrency and the queue; an overflow is dropped and logged, never silently', async () => {
     const logger = new RecordingLogger();
-    const app = await startPortalApp(redis.url, { id: 'slow', concurrency: 3, maxQueued: 5 }, { providers: [SlowPortal], logger });
-    const db = redis.client();
+    const app = await startPortalApp(servers.redis.url, { id: 'slow', concurrency: 3, maxQueued: 5 }, { providers: [SlowPortal], logger });
+    const db = servers.redis.client();
     const slow = app.get(SlowPortal);
-    const sender = await PortalSender.connect(mesa.url(0), 'erin');
+    const sender = await PortalSender.connect(servers.mesa.url(0), 'erin');
     try {
       await eventually(async () => (await poolMembers(db)).includes('slow'), 10_000, 'portal joined');
       await sleep(200);

@@ -2,10 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { MesaConfigurationError, MesaModule, OnMesaMessage, type MesaClientMessage } from '../../lib/index.js';
 import { createMesaModule, eventually } from '../support/mesa-app.js';
-import { MesaCluster } from '../support/mesa-cluster.js';
 import { RecordingLogger } from '../support/recording-logger.js';
-import { RedisServer } from '../support/redis-server.js';
-import { PoolAnnouncements, PortalSender, mesaConnected, poolMembers, sleep, startPortalApp } from './support/portal-harness.js';
+import { PoolAnnouncements, PortalSender, poolMembers, sleep, startPortalApp, usePortalServers } from './support/portal-harness.js';
 
 @Injectable()
 class Inbox {
@@ -17,22 +15,11 @@ class Inbox {
 }
 
 describe('Portal pool: heartbeats, reaping, announcements', () => {
-  let redis: RedisServer;
-  let mesa: MesaCluster;
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 2, portal: true });
-    await mesaConnected(redis, 2);
-  });
-  afterAll(async () => {
-    await mesa?.stop();
-    await redis?.stop();
-  });
+  const servers = usePortalServers();
 
   it('reaps a dead portal exactly once (two live reapers), never announces an id that was not in the pool, and leaves foreign portals alone', async () => {
-    const db = redis.client();
-    const announcements = await PoolAnnouncements.listen(redis.url);
+    const db = servers.redis.client();
+    const announcements = await PoolAnnouncements.listen(servers.redis.url);
     await db
       .multi()
       .sadd('available_portals_pool', 'dead')
@@ -41,9 +28,9 @@ describe('Portal pool: heartbeats, reaping, announcements', () => {
     await db.sadd('available_portals_pool', 'mesa-native');
     await db.zadd('portal_heartbeats', 1, 'dead', 2, 'ghost-not-in-pool');
     const ttl = 600;
-    const a = await startPortalApp(redis.url, { id: 'live-a', heartbeatTtl: ttl }, { providers: [Inbox] });
-    const b = await startPortalApp(redis.url, { id: 'live-b', heartbeatTtl: ttl }, { providers: [Inbox] });
-    const senders = [await PortalSender.connect(mesa.url(0), 'alice'), await PortalSender.connect(mesa.url(1), 'bob')];
+    const a = await startPortalApp(servers.redis.url, { id: 'live-a', heartbeatTtl: ttl }, { providers: [Inbox] });
+    const b = await startPortalApp(servers.redis.url, { id: 'live-b', heartbeatTtl: ttl }, { providers: [Inbox] });
+    const senders = [await PortalSender.connect(servers.mesa.url(0), 'alice'), await PortalSender.connect(servers.mesa.url(1), 'bob')];
     try {
       await eventually(async () => (await poolMembers(db)).join() === 'live-a,live-b,mesa-native', 10_000, 'dead reaped');
       await eventually(async () => (await db.zscore('portal_heartbeats', 'ghost-not-in-pool')) === null, 5_000, 'ghost cleared');
@@ -76,10 +63,10 @@ describe('Portal pool: heartbeats, reaping, announcements', () => {
   });
 
   it('a live portal that was reaped (a stall) rejoins and announces itself once; leaving announces once; the servers keep routing to it', async () => {
-    const db = redis.client();
-    const announcements = await PoolAnnouncements.listen(redis.url);
-    const app = await startPortalApp(redis.url, { id: 'stalled', heartbeatTtl: 600 }, { providers: [Inbox] });
-    const sender = await PortalSender.connect(mesa.url(0), 'alice');
+    const db = servers.redis.client();
+    const announcements = await PoolAnnouncements.listen(servers.redis.url);
+    const app = await startPortalApp(servers.redis.url, { id: 'stalled', heartbeatTtl: 600 }, { providers: [Inbox] });
+    const sender = await PortalSender.connect(servers.mesa.url(0), 'alice');
     try {
       await eventually(async () => (await poolMembers(db)).includes('stalled'), 10_000, 'joined');
       await db
@@ -105,10 +92,10 @@ describe('Portal pool: heartbeats, reaping, announcements', () => {
   });
 
   it('does nothing when the portal is not enabled: no connection, no pool entry; handlers are reported as never running', async () => {
-    const db = redis.client();
+    const db = servers.redis.client();
     const logger = new RecordingLogger();
     const before = (await db.client('LIST')) as string;
-    const { moduleRef } = await createMesaModule({ url: redis.url, portal: { enabled: false } }, { providers: [Inbox], logger });
+    const { moduleRef } = await createMesaModule({ url: servers.redis.url, portal: { enabled: false } }, { providers: [Inbox], logger });
     try {
       await sleep(300);
       const clients = (await db.client('LIST')) as string;
@@ -127,9 +114,9 @@ describe('Portal pool: heartbeats, reaping, announcements', () => {
   });
 
   it('joins at bootstrap in an application without an HTTP server', async () => {
-    const db = redis.client();
+    const db = servers.redis.client();
     const { moduleRef } = await createMesaModule(
-      { url: redis.url, portal: { enabled: true, id: 'context-only' } },
+      { url: servers.redis.url, portal: { enabled: true, id: 'context-only' } },
       { providers: [Inbox], logger: false },
     );
     try {
@@ -151,10 +138,12 @@ describe('Portal pool: heartbeats, reaping, announcements', () => {
     [{ enabled: true, nope: 1 }, /unknown option 'portal\.nope'/],
     [true, /portal must be an object such as \{ enabled: true \}/],
   ])('rejects portal option %j at bootstrap with a clear message', async (portal, message) => {
-    const compiling = Test.createTestingModule({ imports: [MesaModule.forRoot({ url: redis.url, portal: portal as never })] }).compile();
+    const compiling = Test.createTestingModule({
+      imports: [MesaModule.forRoot({ url: servers.redis.url, portal: portal as never })],
+    }).compile();
     await expect(compiling).rejects.toThrow(MesaConfigurationError);
     await expect(
-      Test.createTestingModule({ imports: [MesaModule.forRoot({ url: redis.url, portal: portal as never })] }).compile(),
+      Test.createTestingModule({ imports: [MesaModule.forRoot({ url: servers.redis.url, portal: portal as never })] }).compile(),
     ).rejects.toThrow(message);
   });
 });

@@ -3,7 +3,9 @@ import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { MesaModule, MesaPortalService, type MesaModuleForRootOptions, type MesaPortalOptions } from '../../../lib/index.js';
+import { MesaCluster } from '../../support/mesa-cluster.js';
 import { Client, type MesaClient } from '../../support/mesa-user.js';
+import { RedisServer } from '../../support/redis-server.js';
 
 const require = createRequire(import.meta.url);
 const { Message } = require('@cryb/mesa') as { Message: new (op: number, d: unknown, t?: string) => object };
@@ -103,4 +105,28 @@ export async function mesaConnected(redis: { client(): Redis }, replicas: number
   } finally {
     db.disconnect();
   }
+}
+
+/** The servers a Portal spec shares: a redis-server and Mesa replicas started with `portal: true`. */
+export interface PortalServers {
+  redis: RedisServer;
+  mesa: MesaCluster;
+}
+
+/**
+ * Starts a redis-server and `replicas` Portal-enabled Mesa servers before the enclosing `describe`'s tests (once
+ * every replica is connected to Redis) and stops them after; the fields are filled in by then.
+ */
+export function usePortalServers(replicas = 2): PortalServers {
+  const servers = {} as PortalServers;
+  beforeAll(async () => {
+    servers.redis = await RedisServer.start();
+    servers.mesa = await MesaCluster.start({ redisUrl: servers.redis.url, replicas, portal: true });
+    await mesaConnected(servers.redis, replicas);
+  });
+  afterAll(async () => {
+    await servers.mesa?.stop();
+    await servers.redis?.stop();
+  });
+  return servers;
 }
