@@ -25,22 +25,18 @@ export function makeCertificates(): Certificates {
   const dir = tempDir('tls');
   const at = (name: string) => join(dir.path, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const selfSigned = (subject: string, name: string, ...extra: string[]) =>
+    openssl(
+      ...'req -x509 -newkey rsa:2048 -nodes -days 1 -subj'.split(' '),
+      subject,
+      ...extra,
+      '-keyout',
+      at(`${name}.key`),
+      '-out',
+      at(`${name}.crt`),
+    );
   writeFileSync(at('san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=nestjs-mesa test CA',
-    '-keyout',
-    at('ca.key'),
-    '-out',
-    at('ca.crt'),
-  );
+  selfSigned('/CN=nestjs-mesa test CA', 'ca');
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', at('server.key'), '-out', at('server.csr'));
   openssl(
     'x509',
@@ -59,23 +55,7 @@ export function makeCertificates(): Certificates {
     '-out',
     at('server.crt'),
   );
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout',
-    at('self.key'),
-    '-out',
-    at('self.crt'),
-  );
+  selfSigned('/CN=localhost', 'self', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
   return {
     dir: dir.path,
     ca: readFileSync(at('ca.crt'), 'utf8'),
