@@ -14,7 +14,7 @@ export interface MesaStackOptions {
   replicas?: number;
   /** Mesa servers and the module both store messages for offline users (default false). */
   sync?: boolean;
-  /** More MesaModule.forRoot options (`url`, and `sync` when `sync` is set, are filled in). */
+  /** More MesaModule.forRoot options (`url` and `namespace` are filled in, and `sync` when `sync` is set). */
   module?: Omit<MesaModuleForRootOptions, 'url'>;
   /** Mesa's namespace, for the servers and the module alike (keys and channel get `_<namespace>`). */
   namespace?: string;
@@ -78,6 +78,11 @@ export class MesaStack {
     await this.marked(ids, 1, `${ids} online`);
   }
 
+  /** Waits until Mesa has marked every one of `ids` offline (its SREM when their last socket closed). */
+  async offline(...ids: string[]): Promise<void> {
+    await this.marked(ids, 0, `${ids} offline`);
+  }
+
   /**
    * Closes the users {@link connect} opened and forgets what the spy saw. With sync, it waits for Mesa's SREMs of
    * their ids, or one could remove the same id connected again by the next test.
@@ -97,11 +102,6 @@ export class MesaStack {
     await this.mesa?.stop();
     this.db?.disconnect();
     await this.redis?.stop();
-  }
-
-  /** Waits until Mesa has marked every one of `ids` offline (its SREM when their last socket closed). */
-  async offline(...ids: string[]): Promise<void> {
-    await this.marked(ids, 0, `${ids} offline`);
   }
 
   /** Waits until Mesa's `connected_clients` holds (`1`) or lacks (`0`) every one of `ids`. */
