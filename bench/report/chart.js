@@ -90,6 +90,16 @@ function panels(results) {
         });
     }
   }
+  if (s.ceiling)
+    list.push({
+      title: '1c. One Redis core saturated by pre-encoded batches (msg/s, higher is better)',
+      subtitle: `${s.ceiling.batches} batches of ${s.ceiling.batch} envelopes written back to back, each as its contender encodes it; median of ${s.ceiling.rounds} rounds; ratio = median of per-round ratios to raw`,
+      rows: rows(
+        s.ceiling,
+        (r) => r.median.rate,
+        (r) => `${fmtRate(r.median.rate)} msg/s  (${fmtRatio(ratio(r, 'rate'))} raw)  Redis CPU ${fmtUs(r.median.redisCpuUs)} µs/msg`,
+      ),
+    });
   if (s.single)
     list.push({
       title: '1b. One dispatch at a time, each awaited (µs, lower is better)',
