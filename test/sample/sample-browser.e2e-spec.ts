@@ -2,7 +2,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { mesaRedisNames } from 'nestjs-mesa';
 import type { Browser } from 'playwright-core';
 import { signSessionToken } from '../../sample/auth/session-token.js';
-import { launchChromium, messageTexts, openChat, send, type ChatPage } from './support/chat-browser.js';
+import { launchChromium, messageTexts, openChat, send, typeUntilShown, type ChatPage } from './support/chat-browser.js';
 import { buildSample, eventually, ROOT, startSample, type SampleHarness } from './support/sample-harness.js';
 
 const SCREENSHOT = `${ROOT}test-results/sample-chat.png`;
@@ -47,8 +47,7 @@ describe('sample chat in a real browser', () => {
 
     await send(ada, 'Hello Grace, this went through @Dispatch, Redis and Mesa.');
     await grace.page.locator('.message[data-author="ada"] .text', { hasText: 'Hello Grace' }).waitFor();
-    await grace.page.fill('#message-input', 'Got it');
-    await ada.page.locator('#typing', { hasText: 'Grace is typing' }).waitFor();
+    await typeUntilShown(grace, ada, 'Got it', 'Grace is typing');
     await send(grace, 'Got it live, from the other replica.');
     // Grace's reply travels the same Redis channel after Ada's post: once Ada has it, a copy of her
     // own post would already be on her page.
@@ -90,8 +89,7 @@ describe('sample chat in a real browser', () => {
 
     await send(ada, 'Welcome back, Carol!');
     await carol.page.locator('.message:not(.redelivered) .text', { hasText: 'Welcome back' }).waitFor();
-    await grace.page.fill('#message-input', 'See you');
-    await carol.page.locator('#typing', { hasText: 'Grace is typing' }).waitFor();
+    await typeUntilShown(grace, carol, 'See you', 'Grace is typing');
     await mkdir(`${ROOT}test-results`, { recursive: true });
     await carol.page.screenshot({ path: SCREENSHOT });
     // the README's copy changes only on request, so a test run leaves the work tree clean

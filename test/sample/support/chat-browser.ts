@@ -58,3 +58,28 @@ export async function send(chat: ChatPage, text: string): Promise<void> {
 export function messageTexts(chat: ChatPage): Promise<string[]> {
   return chat.page.locator('#messages .message .text').allTextContents();
 }
+
+/**
+ * Types `text` into `typist`'s composer and waits until `watcher` shows `shown` ("Grace is typing"). A TYPING frame is
+ * live only (Mesa's Portal is pub/sub, and the page sends nothing while its socket re-authenticates), so a person who
+ * is still typing sends another: one more key every 3 s (past the page's 2.5 s throttle) until the line shows.
+ */
+export async function typeUntilShown(typist: ChatPage, watcher: ChatPage, text: string, shown: string, timeoutMs = 20_000): Promise<void> {
+  const composer = typist.page.locator('#message-input');
+  const line = watcher.page.locator('#typing', { hasText: shown });
+  const deadline = Date.now() + timeoutMs;
+  await composer.fill(text);
+  for (;;) {
+    try {
+      await line.waitFor({ timeout: 3_000 });
+      return;
+    } catch (error) {
+      const state = await typist.page.getAttribute('#connection', 'data-state');
+      if (Date.now() > deadline)
+        throw new Error(`"${shown}" never showed within ${timeoutMs} ms; the typist's socket is ${state}`, { cause: error });
+      // kept visible in the test output: a lost frame here is worth knowing about
+      console.warn(`typeUntilShown: "${shown}" not shown after 3 s (the typist's socket is ${state}); typing on`);
+    }
+    await composer.pressSequentially('.');
+  }
+}
