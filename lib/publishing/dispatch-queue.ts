@@ -97,7 +97,7 @@ export class DispatchQueue {
       if (this.options.whenDisconnected === 'fail') this.failWaiting(() => this.options.failures.unreachable(status));
     } else {
       const { unansweredBatches, unansweredSize } = this.options.limits;
-      while (this.waitingCount > 0 && this.sent.size < unansweredBatches && this.sentSize < unansweredSize) this.send(this.takeBatch());
+      while (this.waitingCount > 0 && this.sent.size < unansweredBatches && this.sentSize < unansweredSize) this.send(...this.takeBatch());
     }
     this.scheduleExpiry();
     this.notifyIfIdle();
@@ -122,7 +122,8 @@ export class DispatchQueue {
     this.pump();
   }
 
-  private takeBatch(): BatchEntry[] {
+  /** The next batch within the limits, and its size. */
+  private takeBatch(): [entries: BatchEntry[], size: number] {
     const { batchEntries, batchSize, batchArgs } = this.options.limits;
     const batch: BatchEntry[] = [];
     let size = 0;
@@ -130,20 +131,24 @@ export class DispatchQueue {
     while (this.waitingCount > 0 && batch.length < batchEntries) {
       const next = this.waiting[this.head];
       if (batch.length > 0 && (size + next.size > batchSize || args + next.args > batchArgs)) break;
-      batch.push(next);
+      batch.push(this.shift());
       size += next.size;
       args += next.args;
-      this.waiting[this.head++] = undefined as never;
-      this.waitingSize -= next.size;
     }
     this.compact();
-    return batch;
+    return [batch, size];
   }
 
-  private send(entries: BatchEntry[]): void {
+  /** Takes the first waiting entry off the queue. */
+  private shift(): BatchEntry {
+    const entry = this.waiting[this.head];
+    this.waiting[this.head++] = undefined as never;
+    this.waitingSize -= entry.size;
+    return entry;
+  }
+
+  private send(entries: BatchEntry[], size: number): void {
     const { dispatchTimeout, failures } = this.options;
-    let size = 0;
-    for (const entry of entries) size += entry.size;
     const batch: SentBatch = { entries, size, settled: false };
     this.sent.add(batch);
     this.sentSize += size;
@@ -190,12 +195,7 @@ export class DispatchQueue {
         this.expiryTimer = undefined;
         const now = Date.now();
         const expired: BatchEntry[] = [];
-        while (this.waitingCount > 0 && this.waiting[this.head].expiresAt <= now) {
-          const entry = this.waiting[this.head];
-          this.waiting[this.head++] = undefined as never;
-          this.waitingSize -= entry.size;
-          expired.push(entry);
-        }
+        while (this.waitingCount > 0 && this.waiting[this.head].expiresAt <= now) expired.push(this.shift());
         this.compact();
         this.failAll(expired, () => this.options.failures.expired(this.options.dispatchTimeout));
         this.scheduleExpiry();
