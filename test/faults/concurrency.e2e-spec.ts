@@ -99,7 +99,7 @@ describe('concurrency: sync stores under load lose nothing and keep per-user ord
       await fc.assert(
         fc.asyncProperty(fc.array(roundArb, { minLength: 1, maxLength: 4 }), async (rounds) => {
           await db.del('undelivered_messages', 'connected_clients');
-          recorder.envelopes.length = 0;
+          recorder.clear();
           const published: Array<{ n: number; recipients: string[] }> = [];
           const stored = new Map<string, number[]>();
           const expectedResults: Array<{ publishedTo: string[]; storedFor: string[] }> = [];

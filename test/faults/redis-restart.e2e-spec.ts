@@ -6,6 +6,7 @@ import { createMesaModule } from '../support/mesa-app.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { RedisServer } from '../support/redis-server.js';
 import { DispatchLoad, orderInversions, type DispatchOutcome } from './support/dispatch-load.js';
+import { killAtWrite, straceInstalled } from './support/kill-at-write.js';
 import { poll, sleep } from './support/processes.js';
 import { Recorder } from './support/recorder.js';
 import { secretsFound } from './support/secrets.js';
@@ -20,7 +21,8 @@ import { verbose } from '../support/verbose.js';
  * reconnect is refused exactly as by a dead Redis. The gate reopens only once the test's Recorder
  * (connected to Redis directly, as a Mesa server would be) has re-subscribed: from then on every
  * publish Redis executes reaches the Recorder, so "resolved ⇒ received" is a statement about the
- * module, not about which of two clients reconnected first.
+ * module, not about which of two clients reconnected first. The one exception is Redis's: what it
+ * answered in the instant it was killed may never reach a subscriber (the last test shows why).
  *
  * No unhandled rejection: besides the awaited load, a dispatch nobody consumes leaves every 20 ms.
  * jest-circus fails the running test on any 'unhandledRejection' (a handler registered here with
@@ -130,13 +132,14 @@ function expectSoundOutcomes(run: OutageRun, settleBoundMs: number): void {
     expect(error).toBeInstanceOf(MesaDispatchError);
     expect(error!.message).toMatch(/Redis/);
   }
-  // Every resolved dispatch was published: the subscriber has it.
-  expect(
-    load
-      .resolved()
-      .filter((o) => !received.has(o.n))
-      .map((o) => o.n),
-  ).toEqual([]);
+  // Every resolved dispatch was published: the subscriber has it, unless Redis answered it in the instant it
+  // was killed. Redis writes a reply before the messages the command published, so a kill between the two
+  // writes leaves the last publishes it ran answered and never heard (shown exactly by the last test below):
+  // dispatches the module saw resolve before it lost Redis, later in call order than all Redis passed on.
+  const lastHeard = Math.max(-1, ...recorder.numbers(run.restartedAt));
+  const unheard = load.resolved().filter((o) => !received.has(o.n));
+  const answeredAsRedisDied = unheard.filter((o) => o.settledAt! < run.lostAt && o.n > lastHeard);
+  expect(unheard.filter((o) => !answeredAsRedisDied.includes(o)).map(describeOutcome)).toEqual([]);
   // A rejection whose message does not say the outcome is unknown was never published, not even later.
   const publishedAfterRejection = load.rejected().filter((o) => !MAY_HAVE_BEEN_PUBLISHED.test(o.error!.message) && received.has(o.n));
   expect(publishedAfterRejection.map((o) => `${o.n}: ${o.error!.message}`)).toEqual([]);
@@ -156,10 +159,16 @@ function report(label: string, run: OutageRun): void {
   const samples = [...new Set(run.load.rejected().map((o) => o.error!.message.replace(/\d+/g, '#')))].slice(0, 4);
   const numbers = run.recorder.numbers();
   const duplicates = numbers.length - new Set(numbers).size;
+  const heard = new Set(numbers);
+  const unheard = run.load
+    .resolved()
+    .filter((o) => !heard.has(o.n))
+    .map((o) => o.n);
   verbose(
     `${label}: ${run.load.summary()}; module lost Redis, ${Math.round(run.reachableAt - run.lostAt)} ms until reachable again, ` +
       `${Math.round(run.readyAgainAt - run.lostAt)} ms until ready again; ` +
       `${numbers.length} envelopes received (${duplicates} duplicates, ${orderInversions(numbers)} out of call order); ` +
+      `resolved and never heard (answered as Redis died): ${JSON.stringify(unheard)}; ` +
       `error samples: ${JSON.stringify(samples)}`,
   );
 }
@@ -267,4 +276,37 @@ describe('Redis SIGKILLed and restarted on the same port while dispatching every
       await redis.stop();
     }
   }, 15_000);
+
+  /*
+   * Why expectSoundOutcomes lets the last publishes before a kill go unheard. Redis flushes the client it
+   * queued last first: a command's reply goes out before the messages it published to subscribers. strace
+   * kills Redis on entering its second write(2) after the dispatch was issued, after the reply and before
+   * the message: Redis ran the publish and counted one receiver, which never hears it. No client can tell.
+   */
+  (straceInstalled ? it : it.skip)(
+    'Redis killed between answering a publish and passing it on: the dispatch resolves, as Redis reported, and nobody hears it',
+    async () => {
+      const redis = await RedisServer.start();
+      const recorder = await Recorder.listen({ host: '127.0.0.1', port: redis.port });
+      const { moduleRef, dispatcher } = await createMesaModule({ url: redis.url, dispatchTimeout: 3_000 }, { logger: false });
+      try {
+        await dispatcher.dispatch(new Message(0, { n: 0 }, 'TICK'), ['u1']);
+        await recorder.waitForAll([0]);
+        const killer = await killAtWrite(redis.pid!, 2);
+        const result = await dispatcher.dispatch(new Message(0, { n: 1 }, 'TICK'), ['u1']);
+        const trace = await killer.finished;
+        await sleep(200);
+        verbose(`killed between two writes:\n${trace.trim()}`);
+
+        expect(trace).toMatch(/^write\(\d+, ":1\\r\\n", 4\) += 4\nwrite\(\d+, ".*message.*\) += \?\n\+\+\+ killed by SIGKILL \+\+\+/m);
+        expect(result).toEqual({ recipients: ['u1'], publishedTo: ['u1'], storedFor: [], receivers: 1 });
+        expect(recorder.numbers()).toEqual([0]);
+      } finally {
+        await moduleRef.close();
+        recorder.close();
+        await redis.stop();
+      }
+    },
+    15_000,
+  );
 });

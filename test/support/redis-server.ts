@@ -78,6 +78,11 @@ export class RedisServer {
     }
   }
 
+  /** The process id of the running server (for a tracer that needs it). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   /** Freezes the server (SIGSTOP): its sockets stay open and nothing is answered, until {@link resume}. */
   pause(): void {
     this.process?.kill('SIGSTOP');

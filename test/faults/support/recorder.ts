@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Envelope } from '../../support/channel-spy.js';
 import { poll } from './processes.js';
@@ -9,13 +10,18 @@ import { poll } from './processes.js';
  */
 export class Recorder {
   readonly envelopes: Envelope[] = [];
+  /** When each of {@link envelopes} arrived (`performance.now()`). */
+  private readonly arrivals: number[] = [];
   private constructor(private readonly subscriber: Redis) {}
 
   static async listen(options: RedisOptions, channel = 'ws'): Promise<Recorder> {
     const subscriber = new Redis({ retryStrategy: () => 10, maxRetriesPerRequest: null, disconnectTimeout: 100, ...options });
     const recorder = new Recorder(subscriber);
     subscriber.on('error', () => undefined);
-    subscriber.on('message', (_channel: string, raw: string) => recorder.envelopes.push(JSON.parse(raw)));
+    subscriber.on('message', (_channel: string, raw: string) => {
+      recorder.envelopes.push(JSON.parse(raw));
+      recorder.arrivals.push(performance.now());
+    });
     try {
       await subscriber.subscribe(channel);
     } catch (error) {
@@ -25,9 +31,18 @@ export class Recorder {
     return recorder;
   }
 
-  /** The `d.n` of every envelope received, in arrival order. */
-  numbers(): number[] {
-    return this.envelopes.map((envelope) => envelope.message.d?.n).filter((n): n is number => typeof n === 'number');
+  /** The `d.n` of every envelope received (before `time`, a `performance.now()`, if given), in arrival order. */
+  numbers(time = Infinity): number[] {
+    return this.envelopes
+      .filter((_envelope, index) => this.arrivals[index] < time)
+      .map((envelope) => envelope.message.d?.n)
+      .filter((n): n is number => typeof n === 'number');
+  }
+
+  /** Forgets what was received so far. */
+  clear(): void {
+    this.envelopes.length = 0;
+    this.arrivals.length = 0;
   }
 
   /** Waits until every number of `expected` arrived. */
