@@ -132,14 +132,8 @@ function expectSoundOutcomes(run: OutageRun, settleBoundMs: number): void {
     expect(error).toBeInstanceOf(MesaDispatchError);
     expect(error!.message).toMatch(/Redis/);
   }
-  // Every resolved dispatch was published: the subscriber has it, unless Redis answered it in the instant it
-  // was killed. Redis writes a reply before the messages the command published, so a kill between the two
-  // writes leaves the last publishes it ran answered and never heard (shown exactly by the last test below):
-  // dispatches the module saw resolve before it lost Redis, later in call order than all Redis passed on.
-  const lastHeard = Math.max(-1, ...recorder.numbers(run.restartedAt));
-  const unheard = load.resolved().filter((o) => !received.has(o.n));
-  const answeredAsRedisDied = unheard.filter((o) => o.settledAt! < run.lostAt && o.n > lastHeard);
-  expect(unheard.filter((o) => !answeredAsRedisDied.includes(o)).map(describeOutcome)).toEqual([]);
+  // Every resolved dispatch was published: the subscriber has it, unless Redis answered it in the instant it was killed.
+  expect(unheardResolved(run).otherwise.map(describeOutcome)).toEqual([]);
   // A rejection whose message does not say the outcome is unknown was never published, not even later.
   const publishedAfterRejection = load.rejected().filter((o) => !MAY_HAVE_BEEN_PUBLISHED.test(o.error!.message) && received.has(o.n));
   expect(publishedAfterRejection.map((o) => `${o.n}: ${o.error!.message}`)).toEqual([]);
@@ -151,6 +145,20 @@ function expectSoundOutcomes(run: OutageRun, settleBoundMs: number): void {
   expect(orderInversions(recorder.numbers())).toBe(0);
 }
 
+/**
+ * The resolved dispatches the Recorder never heard. Redis writes a reply before the messages the command
+ * published, so a kill between the two writes leaves the last publishes it ran answered and never heard
+ * (shown exactly by the last test below): `answeredAsRedisDied` are those, dispatches the module saw resolve
+ * before it lost Redis, later in call order than all Redis passed on; `otherwise` are all the others.
+ */
+function unheardResolved(run: OutageRun): { answeredAsRedisDied: DispatchOutcome[]; otherwise: DispatchOutcome[] } {
+  const heard = new Set(run.recorder.numbers());
+  const lastHeard = Math.max(-1, ...run.recorder.numbers(run.restartedAt));
+  const unheard = run.load.resolved().filter((o) => !heard.has(o.n));
+  const answeredAsRedisDied = unheard.filter((o) => o.settledAt! < run.lostAt && o.n > lastHeard);
+  return { answeredAsRedisDied, otherwise: unheard.filter((o) => !answeredAsRedisDied.includes(o)) };
+}
+
 function describeOutcome(o: DispatchOutcome): string {
   return `#${o.n} ${o.error ? `rejected: ${o.error.message}` : o.result ? 'resolved' : 'pending'} after ${Math.round((o.settledAt ?? NaN) - o.issuedAt)} ms`;
 }
@@ -159,16 +167,11 @@ function report(label: string, run: OutageRun): void {
   const samples = [...new Set(run.load.rejected().map((o) => o.error!.message.replace(/\d+/g, '#')))].slice(0, 4);
   const numbers = run.recorder.numbers();
   const duplicates = numbers.length - new Set(numbers).size;
-  const heard = new Set(numbers);
-  const unheard = run.load
-    .resolved()
-    .filter((o) => !heard.has(o.n))
-    .map((o) => o.n);
   verbose(
     `${label}: ${run.load.summary()}; module lost Redis, ${Math.round(run.reachableAt - run.lostAt)} ms until reachable again, ` +
       `${Math.round(run.readyAgainAt - run.lostAt)} ms until ready again; ` +
       `${numbers.length} envelopes received (${duplicates} duplicates, ${orderInversions(numbers)} out of call order); ` +
-      `resolved and never heard (answered as Redis died): ${JSON.stringify(unheard)}; ` +
+      `resolved and never heard (answered as Redis died): ${JSON.stringify(unheardResolved(run).answeredAsRedisDied.map((o) => o.n))}; ` +
       `error samples: ${JSON.stringify(samples)}`,
   );
 }

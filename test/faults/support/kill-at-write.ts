@@ -7,8 +7,6 @@ export const straceInstalled = spawnSync('strace', ['-o', '/dev/null', 'true']).
 export interface WriteKiller {
   /** Resolves with what strace printed (the traced writes, then `+++ killed by SIGKILL +++`) once it ends. */
   readonly finished: Promise<string>;
-  /** Stops tracing, if the process was not killed yet. */
-  detach(): void;
 }
 
 /**
@@ -25,7 +23,7 @@ export function killAtWrite(pid: number, nth: number): Promise<WriteKiller> {
   return new Promise((resolve, reject) => {
     tracer.stderr.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (/Process \d+ attached/.test(output)) resolve({ finished, detach: () => tracer.kill('SIGINT') });
+      if (/Process \d+ attached/.test(output)) resolve({ finished });
     });
     tracer.once('error', reject);
     void finished.then(() => reject(new Error(`strace could not attach to process ${pid}: ${output.trim()}`)));
