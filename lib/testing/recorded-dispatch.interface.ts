@@ -58,12 +58,24 @@ export interface RecordingDispatcherOptions {
   dispatchErrors?: DispatchErrorMode;
 }
 
-/** What {@link RecordingDispatcher.expectDispatched} checks; every given field must match one dispatch. */
+/**
+ * What {@link RecordingDispatcher.expectDispatched} checks: every given key must hold for one recorded dispatch,
+ * and a key it does not know is refused (`MesaValidationError`), so a misspelt expectation cannot pass. Id lists
+ * compare as sets; values compare as clients receive them (after a JSON round trip), or through a predicate.
+ */
 export interface ExpectedDispatch {
-  /** Exactly these recipients (after `excluding`), in any order. */
+  /** The message type (`t`). Given as the first argument of `expectDispatched(type, expected)`, or here in `expectDispatched({ type, ... })`. */
+  type?: string;
+  /** Exactly these recipients (after `excluding` and de-duplication; `['*']` for a broadcast), in any order. */
   to?: readonly string[];
-  /** The data clients receive: deep-equal after a JSON round trip, or a predicate on it. */
+  /** Exactly these ids were left out by `broadcast(message, { excluding })` (other dispatches record no `excluding`). */
+  excluding?: readonly string[];
+  /** The data clients receive (`d`): deep-equal after a JSON round trip, or a predicate on it that must return true. */
   data?: unknown;
-  /** Exactly these users got it stored (sync), in any order. */
+  /** The whole wire message `{ op, d, t[, o] }`: deep-equal after a JSON round trip, or a predicate on it. */
+  message?: WireMessage | ((message: WireMessage) => unknown);
+  /** Exactly these recipients were published to (with sync: the ones the simulated presence has online). */
+  publishedTo?: readonly string[];
+  /** Exactly these recipients got it stored (sync enabled, offline, not `{ sync: false }`), in any order. */
   storedFor?: readonly string[];
 }

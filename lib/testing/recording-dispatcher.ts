@@ -1,6 +1,6 @@
 import { DispatchPromise } from '../dispatch-promise.js';
 import type { DispatcherService } from '../dispatcher.service.js';
-import { MesaDispatchError } from '../errors/mesa.errors.js';
+import { MesaDispatchError, MesaValidationError } from '../errors/mesa.errors.js';
 import type { BroadcastOptions } from '../interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
@@ -12,7 +12,8 @@ import { DISCONNECT_CLIENT, type WireMessage } from '../messages/message.js';
 import { mesaRedisNames } from '../redis/mesa-redis-names.js';
 import { prepareBroadcastExcept } from '../validation/broadcast-input.validator.js';
 import { prepareDispatch } from '../validation/dispatch-input.validator.js';
-import { describeDispatch, describeMissingDispatch, matchesDispatch } from './dispatch-expectations.js';
+import { checkNamedUserIds } from '../validation/user-ids.validator.js';
+import { checkExpectedDispatch, describeDispatch, describeMissingDispatch, dispatchDifferences } from './dispatch-expectations.js';
 import type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } from './recorded-dispatch.interface.js';
 
 /**
@@ -57,7 +58,7 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     this.resolved = resolveMesaOptions(Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)));
     this.now = options.now ?? Date.now;
     this.channel = mesaRedisNames(options.namespace).channel;
-    this.online = new Set(options.online ?? []);
+    this.online = new Set(options.online === undefined ? [] : checkNamedUserIds(options.online, 'online'));
     this.receivers = options.receivers ?? 0;
   }
 
@@ -102,9 +103,12 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     return this.resolved.maxPayloadBytes;
   }
 
-  /** Replaces the ids treated as online for sync simulation. */
+  /**
+   * Replaces the ids treated as online for sync simulation (and by the presence double).
+   * @throws MesaValidationError for ids `MesaPresence` could never report (not a list of non-blank strings, or `'*'`).
+   */
   setOnline(ids: readonly string[]): void {
-    this.online = new Set(ids);
+    this.online = new Set(checkNamedUserIds(ids, 'setOnline(ids)'));
   }
 
   /** Sets the `receivers` reported for dispatches that publish something. */
@@ -150,12 +154,30 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
   }
 
   /**
-   * Returns the first dispatch of `type` matching `expected`.
-   * @throws Error listing what was recorded when none matches (works with any test framework).
+   * Returns the first dispatch of `type` matching every key of `expected` (see {@link ExpectedDispatch}):
+   * `to`, `excluding`, `data`, `message`, `publishedTo`, `storedFor`.
+   * @throws MesaValidationError for an expectation with an unknown key or a malformed value.
+   * @throws Error describing each recorded dispatch of `type` and the keys it differs in, when none matches
+   * (works with any test framework).
    */
-  expectDispatched(type: string, expected: ExpectedDispatch = {}): RecordedDispatch {
-    const match = this.dispatches.find((record) => record.type === type && matchesDispatch(record, expected));
-    if (!match) throw new Error(describeMissingDispatch(type, expected, this.dispatches));
+  expectDispatched(type: string, expected?: Omit<ExpectedDispatch, 'type'>): RecordedDispatch;
+  /** As above, with the type (optional: any type) among the keys: `expectDispatched({ type: 'NEW_MESSAGE', to: ['bob'] })`. */
+  expectDispatched(expected: ExpectedDispatch): RecordedDispatch;
+  expectDispatched(typeOrExpected: string | ExpectedDispatch, expected: ExpectedDispatch = {}): RecordedDispatch {
+    let wanted: ExpectedDispatch;
+    if (typeof typeOrExpected === 'string') {
+      const call = `expectDispatched('${typeOrExpected}', expected)`;
+      wanted = checkExpectedDispatch(expected, call);
+      if ('type' in wanted) throw new MesaValidationError(`${call}: give the type once, as the first argument or as expected.type.`);
+      wanted = { ...wanted, type: typeOrExpected };
+    } else {
+      wanted = checkExpectedDispatch(typeOrExpected, 'expectDispatched(expected)');
+    }
+    const match = this.dispatches.find((record) => dispatchDifferences(record, wanted).length === 0);
+    if (!match)
+      throw new Error(
+        describeMissingDispatch(wanted, this.dispatches, { syncEnabled: this.resolved.syncEnabled, online: this.onlineIds() }),
+      );
     return match;
   }
 
