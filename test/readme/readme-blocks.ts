@@ -16,15 +16,15 @@ export interface ReadmeBlock {
 /** The README's text. */
 export const readme = (): string => readFileSync(join(ROOT, 'README.md'), 'utf8');
 
-/** Every fenced code block of `markdown`, in order. */
-export function readmeBlocks(markdown: string = readme()): ReadmeBlock[] {
+/** Every fenced code block of `markdown` (README.md by default; `source` names it in errors), in order. */
+export function readmeBlocks(markdown: string = readme(), source = 'README.md'): ReadmeBlock[] {
   const lines = markdown.split('\n');
   const blocks: ReadmeBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
     const open = /^```(\w*)\s*$/.exec(lines[i]);
     if (!open) continue;
     const end = lines.indexOf('```', i + 1);
-    if (end < 0) throw new Error(`README.md:${i + 1}: unclosed code fence`);
+    if (end < 0) throw new Error(`${source}:${i + 1}: unclosed code fence`);
     // the paragraph just above the fence, from its first line
     let above = i - 1;
     while (above >= 0 && lines[above].trim() === '') above--;
