@@ -5,6 +5,8 @@ import { SessionGuard } from './auth/session.guard.js';
 import { ActivityController } from './chat/activity.controller.js';
 import { ChatController } from './chat/chat.controller.js';
 import { ChatService } from './chat/chat.service.js';
+import { PresenceBook } from './chat/presence-book.js';
+import { PresencePortal } from './chat/presence.portal.js';
 import { PresenceService } from './chat/presence.service.js';
 import { RoomsService } from './chat/rooms.service.js';
 import { TypingPortal } from './chat/typing.portal.js';
@@ -16,7 +18,7 @@ import { SampleConfig, SampleConfigModule, type SampleConfigOverrides } from './
  */
 @Module({
   controllers: [AuthController, ChatController, ActivityController],
-  providers: [RoomsService, PresenceService, ChatService, SessionGuard, TypingPortal],
+  providers: [RoomsService, PresenceBook, PresenceService, PresencePortal, ChatService, SessionGuard, TypingPortal],
 })
 export class ChatModule {}
 

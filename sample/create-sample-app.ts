@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import type { LogLevel } from '@nestjs/common';
+import { Logger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { fileURLToPath } from 'node:url';
+import { MesaPortalService } from 'nestjs-mesa';
 import { AppModule } from './app.module.js';
 import { SampleConfig, type SampleConfigOverrides } from './config/sample-config.js';
 import { MesaReplicas } from './mesa/mesa-replicas.js';
@@ -48,7 +49,10 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
   let replicas: MesaReplicas | undefined;
   try {
     app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', maxAge: 0 });
-    await app.init(); // connects to Redis before any socket can exist
+    await app.listen(config.port, config.host); // connects to Redis, then the portal joins the pool
+    // A Mesa server reads the portal pool once, when it starts: with the portal in it first, every socket's
+    // authentication and disconnection reaches PresencePortal from the first socket on.
+    await portalJoined(app.get(MesaPortalService), 5_000);
     replicas = await MesaReplicas.start({
       ports: config.mesaPorts,
       host: config.host,
@@ -59,7 +63,6 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
       launcher: mesaLauncher,
       log: mesaLog,
     });
-    await app.listen(config.port, config.host);
   } catch (error) {
     await replicas?.stop();
     await app.close().catch(() => undefined);
@@ -79,4 +82,18 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
         await replicas!.stop();
       })()),
   };
+}
+
+/** Resolves once the portal has joined the pool, or after `timeoutMs` with a warning (presence then also leans on Mesa's set). */
+async function portalJoined(portal: MesaPortalService, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!portal.joined) {
+    if (Date.now() > deadline) {
+      new Logger('SampleApp').warn(
+        `The portal ${portal.id} has not joined the pool after ${timeoutMs} ms; starting the Mesa servers anyway.`,
+      );
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, HttpCode, Param, Post, UseGuards
 import { DispatcherService, Message } from 'nestjs-mesa';
 import { CurrentUser, SessionGuard } from '../auth/session.guard.js';
 import { ChatService } from './chat.service.js';
-import { PRESENCE_STATES, type PresenceState, type RoomView, type SessionUser } from './chat.types.js';
+import type { RoomView, SessionUser } from './chat.types.js';
 import { RoomsService } from './rooms.service.js';
 
 /** Data of the `KICKED` message the removed user gets just before their socket is closed. */
@@ -12,9 +12,10 @@ export interface KickedNotice {
 }
 
 /**
- * Ephemeral activity, sent with `DispatcherService` directly: typing and presence are
- * `{ sync: false }` (worthless later, so never stored for offline users), and a kick closes the
- * kicked user's sockets on every Mesa replica with `DISCONNECT_CLIENT`.
+ * Ephemeral activity, sent with `DispatcherService` directly: typing is `{ sync: false }` (worthless
+ * later, so never stored for offline users), and a kick closes the kicked user's sockets on every Mesa
+ * replica with `DISCONNECT_CLIENT`. Presence is not reported over HTTP: `PresencePortal` derives it from
+ * Mesa's socket events.
  */
 @Controller('api')
 @UseGuards(SessionGuard)
@@ -34,18 +35,6 @@ export class ActivityController {
   async typing(@Param('room') roomId: string, @CurrentUser() user: SessionUser): Promise<void> {
     const members = this.rooms.memberIds(this.rooms.requireMember(roomId, user.id).id);
     await this.dispatcher.dispatch(new Message(0, { room: roomId, user }, 'TYPING', { sync: false }), members, [user.id]);
-  }
-
-  /** `PRESENCE` (online, away, offline) to everyone who shares a room with the user, live only. */
-  @Post('presence')
-  @HttpCode(204)
-  async presence(@Body() body: { status?: unknown }, @CurrentUser() user: SessionUser): Promise<void> {
-    const status = body?.status as PresenceState;
-    if (!PRESENCE_STATES.includes(status)) {
-      throw new BadRequestException(`status must be one of ${PRESENCE_STATES.join(', ')}.`);
-    }
-    const roommates = this.rooms.roommatesOf(user.id);
-    await this.dispatcher.dispatch(new Message(0, { user, status }, 'PRESENCE', { sync: false }), roommates);
   }
 
   /**

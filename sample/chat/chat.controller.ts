@@ -15,11 +15,11 @@ export class ChatController {
     private readonly presence: PresenceService,
   ) {}
 
-  /** All rooms with their members and who of them is online. */
+  /** All rooms with their members and each one's presence. */
   @Get()
   async list(): Promise<RoomView[]> {
-    const online = await this.presence.onlineIds();
-    return Promise.all(this.rooms.list().map((room) => this.presence.view(room, online)));
+    const snapshot = await this.presence.snapshot();
+    return Promise.all(this.rooms.list().map((room) => this.presence.view(room, snapshot)));
   }
 
   /** Joins a room (the members are told live). */

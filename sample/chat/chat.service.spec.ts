@@ -2,6 +2,7 @@ import { BadRequestException, ForbiddenException } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Message, MesaTestingModule, RecordingDispatcher } from 'nestjs-mesa';
 import { ChatService } from './chat.service.js';
+import { PresenceBook } from './presence-book.js';
 import { PresenceService } from './presence.service.js';
 import { RoomsService } from './rooms.service.js';
 
@@ -17,7 +18,7 @@ describe('ChatService (with the recording dispatcher, no Redis)', () => {
   beforeEach(async () => {
     moduleRef = await Test.createTestingModule({
       imports: [MesaTestingModule.forRoot({ sync: { enabled: true }, online: ['bob'] })],
-      providers: [ChatService, RoomsService, PresenceService], // presence and backlog: MesaTestingModule's doubles
+      providers: [ChatService, RoomsService, PresenceService, PresenceBook], // presence and backlog: MesaTestingModule's doubles
     }).compile();
     chat = moduleRef.get(ChatService);
     rooms = moduleRef.get(RoomsService);
@@ -30,8 +31,7 @@ describe('ChatService (with the recording dispatcher, no Redis)', () => {
     const posted = await chat.post('general', ada, '  hello  ');
 
     expect(posted.message).toMatchObject({ room: 'general', author: ada, text: 'hello' });
-    const record = mesa.expectDispatched('NEW_MESSAGE', { to: ['bob', 'cy'], data: posted.message });
-    expect(record.publishedTo).toEqual(['bob']);
+    mesa.expectDispatched('NEW_MESSAGE', { to: ['bob', 'cy'], publishedTo: ['bob'], storedFor: ['cy'], data: posted.message });
     expect(mesa.storedFor('cy')).toEqual([{ op: 0, d: { ...posted.message }, t: 'NEW_MESSAGE' }]);
     expect(mesa.storedFor('ada')).toEqual([]);
   });
@@ -65,7 +65,7 @@ describe('PresenceService (with MesaTestingModule’s presence and backlog doubl
   beforeEach(async () => {
     moduleRef = await Test.createTestingModule({
       imports: [MesaTestingModule.forRoot({ sync: { enabled: true }, online: ['bob'] })],
-      providers: [ChatService, RoomsService, PresenceService],
+      providers: [ChatService, RoomsService, PresenceService, PresenceBook],
     }).compile();
     presence = moduleRef.get(PresenceService);
     rooms = moduleRef.get(RoomsService);
@@ -73,11 +73,26 @@ describe('PresenceService (with MesaTestingModule’s presence and backlog doubl
   });
   afterEach(() => moduleRef.close());
 
-  it('reports who of the members is online and what waits for the others', async () => {
+  it('reports who of the members is online (Mesa’s set or counted sockets) and what waits for the others', async () => {
     rooms.join('general', { id: 'ada', name: 'Ada' });
     rooms.join('random', { id: 'bob', name: 'Bob' });
     await moduleRef.get(ChatService).post('random', { id: 'bob', name: 'Bob' }, 'anyone?');
-    expect([...(await presence.onlineIds())]).toEqual(['bob']);
+    expect(await presence.snapshot()).toEqual({
+      states: new Map([
+        ['ada', 'offline'],
+        ['bob', 'online'],
+      ]),
+      version: 0,
+    });
+    moduleRef.get(PresenceBook).socketOpened('ada'); // Mesa's set lost her when another socket closed: the count still has her
+    mesa.setOnline([]);
+    expect(await presence.snapshot()).toEqual({
+      states: new Map([
+        ['ada', 'online'],
+        ['bob', 'offline'],
+      ]),
+      version: 1,
+    });
     expect(await presence.pendingFor('ada')).toBe(0);
 
     rooms.join('random', { id: 'ada', name: 'Ada' });

@@ -21,9 +21,11 @@ export interface PostedMessage {
   members: string[];
 }
 
-/** A member of a room, with whether Mesa has an authenticated socket for them. */
+/** A member of a room, with their presence (see `PresenceBook`). */
 export interface MemberView extends SessionUser {
+  /** Whether they have an authenticated socket on some Mesa replica (`status` is not `offline`). */
   online: boolean;
+  status: PresenceState;
 }
 
 /** A room as the page shows it (`GET /api/rooms`, `ROOM_UPDATED`). */
@@ -32,6 +34,8 @@ export interface RoomView {
   name: string;
   topic: string;
   members: MemberView[];
+  /** The presence change number the members' states were read at (a page ignores older `PRESENCE` pushes). */
+  presenceVersion: number;
 }
 
 /** What `ChatService.join`/`leave` return: the room and whom `@Dispatch` tells about the change. */
@@ -43,8 +47,12 @@ export interface RoomChange {
   actor: string;
 }
 
-/** Presence states a page reports through `POST /api/presence`. */
-export const PRESENCE_STATES = ['online', 'away', 'offline'] as const;
+/** A user's presence: `online` and `away` have a socket open (`away`: every open tab is hidden); `offline` has none. */
+export type PresenceState = 'online' | 'away' | 'offline';
 
-/** One of {@link PRESENCE_STATES}. */
-export type PresenceState = (typeof PRESENCE_STATES)[number];
+/** Data of `PRESENCE`: a user's new state, and its change number (newer numbers win on the page). */
+export interface PresenceNotice {
+  user: SessionUser;
+  status: PresenceState;
+  version: number;
+}

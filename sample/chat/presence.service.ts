@@ -1,11 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { MesaBacklog, MesaPresence } from 'nestjs-mesa';
-import type { MemberView, RoomView } from './chat.types.js';
+import type { MemberView, PresenceState, RoomView } from './chat.types.js';
+import { PresenceBook } from './presence-book.js';
 import { type Room, RoomsService } from './rooms.service.js';
 
+/** Members' states, and the presence change number they were read at. */
+export interface PresenceSnapshot {
+  states: Map<string, PresenceState>;
+  version: number;
+}
+
 /**
- * Who is online and what waits for whom, as the Mesa servers record it in Redis, read through
- * nestjs-mesa's `MesaPresence` and `MesaBacklog` (which know the namespace; the app touches no Redis).
+ * Who is online and what waits for whom. Presence is the {@link PresenceBook} (sockets counted from Mesa's
+ * Portal events), reconciled with Mesa's `connected_clients` read through nestjs-mesa's `MesaPresence`
+ * where that set is truthful: an id in it has an authenticated socket open (an event that never reached the
+ * portal still shows), while an id missing from it proves nothing (Mesa removes it when any one of the
+ * user's sockets closes). Stored messages are read through `MesaBacklog`. The app touches no Redis key itself.
  */
 @Injectable()
 export class PresenceService {
@@ -13,13 +23,15 @@ export class PresenceService {
     private readonly presence: MesaPresence,
     private readonly backlog: MesaBacklog,
     private readonly rooms: RoomsService,
+    private readonly book: PresenceBook,
   ) {}
 
-  /** The members of any room who have an authenticated socket on some Mesa replica (one Redis round trip). */
-  async onlineIds(): Promise<Set<string>> {
-    const members = new Set<string>();
-    for (const room of this.rooms.list()) for (const id of room.members.keys()) members.add(id);
-    return this.presence.online([...members]);
+  /** The states of `ids` (default: the members of every room), with one Redis round trip. */
+  async snapshot(ids?: readonly string[]): Promise<PresenceSnapshot> {
+    const wanted = ids ?? [...new Set(this.rooms.list().flatMap((room) => [...room.members.keys()]))];
+    const inConnectedClients = await this.presence.online(wanted);
+    const states = new Map(wanted.map((id) => [id, this.book.state(id, inConnectedClients.has(id))]));
+    return { states, version: this.book.version };
   }
 
   /** How many messages wait in Redis for `userId` (redelivered, with sequence numbers, when they connect). */
@@ -38,10 +50,13 @@ export class PresenceService {
     return this.backlog.clear(userId);
   }
 
-  /** A room as the page shows it, with each member's online state. */
-  async view(room: Room, online?: Set<string>): Promise<RoomView> {
-    const onlineNow = online ?? (await this.presence.online([...room.members.keys()]));
-    const members: MemberView[] = [...room.members.values()].map((user) => ({ ...user, online: onlineNow.has(user.id) }));
-    return { id: room.id, name: room.name, topic: room.topic, members };
+  /** A room as the page shows it, with each member's state. */
+  async view(room: Room, snapshot?: PresenceSnapshot): Promise<RoomView> {
+    const { states, version } = snapshot ?? (await this.snapshot([...room.members.keys()]));
+    const members: MemberView[] = [...room.members.values()].map((user) => {
+      const status = states.get(user.id) ?? 'offline';
+      return { ...user, online: status !== 'offline', status };
+    });
+    return { id: room.id, name: room.name, topic: room.topic, members, presenceVersion: version };
   }
 }

@@ -31,7 +31,7 @@ interface MesaServer {
   on(event: 'connection', listener: (client: MesaClient) => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
   wss: { clients: Set<{ close(code: number, reason: string): void; terminate(): void; once(event: 'close', listener: () => void): void }> };
-  redis: { quit(): Promise<unknown> };
+  redis: { quit(): Promise<unknown>; ping(): Promise<unknown> };
   publisher: { quit(): Promise<unknown> };
   subscriber: { quit(): Promise<unknown> };
 }
@@ -79,7 +79,15 @@ http.once('error', (error) => {
   log(`cannot listen on ${config.host}:${config.port}: ${error.message}`);
   process.exit(1);
 });
-http.listen(config.port, config.host, () => process.stdout.write(`ready ${config.port}\n`));
+// Mesa reads the portal pool (SMEMBERS) first thing on this connection: once a PING after it is answered, the
+// server knows the API's portal, so no socket's authentication or disconnection event is dropped for want of one.
+server.redis
+  .ping()
+  .then(() => http.listen(config.port, config.host, () => process.stdout.write(`ready ${config.port}\n`)))
+  .catch((error: Error) => {
+    log(`cannot reach Redis: ${error.message}`);
+    process.exit(1);
+  });
 
 let stopping = false;
 /** Closes every socket (1001, so pages know the server went away), lets Mesa mark them offline, exits. */

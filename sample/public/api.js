@@ -29,11 +29,8 @@ export function clearSession() {
   sessionStorage.removeItem(SESSION_KEY);
 }
 
-/**
- * Calls the API with the session token. Resolves to the JSON answer (undefined for 204).
- * @param {{ keepalive?: boolean }} [options] keepalive lets the request outlive the page (pagehide).
- */
-export async function api(method, path, token, body, options = {}) {
+/** Calls the API with the session token. Resolves to the JSON answer (undefined for 204). */
+export async function api(method, path, token, body) {
   const headers = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -41,7 +38,6 @@ export async function api(method, path, token, body, options = {}) {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
-    keepalive: options.keepalive,
   });
   if (response.status === 204) return undefined;
   const payload = await response.json().catch(() => ({}));

@@ -16,7 +16,8 @@ const state = {
   current: 'general',
   feeds: new Map(), // room id → [<li>]
   unread: new Map(),
-  status: new Map(), // user id → online | away | offline
+  status: new Map(), // user id → { status: online | away | offline, version } (the newest change the page has seen)
+  tab: randomHex(8), // this tab, for the API to tell it apart from the user's other tabs (VISIBILITY)
   typing: new Map(), // room id → Map(user id → { name, until })
   redelivered: 0,
   kicked: null,
@@ -26,10 +27,14 @@ const state = {
   lastTypingSent: 0,
 };
 
+function randomHex(bytes) {
+  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 const me = () => state.session.user;
 const joined = (room) => isMember(room, me().id);
 const feed = (roomId) => feedOf(state, roomId);
-const call = (method, path, body, options) => api(method, path, state.session?.token, body, options);
+const call = (method, path, body) => api(method, path, state.session?.token, body);
 
 async function boot() {
   wireStaticHandlers();
@@ -73,12 +78,15 @@ async function loadRooms() {
   }
   for (const room of rooms) {
     state.rooms.set(room.id, room);
-    for (const member of room.members) {
-      const known = state.status.get(member.id);
-      state.status.set(member.id, !member.online ? 'offline' : known === 'away' ? 'away' : 'online');
-    }
+    room.members.forEach((member) => setStatus(member.id, member.status, room.presenceVersion));
   }
   render();
+}
+
+/** Keeps `status` for `userId` unless the page already saw a newer change (a `PRESENCE` push can overtake an answer). */
+function setStatus(userId, status, version) {
+  const known = state.status.get(userId);
+  if (!known || version >= known.version) state.status.set(userId, { status, version });
 }
 
 function connect() {
@@ -99,14 +107,22 @@ function onSocketState(socketState) {
   if (socketState !== 'authenticated') return;
   state.reconnectDelay = 1000;
   hideNotice();
-  state.status.set(me().id, 'online');
-  call('POST', '/api/presence', { status: document.hidden ? 'away' : 'online' }).catch(() => undefined);
+  sendVisibility();
   loadRooms();
+}
+
+/**
+ * Tells the API, over the Mesa socket, whether this tab is hidden. Presence itself comes from Mesa's socket
+ * events: this only makes a connected user `away` while every tab of theirs is hidden.
+ */
+function sendVisibility() {
+  state.socket?.sendEvent('VISIBILITY', { tab: state.tab, hidden: document.hidden });
 }
 
 function onClosed(socket, { code }) {
   if (socket !== state.socket || state.signingOut) return;
-  state.status.set(me().id, 'offline');
+  const mine = state.status.get(me().id);
+  state.status.set(me().id, { status: 'offline', version: mine?.version ?? 0 });
   renderMembers(state, kick);
   if (state.kicked) {
     setConnection('kicked', 'Disconnected', code);
@@ -134,9 +150,10 @@ function onDispatch({ type, data, sequence }) {
     return renderTyping(state);
   }
   if (type === 'PRESENCE') {
-    state.status.set(data.user.id, data.status);
+    setStatus(data.user.id, data.status, data.version);
     return renderMembers(state, kick);
   }
+  if (type === 'PRESENCE_PROBE') return sendVisibility(); // one of this user's sockets closed: the API asks who is still here
   if (type === 'ROOM_UPDATED') return updateRoom(data);
   if (type === 'KICKED') {
     state.kicked = data; // the server closes the socket next; onClosed explains and does not reconnect
@@ -168,7 +185,7 @@ function updateRoom(room) {
   const after = new Set(room.members.map((member) => member.id));
   room.members.filter((member) => !before.has(member.id)).forEach((member) => note(room.id, `${member.name} joined #${room.name}`));
   [...before.values()].filter((member) => !after.has(member.id)).forEach((member) => note(room.id, `${member.name} left #${room.name}`));
-  room.members.forEach((member) => state.status.has(member.id) || state.status.set(member.id, member.online ? 'online' : 'offline'));
+  room.members.forEach((member) => setStatus(member.id, member.status, room.presenceVersion));
   state.rooms.set(room.id, room);
   render();
 }
@@ -188,8 +205,10 @@ function render() {
 }
 
 function setConnection(connectionState, text, closeCode) {
+  const live = connectionState === 'authenticated';
   $('connection').dataset.state = connectionState;
-  $('connection-text').textContent = connectionState === 'authenticated' ? `Live · Mesa replica ${state.session.mesa.replica}` : text;
+  $('connection-text').textContent = live ? 'Live' : text;
+  $('connection-detail').textContent = live ? ` · Mesa replica ${state.session.mesa.replica}` : '';
   $('detail-socket').textContent = closeCode === undefined ? connectionState : `closed (${closeCode}) · ${connectionState}`;
 }
 
@@ -211,6 +230,12 @@ function showNotice(text, actionLabel, action) {
 
 function hideNotice() {
   $('notice').hidden = true;
+}
+
+/** Opens or closes the side panel where it does not fit beside the chat (below 1000 px wide). */
+function togglePanel(open = $('app').dataset.panel !== 'open') {
+  $('app').dataset.panel = open ? 'open' : 'closed';
+  $('panel-toggle').setAttribute('aria-expanded', String(open));
 }
 
 function selectRoom(roomId) {
@@ -239,8 +264,7 @@ async function changeMembership(action) {
 
 async function signOut() {
   state.signingOut = true;
-  await call('POST', '/api/presence', { status: 'offline' }).catch(() => undefined);
-  state.socket?.close(1000);
+  state.socket?.close(1000); // the Mesa server tells the API the socket closed: that is what makes you offline
   clearSession();
   location.reload();
 }
@@ -275,14 +299,9 @@ function wireStaticHandlers() {
   $('join-room').addEventListener('click', () => changeMembership('join'));
   $('leave-room').addEventListener('click', () => changeMembership('leave'));
   $('signout').addEventListener('click', signOut);
-  document.addEventListener('visibilitychange', () => {
-    if (state.socket?.state === 'authenticated')
-      call('POST', '/api/presence', { status: document.hidden ? 'away' : 'online' }).catch(() => undefined);
-  });
-  addEventListener('pagehide', () => {
-    if (state.session && !state.signingOut)
-      call('POST', '/api/presence', { status: 'offline' }, { keepalive: true }).catch(() => undefined);
-  });
+  document.addEventListener('visibilitychange', sendVisibility);
+  $('panel-toggle').addEventListener('click', () => togglePanel());
+  addEventListener('keydown', (event) => event.key === 'Escape' && togglePanel(false));
   setInterval(() => state.session && renderTyping(state), 1000);
 }
 

@@ -41,12 +41,14 @@ export function renderRoom(state) {
 /** Members of the current room, online first, with a Kick button for the others. */
 export function renderMembers(state, onKick) {
   const members = state.rooms.get(state.current)?.members ?? [];
-  const status = (member) => state.status.get(member.id) ?? (member.online ? 'online' : 'offline');
+  const status = (member) => state.status.get(member.id)?.status ?? member.status ?? 'offline';
   const order = { online: 0, away: 1, offline: 2 };
   const sorted = [...members].sort((a, b) => order[status(a)] - order[status(b)] || a.name.localeCompare(b.name));
   const me = state.session.user.id;
   $('member-list').replaceChildren(...sorted.map((member) => memberItem(member, { me, status: status(member), onKick })));
-  $('member-count').textContent = `${members.filter((member) => status(member) !== 'offline').length} online · ${members.length}`;
+  const online = members.filter((member) => status(member) !== 'offline').length;
+  $('member-count').textContent = `${online} online · ${members.length}`;
+  $('panel-toggle-count').textContent = `${online}/${members.length}`;
 }
 
 /** "Grace is typing…" for the current room, while the last TYPING is fresh. */

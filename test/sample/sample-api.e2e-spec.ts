@@ -86,7 +86,7 @@ describe('sample chat: API and Mesa delivery', () => {
     ]);
   });
 
-  it('refuses posts from non-members and sends typing and presence live to roommates only', async () => {
+  it('refuses posts from non-members and sends typing live to roommates only', async () => {
     const erin = await ChatClient.signIn(harness.url, 'erin');
     const frank = await ChatClient.signIn(harness.url, 'frank');
     expect((await callApi(harness.url, 'POST', '/api/rooms/mesa/messages', erin.token, { text: 'hi' })).status).toBe(403);
@@ -94,11 +94,56 @@ describe('sample chat: API and Mesa delivery', () => {
     const frankSocket = await connect(frank.mesa.port, frank.token);
 
     expect((await callApi(harness.url, 'POST', '/api/rooms/general/typing', erin.token)).status).toBe(204);
-    expect((await callApi(harness.url, 'POST', '/api/presence', erin.token, { status: 'away' })).status).toBe(204);
-    expect((await callApi(harness.url, 'POST', '/api/presence', erin.token, { status: 'asleep' })).status).toBe(400);
-    await eventually(() => frankSocket.of('PRESENCE').some((message) => message.d.user.id === 'erin'), 'frank to see erin away');
+    await eventually(() => frankSocket.of('TYPING').length > 0, 'frank to see erin typing');
     expect(frankSocket.of('TYPING').map((message) => message.d)).toContainEqual({ room: 'general', user: { id: 'erin', name: 'erin' } });
-    expect(frankSocket.of('PRESENCE').find((message) => message.d.user.id === 'erin')!.d.status).toBe('away');
+  });
+
+  it('presence is what Mesa says of the sockets, counted per user: one of two closing leaves the user online', async () => {
+    const olga = await ChatClient.signIn(harness.url, 'olga');
+    const pete = await ChatClient.signIn(harness.url, 'pete');
+    const peteSocket = await connect(pete.mesa.port, pete.token);
+    const olgaStatus = async () => {
+      const rooms = await callApi(harness.url, 'GET', '/api/rooms', pete.token);
+      return rooms.body.find((room: { id: string }) => room.id === 'general').members.find((m: { id: string }) => m.id === 'olga').status;
+    };
+    const told = () =>
+      peteSocket
+        .of('PRESENCE')
+        .filter((message) => message.d.user.id === 'olga')
+        .map((message) => message.d.status);
+    expect((await callApi(harness.url, 'POST', '/api/presence', olga.token, { status: 'online' })).status).toBe(404); // no page says it
+
+    const first = await connect(olga.mesa.port, olga.token);
+    const second = await connect(pete.mesa.port, olga.token); // her second tab, on the other replica
+    await eventually(() => told().length === 1, 'pete to hear olga is online');
+    first.send('VISIBILITY', { tab: 'f00dbabe', hidden: true });
+    second.send('VISIBILITY', { tab: 'cafed00d', hidden: true });
+    await eventually(() => told().length === 2, 'pete to hear olga is away');
+    first.close();
+    await eventually(async () => !(await isOnline('olga')), 'Mesa to drop olga from connected_clients');
+    await eventually(() => second.of('PRESENCE_PROBE').length === 1, 'the open socket to be asked');
+    second.send('VISIBILITY', { tab: 'cafed00d', hidden: false });
+    await eventually(() => told().length === 3, 'pete to hear olga is back');
+    expect(await olgaStatus()).toBe('online'); // while connected_clients says she is gone
+
+    second.close();
+    await eventually(() => told().length === 4, 'pete to hear olga is offline');
+    expect(told()).toEqual(['online', 'away', 'online', 'offline']);
+    expect(await olgaStatus()).toBe('offline');
+    const versions = peteSocket.of('PRESENCE').map((message) => message.d.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b)); // pushed in the order they happened
+  });
+
+  it('a socket that never authenticated, or sends malformed VISIBILITY frames, changes nobody’s presence', async () => {
+    const quinn = await ChatClient.signIn(harness.url, 'quinn');
+    const quinnSocket = await connect(quinn.mesa.port, quinn.token);
+    const stranger = await connect(quinn.mesa.port, 'not-a-token', { expectRefusal: true });
+    stranger.send('VISIBILITY', { tab: 'deadbeef', hidden: true });
+    for (const data of [{ tab: '<script>', hidden: true }, { tab: 'deadbeef', hidden: 'yes' }, 'x'.repeat(10_000)])
+      quinnSocket.send('VISIBILITY', data);
+    quinnSocket.send('VISIBILITY', { tab: 'deadbeef', hidden: true }); // a well-formed one, after the bad ones
+    await eventually(() => quinnSocket.of('PRESENCE').some((message) => message.d.status === 'away'), 'quinn’s own away');
+    expect(quinnSocket.of('PRESENCE').map((message) => message.d.status)).toEqual(['online', 'away']);
   });
 
   it('kicks: the member is removed, told why, and their socket is closed by the Mesa server', async () => {

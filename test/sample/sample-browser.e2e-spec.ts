@@ -2,11 +2,23 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { mesaRedisNames } from 'nestjs-mesa';
 import type { Browser } from 'playwright-core';
 import { signSessionToken } from '../../sample/auth/session-token.js';
-import { launchChromium, messageTexts, openChat, send, typeUntilShown, type ChatPage } from './support/chat-browser.js';
+import {
+  launchChromium,
+  layoutFacts,
+  messageTexts,
+  onScreen,
+  openChat,
+  send,
+  setHidden,
+  typeUntilShown,
+  waitForPresence,
+  type ChatPage,
+} from './support/chat-browser.js';
 import { buildSample, eventually, ROOT, startSample, type SampleHarness } from './support/sample-harness.js';
 
 const SCREENSHOT = `${ROOT}test-results/sample-chat.png`;
 const PHONE_SCREENSHOT = `${ROOT}test-results/sample-chat-420.png`;
+const PHONE_PANEL_SCREENSHOT = `${ROOT}test-results/sample-chat-420-panel.png`;
 const README_SCREENSHOT = `${ROOT}docs/sample-screenshot.png`;
 
 // The sample as a person uses it: Chromium pages speaking Mesa's protocol over a raw WebSocket to
@@ -99,35 +111,48 @@ describe('sample chat in a real browser', () => {
     }
   }, 60_000);
 
-  it('fits a phone (420 px wide): the status label whole, the composer and its Send button on screen', async () => {
+  it('at 1280, 800 and 420 px wide: the top bar is one line, the side panel (members, kick, connection, wire) is shown or one tap away, the composer fits', async () => {
     const { page } = carol;
-    await page.setViewportSize({ width: 420, height: 860 });
+    const ada = '#member-list .member[data-user="ada"]';
+    const seen: Record<number, object> = {};
     try {
-      // expressions run in the page (this project type-checks without the DOM library)
-      const inPage = (expression: string) => page.evaluate(expression) as Promise<boolean>;
-      const box = async (selector: string) => (await page.locator(selector).boundingBox())!;
-      const layout = {
-        pageScrollsSideways: await inPage('document.documentElement.scrollWidth > window.innerWidth'),
-        pillClipped: await inPage(
-          "(p => p.scrollWidth > p.clientWidth || p.getBoundingClientRect().right > window.innerWidth)(document.querySelector('#connection'))",
-        ),
-        send: await box('#composer button[type=submit]'),
-        input: await box('#message-input'),
-        messages: await box('#messages'),
-        ...page.viewportSize()!,
-      };
-      expect(layout.pageScrollsSideways).toBe(false);
-      expect(layout.pillClipped).toBe(false);
-      expect(layout.send.x).toBeGreaterThanOrEqual(0);
-      expect(layout.send.x + layout.send.width).toBeLessThanOrEqual(layout.width);
-      expect(layout.send.y + layout.send.height).toBeLessThanOrEqual(layout.height);
-      expect(layout.input.width).toBeGreaterThan(150);
-      expect(layout.messages.width).toBeGreaterThan(350);
-      await expect(page.locator('#composer button[type=submit]').isVisible()).resolves.toBe(true);
-      await page.screenshot({ path: PHONE_SCREENSHOT });
+      for (const width of [1280, 800, 420]) {
+        await page.setViewportSize({ width, height: 860 });
+        const { panelShown, ...facts } = await layoutFacts(carol);
+        let panel = panelShown ? 'shown' : 'unreachable';
+        if (!panelShown && (await onScreen(carol, '#panel-toggle'))) {
+          await page.click('#panel-toggle');
+          panel = (await layoutFacts(carol)).panelShown ? 'one tap away' : 'the toggle does not show it';
+        }
+        if (panel === 'shown') await page.hover(ada); // with a mouse, Kick shows on hover; on a narrow screen it is always there
+        const reach = {
+          members: await onScreen(carol, ada),
+          kick: await onScreen(carol, `${ada} button.kick`),
+          connection: await onScreen(carol, '#detail-socket'),
+          wire: await onScreen(carol, '#wire'),
+        };
+        if (width === 420 && panel === 'one tap away') await page.screenshot({ path: PHONE_PANEL_SCREENSHOT });
+        if (panel === 'one tap away') await page.click('#panel-toggle');
+        const composer = {
+          panelFoldsAway: panel === 'shown' || !(await layoutFacts(carol)).panelShown,
+          send: await onScreen(carol, '#composer button[type=submit]'),
+          inputWide: (await page.locator('#message-input').boundingBox())!.width > 150,
+          messagesWide: (await page.locator('#messages').boundingBox())!.width > Math.min(350, width / 2),
+        };
+        if (width === 420) await page.screenshot({ path: PHONE_SCREENSHOT });
+        seen[width] = { ...facts, panel, ...reach, ...composer };
+      }
     } finally {
       await page.setViewportSize({ width: 1360, height: 820 });
     }
+    const fits = { pageScrollsSideways: false, topBarOneLine: true, topBarInside: true, pillWhole: true };
+    const reachable = { members: true, kick: true, connection: true, wire: true };
+    const composer = { panelFoldsAway: true, send: true, inputWide: true, messagesWide: true };
+    expect(seen).toEqual({
+      1280: { ...fits, panel: 'shown', ...reachable, ...composer },
+      800: { ...fits, panel: 'one tap away', ...reachable, ...composer },
+      420: { ...fits, panel: 'one tap away', ...reachable, ...composer },
+    });
   }, 30_000);
 
   it('a kick closes the kicked page’s socket and tells them who did it', async () => {
@@ -161,5 +186,81 @@ describe('sample chat in a real browser', () => {
     );
     expect(outcome).toEqual({ code: 1008, ops: [10] });
     await expect(ada.page.getAttribute('#connection', 'data-state')).resolves.toBe('authenticated');
+  }, 30_000);
+});
+
+// Presence as Mesa knows it: sockets authenticated and closed, counted per user from the Portal's events. Mesa's own
+// connected_clients drops a user when any one of their sockets closes, and a page cannot be trusted to say it left.
+describe('sample presence in a real browser', () => {
+  let harness: SampleHarness;
+  let browser: Browser;
+  let inspect: ReturnType<SampleHarness['redis']['client']>;
+  const pages: ChatPage[] = [];
+  const open = async (name: string, tabOf?: ChatPage) => {
+    const chat = await openChat(browser, harness.url, name, tabOf);
+    pages.push(chat);
+    return chat;
+  };
+  const inConnectedClients = async (id: string) => (await inspect.sismember(mesaRedisNames('sample-test').connectedClients, id)) === 1;
+
+  beforeAll(async () => {
+    buildSample();
+    harness = await startSample({ replicas: 2 });
+    inspect = harness.redis.client();
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    inspect?.disconnect();
+    await harness?.stop();
+  });
+  afterEach(() => expect(pages.flatMap((chat) => chat.errors)).toEqual([]));
+
+  it('three tabs as two people, beside a watcher: closing two of them (one went away first) leaves every other page right', async () => {
+    const bob = await open('Bob');
+    const adaFirst = await open('Ada');
+    const adaSecond = await open('Ada', adaFirst); // a second tab of the same browser: it signs in again
+    const grace = await open('Grace');
+    const everyone = { ada: 'online', bob: 'online', grace: 'online' };
+    await waitForPresence({ bob, adaFirst, adaSecond, grace }, { count: '3 online · 3', members: everyone });
+
+    await setHidden(grace, true);
+    await waitForPresence({ bob, adaFirst, adaSecond }, { count: '3 online · 3', members: { ...everyone, grace: 'away' } });
+    await setHidden(adaSecond, true);
+    await setHidden(adaFirst, true);
+    await waitForPresence({ bob, grace }, { count: '3 online · 3', members: { ...everyone, ada: 'away', grace: 'away' } });
+    await setHidden(adaFirst, false); // one of Ada's tabs is in front again: she is here
+    await waitForPresence({ bob, grace }, { count: '3 online · 3', members: { ...everyone, grace: 'away' } });
+
+    await grace.close(); // she went away first, then closed the tab
+    await waitForPresence({ bob, adaFirst, adaSecond }, { count: '2 online · 3', members: { ...everyone, grace: 'offline' } });
+    expect(await inConnectedClients('grace')).toBe(false);
+
+    await adaSecond.close(); // her hidden tab; the other one stays open
+    // Mesa forgets Ada as soon as either socket closes; the app counts her sockets and asks the open tab where it is.
+    await adaFirst.page.locator('#wire .frame.in[data-type="PRESENCE_PROBE"]').waitFor({ timeout: 10_000 });
+    expect(await inConnectedClients('ada')).toBe(false);
+    const afterClose = { count: '2 online · 3', members: { ...everyone, grace: 'offline' } };
+    await waitForPresence({ bob, adaFirst }, afterClose);
+
+    await bob.page.reload(); // what the API answers a fresh page
+    await bob.page.waitForSelector('#connection[data-state="authenticated"]');
+    await waitForPresence({ bob }, afterClose);
+  }, 90_000);
+
+  it('says on the sign-in page that the session is kept per tab, and a new tab of the same browser asks again', async () => {
+    const bob = await open('Bob');
+    const tab = await bob.page.context().newPage();
+    try {
+      await tab.goto(harness.url);
+      await tab.waitForSelector('#signin-form');
+      expect((await tab.textContent('#signin-scope'))!.replace(/\s+/g, ' ').trim()).toBe(
+        'You are signed in in this tab only: a reload keeps you here, a new tab or window asks again, so each tab can be someone else.',
+      );
+      await bob.page.reload();
+      await bob.page.waitForSelector('#connection[data-state="authenticated"]'); // the reload kept the session
+    } finally {
+      await tab.close();
+    }
   }, 30_000);
 });

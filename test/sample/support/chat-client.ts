@@ -81,6 +81,11 @@ export class ChatClient {
     return this.client.ws.readyState === 1;
   }
 
+  /** Sends an event to the API through Mesa's Portal (op 0 with a type), as the page does. */
+  send(type: string, data: unknown): void {
+    if (this.open) (this.client.ws as unknown as { send(text: string): void }).send(JSON.stringify({ op: 0, d: data, t: type }));
+  }
+
   /** Closes the socket normally (the user goes offline). */
   close(): void {
     if (this.open) this.client.disconnect(1000);
