@@ -39,7 +39,7 @@ function printBanner(sample: SampleApp, redis: LocalRedis, secretIsRandom: boole
   const { config } = sample;
   say();
   say('  nestjs-mesa sample chat');
-  say(`  Open ${sample.url} (in two windows, with two names, to chat with yourself)`);
+  say(`  Open ${sample.url} (in two tabs, with two names, to chat with yourself: sessions are per tab)`);
   say();
   sample.mesaUrls.forEach((url, index) => say(`  Mesa replica ${index + 1}: ${url}`));
   say(`  Redis:          ${redis.url}${redis.started ? ' (private redis-server, stopped on exit)' : ''}`);
