@@ -14,6 +14,7 @@ import {
   waitForPresence,
   type ChatPage,
 } from './support/chat-browser.js';
+import type { SampleAppOptions } from '../../sample/create-sample-app.js';
 import { buildSample, eventually, ROOT, startSample, type SampleHarness } from './support/sample-harness.js';
 
 const SCREENSHOT = `${ROOT}test-results/sample-chat.png`;
@@ -21,35 +22,50 @@ const PHONE_SCREENSHOT = `${ROOT}test-results/sample-chat-420.png`;
 const PHONE_PANEL_SCREENSHOT = `${ROOT}test-results/sample-chat-420-panel.png`;
 const README_SCREENSHOT = `${ROOT}docs/sample-screenshot.png`;
 
+/**
+ * For one describe: the sample on two replicas and a private Redis, a Chromium, and the pages `open` opens (a new
+ * browser, or a new tab of `tabOf`); after each test, no page may have thrown.
+ */
+function useSampleInChromium(options: SampleAppOptions = {}) {
+  const env = {
+    harness: undefined as unknown as SampleHarness,
+    browser: undefined as unknown as Browser,
+    inspect: undefined as unknown as ReturnType<SampleHarness['redis']['client']>,
+    pages: [] as ChatPage[],
+    async open(name: string, tabOf?: ChatPage): Promise<ChatPage> {
+      const chat = await openChat(env.browser, env.harness.url, name, tabOf);
+      env.pages.push(chat);
+      return chat;
+    },
+    /** Whether Mesa's connected_clients holds `id`. */
+    async inConnectedClients(id: string): Promise<boolean> {
+      return (await env.inspect.sismember(mesaRedisNames('sample-test').connectedClients, id)) === 1;
+    },
+  };
+  beforeAll(async () => {
+    buildSample();
+    env.harness = await startSample({ replicas: 2, ...options });
+    env.inspect = env.harness.redis.client();
+    env.browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await env.browser?.close();
+    env.inspect?.disconnect();
+    await env.harness?.stop();
+  });
+  afterEach(() => expect(env.pages.flatMap((chat) => chat.errors)).toEqual([]));
+  return env;
+}
+
 // The sample as a person uses it: Chromium pages speaking Mesa's protocol over a raw WebSocket to
 // two Mesa replicas, the Nest app behind them, a private Redis. One story, in order.
 describe('sample chat in a real browser', () => {
-  let harness: SampleHarness;
-  let browser: Browser;
-  let inspect: ReturnType<SampleHarness['redis']['client']>;
-  const pages: ChatPage[] = [];
-  const open = async (name: string) => {
-    const chat = await openChat(browser, harness.url, name);
-    pages.push(chat);
-    return chat;
-  };
-  const isOnline = async (id: string) => (await inspect.sismember(mesaRedisNames('sample-test').connectedClients, id)) === 1;
+  const sample = useSampleInChromium({ heartbeatMs: 500 });
+  const { open } = sample;
+  const isOnline = (id: string) => sample.inConnectedClients(id);
   let ada: ChatPage;
   let grace: ChatPage;
   let carol: ChatPage;
-
-  beforeAll(async () => {
-    buildSample();
-    harness = await startSample({ replicas: 2, heartbeatMs: 500 });
-    inspect = harness.redis.client();
-    browser = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    inspect?.disconnect();
-    await harness?.stop();
-  });
-  afterEach(() => expect(pages.flatMap((chat) => chat.errors)).toEqual([]));
 
   it('two people in two pages: a post reaches the other live, and its author sees it once', async () => {
     ada = await open('Ada');
@@ -169,7 +185,7 @@ describe('sample chat in a real browser', () => {
 
   it('refuses a socket whose token was forged (1008, never authenticated)', async () => {
     const forged = signSessionToken({ sub: 'ada', name: 'Ada', rep: 0 }, 'a-guessed-secret-a-guessed-secret', 600).token;
-    const port = harness.sample.config.mesaPorts[0];
+    const port = sample.harness.sample.config.mesaPorts[0];
     const outcome = await ada.page.evaluate(
       ({ port, token }) =>
         new Promise<{ code: number; ops: number[] }>((resolve) => {
@@ -192,29 +208,8 @@ describe('sample chat in a real browser', () => {
 // Presence as Mesa knows it: sockets authenticated and closed, counted per user from the Portal's events. Mesa's own
 // connected_clients drops a user when any one of their sockets closes, and a page cannot be trusted to say it left.
 describe('sample presence in a real browser', () => {
-  let harness: SampleHarness;
-  let browser: Browser;
-  let inspect: ReturnType<SampleHarness['redis']['client']>;
-  const pages: ChatPage[] = [];
-  const open = async (name: string, tabOf?: ChatPage) => {
-    const chat = await openChat(browser, harness.url, name, tabOf);
-    pages.push(chat);
-    return chat;
-  };
-  const inConnectedClients = async (id: string) => (await inspect.sismember(mesaRedisNames('sample-test').connectedClients, id)) === 1;
-
-  beforeAll(async () => {
-    buildSample();
-    harness = await startSample({ replicas: 2 });
-    inspect = harness.redis.client();
-    browser = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    inspect?.disconnect();
-    await harness?.stop();
-  });
-  afterEach(() => expect(pages.flatMap((chat) => chat.errors)).toEqual([]));
+  const sample = useSampleInChromium();
+  const { open, inConnectedClients } = sample;
 
   it('three tabs as two people, beside a watcher: closing two of them (one went away first) leaves every other page right', async () => {
     const bob = await open('Bob');
@@ -252,7 +247,7 @@ describe('sample presence in a real browser', () => {
     const bob = await open('Bob');
     const tab = await bob.page.context().newPage();
     try {
-      await tab.goto(harness.url);
+      await tab.goto(sample.harness.url);
       await tab.waitForSelector('#signin-form');
       expect((await tab.textContent('#signin-scope'))!.replace(/\s+/g, ' ').trim()).toBe(
         'You are signed in in this tab only: a reload keeps you here, a new tab or window asks again, so each tab can be someone else.',
