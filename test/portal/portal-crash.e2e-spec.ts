@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Injectable } from '@nestjs/common';
 import { OnMesaMessage, type MesaClientMessage } from '../../lib/index.js';
 import { MESA_PORTAL_DEFAULTS } from '../../lib/mesa.constants.js';
@@ -8,8 +6,8 @@ import { MesaCluster } from '../support/mesa-cluster.js';
 import { RedisServer } from '../support/redis-server.js';
 import { PortalSender, mesaConnected, poolMembers, sleep, startPortalApp } from './support/portal-harness.js';
 import { verbose } from '../support/verbose.js';
+import { PortalChild } from './support/portal-child-process.js';
 
-const CHILD = fileURLToPath(new URL('./support/portal-child.mjs', import.meta.url));
 const TTL = MESA_PORTAL_DEFAULTS.heartbeatTtl;
 /** The documented bound: one TTL for the heartbeat to lapse, a third of it for the next reaping pass. */
 const DOCUMENTED_WINDOW = TTL + TTL / 3;
@@ -30,43 +28,6 @@ class Inbox {
   }
 }
 
-/** The child Nest app: what it printed (handled SEQ numbers, warm senders). */
-class Child {
-  readonly handled = new Set<number>();
-  readonly warm = new Set<string>();
-  joined = false;
-  private constructor(readonly process: ChildProcess) {}
-
-  static async start(redisUrl: string, id: string): Promise<Child> {
-    const child = new Child(
-      spawn(process.execPath, [CHILD, JSON.stringify({ redisUrl, id, heartbeatTtl: TTL })], { stdio: ['ignore', 'pipe', 'inherit'] }),
-    );
-    let buffer = '';
-    child.process.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        const [word, value] = line.split(' ');
-        if (word === 'joined') child.joined = true;
-        if (word === 'handled') child.handled.add(Number(value));
-        if (word === 'warm') child.warm.add(value!);
-      }
-    });
-    await eventually(() => child.joined || child.process.exitCode !== null, 20_000, 'the child portal joined');
-    if (!child.joined) throw new Error(`child exited with ${child.process.exitCode}`);
-    return child;
-  }
-
-  kill(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.process.exitCode !== null || this.process.signalCode !== null) return resolve();
-      this.process.once('exit', () => resolve());
-      this.process.kill('SIGKILL');
-    });
-  }
-}
-
 describe('Portal crash: a SIGKILLed instance stops receiving events within the documented window', () => {
   it('measures the lost window over three kills, delivers everything after it to the survivor, and the restarted instance (same id) rejoins', async () => {
     const redis = await RedisServer.start();
@@ -76,11 +37,11 @@ describe('Portal crash: a SIGKILLed instance stops receiving events within the d
     const survivor = await startPortalApp(redis.url, { id: 'survivor' }, { providers: [Inbox] });
     const senders = [await PortalSender.connect(mesa.url(0), 'alice'), await PortalSender.connect(mesa.url(1), 'bob')];
     const windows: number[] = [];
-    let child: Child | undefined;
+    let child: PortalChild | undefined;
     let n = 0;
     try {
       for (let round = 0; round < 3; round++) {
-        child = await Child.start(redis.url, 'doomed');
+        child = await PortalChild.start({ redisUrl: redis.url, id: 'doomed', heartbeatTtl: TTL });
         const inbox = survivor.get(Inbox);
         inbox.warm.clear();
         await eventually(
