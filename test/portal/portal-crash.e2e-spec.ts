@@ -99,4 +99,64 @@ describe('Portal crash: a SIGKILLed instance stops receiving events within the d
       await redis.stop();
     }
   }, 180_000);
+
+  it('a frozen instance (SIGSTOP) loses nothing it was sent before it was reaped: after SIGCONT it handles it, as late as the freeze lasted', async () => {
+    const FREEZE = 8_000;
+    const redis = await RedisServer.start();
+    const mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 2, portal: true });
+    await mesaConnected(redis, 2);
+    const survivor = await startPortalApp(redis.url, { id: 'survivor' }, { providers: [Inbox] });
+    const senders = [await PortalSender.connect(mesa.url(0), 'alice'), await PortalSender.connect(mesa.url(1), 'bob')];
+    const child = await PortalChild.start({ redisUrl: redis.url, id: 'frozen', heartbeatTtl: TTL });
+    const inbox = survivor.get(Inbox);
+    const sentAt = new Map<number, number>();
+    let n = 0;
+    const streamFor = async (ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        sentAt.set(n, Date.now());
+        senders[n % 2]!.send('SEQ', { n: n++ });
+        await sleep(10);
+      }
+    };
+    try {
+      await eventually(
+        async () => {
+          senders.forEach((sender) => sender.send('WARM', {}));
+          await sleep(20);
+          return senders.every((s) => child.warm.has(s.id) && inbox.warm.has(s.id));
+        },
+        15_000,
+        'both portals listed by both replicas',
+      );
+      await streamFor(300);
+      await child.kill('SIGSTOP');
+      const frozenAt = Date.now();
+      await streamFor(FREEZE);
+      await child.kill('SIGCONT');
+      await streamFor(2_000);
+      const handled = (k: number) => inbox.seq.has(k) || child.handled.has(k);
+      await eventually(() => [...sentAt.keys()].every(handled), 15_000, 'every event handled by one of them').catch(() => undefined);
+      const late = [...child.handledAt].filter(([k]) => sentAt.get(k)! >= frozenAt).map(([k, at]) => at - sentAt.get(k)!);
+      const lost = [...sentAt.keys()].filter((k) => !handled(k));
+      verbose(
+        `frozen ${FREEZE} ms: ${late.length} events it was sent meanwhile handled after SIGCONT, up to ${Math.max(...late)} ms late; ` +
+          `${lost.length} of ${sentAt.size} lost`,
+      );
+      expect(lost).toEqual([]);
+      expect(late.length).toBeGreaterThan(0);
+      expect(Math.max(...late)).toBeGreaterThan(FREEZE - DOCUMENTED_WINDOW - SLACK);
+      expect(Math.max(...late)).toBeLessThanOrEqual(FREEZE + SLACK);
+      const db = redis.client();
+      expect(await poolMembers(db)).toEqual(['frozen', 'survivor']);
+      db.disconnect();
+    } finally {
+      await child.kill('SIGCONT');
+      await child.kill();
+      senders.forEach((sender) => sender.close());
+      await survivor.close();
+      await mesa.stop();
+      await redis.stop();
+    }
+  }, 90_000);
 });

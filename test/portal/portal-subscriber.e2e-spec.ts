@@ -1,9 +1,15 @@
+import { createRequire } from 'node:module';
 import { Injectable } from '@nestjs/common';
 import { OnMesaMessage, type MesaClientMessage } from '../../lib/index.js';
 import { eventually } from '../support/mesa-app.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { verbose } from '../support/verbose.js';
-import { PortalSender, poolMembers, sleep, startPortalApp, usePortalServers } from './support/portal-harness.js';
+import { freePort } from '../support/redis-server.js';
+import { PortalSender, mesaConnected, poolMembers, sleep, startPortalApp, usePortalServers } from './support/portal-harness.js';
+
+const require = createRequire(import.meta.url);
+/** Mesa's server class, run in this process for the test of the documented setting. */
+const { default: Mesa } = require('@cryb/mesa') as { default: new (config: object) => any };
 
 @Injectable()
 class Inbox {
@@ -61,6 +67,50 @@ describe('Portal: one huge frame makes Redis close every portal subscriber', () 
       streaming = false;
       alice.close();
       mallory.close();
+      await app.close();
+      db.disconnect();
+    }
+  }, 60_000);
+
+  it("the documented Mesa setting (ws maxPayload, and an error listener per socket) refuses the frame: the sender is closed with 1009, the server and every portal's subscriber stay", async () => {
+    const db = servers.redis.client();
+    const logger = new RecordingLogger();
+    const app = await startPortalApp(servers.redis.url, { id: 'capped' }, { providers: [Inbox], logger });
+    const port = await freePort();
+    const mesa = new Mesa({ port, redis: servers.redis.url, portal: { enabled: true }, gracefullyExit: false });
+    mesa.wss.options.maxPayload = 1024 * 1024;
+    mesa.wss.on('connection', (socket: { on(event: 'error', listener: () => void): void }) => socket.on('error', () => undefined));
+    mesa.on('connection', (client: any) =>
+      client.authenticate((data: { id: string }, done: any) => done(null, { id: data.id, user: data })),
+    );
+    await new Promise((resolve) => mesa.wss.once('listening', resolve));
+    const mallory = await PortalSender.connect(`ws://127.0.0.1:${port}`, 'mallory', false);
+    const alice = await PortalSender.connect(`ws://127.0.0.1:${port}`, 'alice');
+    try {
+      await eventually(async () => (await poolMembers(db)).includes('capped'), 10_000, 'portal joined');
+      await mesaConnected(servers.redis, 2);
+      await eventually(
+        async () => {
+          alice.send('SEQ', { n: 0 });
+          await sleep(50);
+          return app.get(Inbox).seq.has(0);
+        },
+        10_000,
+        'the in-process Mesa server routes to the portal',
+      );
+      const closed = new Promise<number>((resolve) => mallory.onClose(resolve));
+      mallory.send('BIG', 'x'.repeat(40_000_000));
+      expect(await closed).toBe(1009);
+      for (let n = 1; n <= 50; n++) alice.send('SEQ', { n });
+      await eventually(() => app.get(Inbox).seq.size === 51, 10_000, 'the other client keeps being heard');
+      expect(app.portal.status().subscriberLosses).toBe(0);
+      expect(logger.lines.filter((l) => /subscriber/.test(l.message))).toEqual([]);
+    } finally {
+      mallory.close();
+      alice.close();
+      await sleep(300); // Mesa counts the disconnections in Redis before its clients quit
+      mesa.close();
+      await Promise.all([mesa.redis, mesa.publisher, mesa.subscriber].map((client) => client.quit()));
       await app.close();
       db.disconnect();
     }

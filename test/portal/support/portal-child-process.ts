@@ -21,6 +21,8 @@ export interface PortalChildConfig {
  */
 export class PortalChild {
   readonly handled = new Set<number>();
+  /** When (Date.now() in this process) each SEQ number was reported handled. */
+  readonly handledAt = new Map<number, number>();
   readonly warm = new Set<string>();
   slowStarted = 0;
   /** Everything it printed (Nest writes warnings to stdout, errors to stderr). */
@@ -42,7 +44,10 @@ export class PortalChild {
       for (const line of lines) {
         const [word, value] = line.split(' ');
         if (word === 'joined') child.joined = true;
-        if (word === 'handled') child.handled.add(Number(value));
+        if (word === 'handled') {
+          child.handled.add(Number(value));
+          child.handledAt.set(Number(value), Date.now());
+        }
         if (word === 'warm') child.warm.add(value!);
         if (word === 'slow') child.slowStarted++;
       }

@@ -54,6 +54,11 @@ export class PortalSender {
     this.client.send(new Message(op, data, type));
   }
 
+  /** Calls `listener` with the close code when the server closes the socket. */
+  onClose(listener: (code: number) => void): void {
+    this.client.on('disconnected', listener);
+  }
+
   close(): void {
     if (this.client.ws.readyState === 1) this.client.disconnect(1000);
   }
