@@ -11,7 +11,12 @@ export interface PortalFrameAddress {
 
 const PORTAL_ID_MEMBER = ',"portalId":';
 const CLIENT_ID_MEMBER = ',"clientId":';
-const TYPE_HEAD = /^\{"type":"(connection|authentication|message|disconnection)"[,}]/;
+const KIND_BY_INITIAL: Record<string, MesaPortalEventType | undefined> = {
+  m: 'message',
+  c: 'connection',
+  a: 'authentication',
+  d: 'disconnection',
+};
 
 /**
  * Reads `portalId` and `clientId` from the end of a frame, in time proportional to their length, not the
@@ -23,26 +28,44 @@ const TYPE_HEAD = /^\{"type":"(connection|authentication|message|disconnection)"
  * caller then parses the frame); the frame's validity is still checked when it is parsed.
  */
 export function readFrameAddress(raw: string): PortalFrameAddress | undefined {
-  if (raw.charCodeAt(raw.length - 1) !== 0x7d /* } */) return undefined;
-  const portal = memberBefore(raw, raw.length - 1, PORTAL_ID_MEMBER);
-  if (typeof portal?.value !== 'string') return undefined;
-  const address: PortalFrameAddress = { portalId: portal.value };
-  const type = TYPE_HEAD.exec(raw.slice(0, 32))?.[1] as MesaPortalEventType | undefined;
+  const end = raw.length - 1;
+  if (raw.charCodeAt(end) !== 0x7d /* } */) return undefined;
+  const portalStart = valueStart(raw, end, PORTAL_ID_MEMBER);
+  if (portalStart < 0) return undefined;
+  const portalId = readValue(raw, portalStart, end);
+  if (typeof portalId !== 'string') return undefined;
+  const address: PortalFrameAddress = { portalId };
+  const type = kindOf(raw);
   if (type !== undefined) address.type = type;
-  const client = memberBefore(raw, portal.start, CLIENT_ID_MEMBER);
-  if (client !== undefined) address.clientId = String(client.value);
+  const clientStart = valueStart(raw, portalStart - PORTAL_ID_MEMBER.length, CLIENT_ID_MEMBER);
+  const clientId = clientStart < 0 ? undefined : readValue(raw, clientStart, portalStart - PORTAL_ID_MEMBER.length);
+  if (clientId !== undefined) address.clientId = String(clientId);
   return address;
 }
 
-/** The string or number that ends at `end` (exclusive), if the text before it is `member`; and where `member` starts. */
-function memberBefore(raw: string, end: number, member: string): { value: string | number; start: number } | undefined {
-  const valueStart = raw.charCodeAt(end - 1) === 0x22 /* " */ ? stringStart(raw, end - 1) : numberStart(raw, end);
-  if (valueStart === undefined || valueStart === end) return undefined;
-  const start = valueStart - member.length;
-  if (start < 0 || !raw.startsWith(member, start)) return undefined;
+/** The kind of event a frame starts with (`{"type":"message",`), if it does. */
+function kindOf(raw: string): MesaPortalEventType | undefined {
+  if (!raw.startsWith('{"type":"')) return undefined;
+  const kind = KIND_BY_INITIAL[raw[9]!];
+  if (kind === undefined || !raw.startsWith(kind, 9) || raw.charCodeAt(9 + kind.length) !== 0x22) return undefined;
+  const next = raw[10 + kind.length];
+  return next === ',' || next === '}' ? kind : undefined;
+}
+
+/** Where the JSON string or number ending at `end` (exclusive) starts, if the text before it is `member`; else -1. */
+function valueStart(raw: string, end: number, member: string): number {
+  const start = raw.charCodeAt(end - 1) === 0x22 /* " */ ? stringStart(raw, end - 1) : numberStart(raw, end);
+  if (start === undefined || start === end || start < member.length || !raw.startsWith(member, start - member.length)) return -1;
+  return start;
+}
+
+/** The string or number written from `start` to `end`; undefined if it is neither. */
+function readValue(raw: string, start: number, end: number): string | number | undefined {
+  const backslash = raw.indexOf('\\', start);
+  if (raw.charCodeAt(start) === 0x22 && (backslash < 0 || backslash >= end)) return raw.slice(start + 1, end - 1);
   try {
-    const value = JSON.parse(raw.slice(valueStart, end)) as unknown;
-    return typeof value === 'string' || typeof value === 'number' ? { value, start } : undefined;
+    const value = JSON.parse(raw.slice(start, end)) as unknown;
+    return typeof value === 'string' || typeof value === 'number' ? value : undefined;
   } catch {
     return undefined;
   }
@@ -62,6 +85,10 @@ function stringStart(raw: string, close: number): number | undefined {
 /** Index where the JSON number ending at `end` starts (`end` itself when there is none). */
 function numberStart(raw: string, end: number): number {
   let i = end;
-  while (i > 0 && /[-+.eE0-9]/.test(raw[i - 1]!)) i--;
+  while (i > 0 && isNumberChar(raw.charCodeAt(i - 1))) i--;
   return i;
+}
+
+function isNumberChar(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || code === 0x2d || code === 0x2b || code === 0x2e || code === 0x45 || code === 0x65;
 }

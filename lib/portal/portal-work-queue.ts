@@ -33,12 +33,15 @@ export interface PortalWorkEvents<W extends PortalWork> {
 /**
  * Runs client events with at most `concurrency` at once, holding a bounded number and size of them, each client
  * within its share, the clients waiting served in turn (round robin), so one flooding client delays the others by
- * at most one event each. A running event that outlives `handlerTimeout` gives its slot up; when as many as
- * `concurrency` of those are still unsettled, the queue stalls (starts nothing) until one settles.
+ * at most one event each. A running event that outlives `handlerTimeout` (by at most a tenth of it) gives its
+ * slot up; when as many as `concurrency` of those are still unsettled, the queue stalls (starts nothing) until
+ * one settles.
  * `run` must not reject.
  */
 export class PortalWorkQueue<W extends PortalWork> {
   private readonly buckets = new Map<string, Fifo<W>>();
+  /** The clients with works waiting, in the order they are served (each once). */
+  private readonly turns = new Fifo<string>();
   private readonly heldByClient = new Map<string, number>();
   private readonly clientMaxQueued: number;
   private readonly clientMaxBytes: number;
@@ -47,6 +50,9 @@ export class PortalWorkQueue<W extends PortalWork> {
   private held = 0;
   private abandonedCount = 0;
   private closed = false;
+  /** The runs not yet settled nor given up, with their deadlines, and the timer that watches them. */
+  private readonly deadlines = new Map<W, number>();
+  private watch?: NodeJS.Timeout;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -88,11 +94,8 @@ export class PortalWorkQueue<W extends PortalWork> {
     return this.abandonedCount >= this.limits.concurrency;
   }
 
-  /**
-   * Why `work` would be refused now (without taking it), or `undefined` when {@link push} would take it: lets
-   * the caller drop a frame before parsing it.
-   */
-  refusal(work: PortalWork): PortalRefusal | undefined {
+  /** Why `work` would be refused now, or `undefined` when it can be taken. */
+  private refusal(work: PortalWork): PortalRefusal | undefined {
     if (this.closed) return 'closed';
     const clientHeld = this.heldByClient.get(work.client) ?? 0;
     if (this.held > 0 && this.held + work.bytes > this.limits.maxQueuedBytes) return 'maxQueuedBytes';
@@ -113,7 +116,10 @@ export class PortalWorkQueue<W extends PortalWork> {
       return 'started';
     }
     let bucket = this.buckets.get(work.client);
-    if (!bucket) this.buckets.set(work.client, (bucket = new Fifo()));
+    if (!bucket) {
+      this.buckets.set(work.client, (bucket = new Fifo()));
+      this.turns.push(work.client);
+    }
     bucket.push(work);
     this.queued++;
     return 'queued';
@@ -139,6 +145,7 @@ export class PortalWorkQueue<W extends PortalWork> {
       for (let work = bucket.shift(); work; work = bucket.shift()) this.release(work);
     }
     this.buckets.clear();
+    while (this.turns.shift() !== undefined);
     this.queued = 0;
     this.wakeIfIdle();
     return dropped;
@@ -150,27 +157,38 @@ export class PortalWorkQueue<W extends PortalWork> {
 
   private start(work: W): void {
     this.active++;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    this.deadlines.set(work, performance.now() + this.limits.handlerTimeout);
+    this.watch ??= setInterval(() => this.abandonLate(), Math.max(10, this.limits.handlerTimeout / 10)).unref();
+    const settled = () => this.settle(work);
+    this.run(work).then(settled, settled);
+  }
+
+  private settle(work: W): void {
+    this.release(work);
+    if (this.deadlines.delete(work)) return this.finish();
+    const wasStalled = this.stalled;
+    this.abandonedCount--;
+    if (wasStalled && !this.stalled) {
+      this.events.stalled(false);
+      this.startWaiting();
+    }
+  }
+
+  /** Gives up the runs past their deadline (checked every tenth of `handlerTimeout`: one timer, not one per run). */
+  private abandonLate(): void {
+    const now = performance.now();
+    for (const [work, deadline] of this.deadlines) {
+      if (deadline > now) continue;
+      this.deadlines.delete(work);
       this.abandonedCount++;
       this.events.hung(work);
       if (this.abandonedCount === this.limits.concurrency) this.events.stalled(true);
       this.finish();
-    }, this.limits.handlerTimeout);
-    timer.unref();
-    const settled = () => {
-      clearTimeout(timer);
-      this.release(work);
-      if (!timedOut) return this.finish();
-      const wasStalled = this.stalled;
-      this.abandonedCount--;
-      if (wasStalled && !this.stalled) {
-        this.events.stalled(false);
-        this.startWaiting();
-      }
-    };
-    this.run(work).then(settled, settled);
+    }
+    if (this.deadlines.size === 0) {
+      clearInterval(this.watch);
+      this.watch = undefined;
+    }
   }
 
   private finish(): void {
@@ -182,10 +200,11 @@ export class PortalWorkQueue<W extends PortalWork> {
   /** Starts waiting works while slots are free, taking one from each client in turn. */
   private startWaiting(): void {
     while (!this.closed && this.queued > 0 && this.active < this.limits.concurrency && !this.stalled) {
-      const [client, bucket] = this.buckets.entries().next().value as [string, Fifo<W>];
+      const client = this.turns.shift()!;
+      const bucket = this.buckets.get(client)!;
       const work = bucket.shift()!;
-      this.buckets.delete(client);
-      if (bucket.length > 0) this.buckets.set(client, bucket);
+      if (bucket.length > 0) this.turns.push(client);
+      else this.buckets.delete(client);
       this.queued--;
       this.start(work);
     }

@@ -9,7 +9,7 @@ import { MESA_PORTAL_DEFAULTS, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, POR
 import { type MesaRedisConnection, TimeoutError, withTimeout } from '../redis/redis-connection.js';
 import { LogThrottle } from './log-throttle.js';
 import type { MesaPortalOptions } from './mesa-portal-options.interface.js';
-import { MesaPortalExplorer } from './portal-explorer.js';
+import { MesaPortalExplorer, type MesaPortalHandler } from './portal-explorer.js';
 import { readFrameAddress } from './portal-frame-address.js';
 import { PortalHandlerSet } from './portal-handler-set.js';
 import { PortalPool, type PortalHeartbeat } from './portal-pool.js';
@@ -39,12 +39,12 @@ export interface MesaPortalStatus {
   subscriberLosses: number;
 }
 
-/** A client frame on its way to the handlers: waiting as its text, parsed when it starts (or at once, if it can). */
+/** A client frame on its way to the handlers: waiting as its text, parsed when it starts. */
 interface PortalFrame extends PortalWork {
   raw: string;
   event?: MesaPortalEvent;
-  /** What it was, for the log line of a hang: `message "T" from client "c"` and the handlers. */
-  about?: string;
+  /** The handlers it runs, once it started (for the log line of a hang). */
+  handlers?: readonly MesaPortalHandler[];
 }
 
 /** The fairness key of the events without a client id (unauthenticated sockets, `connection` events). */
@@ -225,39 +225,39 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
     this.inPool = !this.left && !this.queue?.stalled;
   }
 
-  /** Reads a frame: drops what is not for this portal or beyond the bounds before parsing it, then queues it. */
+  /**
+   * Takes a frame: what is addressed to another portal, of a kind no handler takes, or beyond the bounds is
+   * dropped before it is parsed (a frame in Mesa's layout tells whom it is for at its end); the rest is parsed
+   * when it starts.
+   */
   private receive(raw: string): void {
+    const address = readFrameAddress(raw);
+    if (address) {
+      if (this.isMine(address.portalId) && (!address.type || this.handlers.handles(address.type))) this.take(raw, address.clientId);
+      return;
+    }
+    const event = this.parse(raw);
+    if (event && this.isMine(event.portalId) && this.handlers.for(event).length > 0) {
+      this.take(raw, 'clientId' in event ? event.clientId : undefined, event);
+    }
+  }
+
+  private take(raw: string, clientId: string | undefined, event?: MesaPortalEvent): void {
     const maxBytes = this.settings.maxFrameBytes;
-    let address = readFrameAddress(raw);
-    if (address && !this.isMine(address.portalId)) return;
-    if (address?.type && !this.handlers.handles(address.type)) return;
     const bytes = raw.length > maxBytes ? raw.length : Buffer.byteLength(raw);
     if (bytes > maxBytes) return void this.parse(raw);
-    let event: MesaPortalEvent | undefined;
-    if (!address) {
-      event = this.parse(raw);
-      if (!event || !this.isMine(event.portalId)) return;
-      address = { portalId: event.portalId, clientId: 'clientId' in event ? event.clientId : undefined };
-    }
-    const frame: PortalFrame = { client: address.clientId ?? NO_CLIENT, bytes, raw };
-    const queue = this.queue!;
-    const refusal = queue.refusal(frame);
-    if (refusal) return this.drop(frame, refusal);
-    event ??= this.parse(raw);
-    if (!event || !this.isMine(event.portalId) || this.handlers.for(event).length === 0) return;
-    frame.event = event;
-    const outcome = queue.push(frame);
+    const frame: PortalFrame = { client: clientId ?? NO_CLIENT, bytes, raw, event };
+    const outcome = this.queue!.push(frame);
     if (outcome === 'queued') frame.event = undefined;
     else if (outcome !== 'started') this.drop(frame, outcome);
   }
 
   private async handle(frame: PortalFrame): Promise<void> {
-    const event = frame.event ?? this.parse(frame.raw);
+    const event = (frame.event ??= this.parse(frame.raw));
     frame.raw = '';
-    frame.event = undefined;
-    if (!event) return;
-    const handlers = this.handlers.for(event);
-    frame.about = `${describeEvent(event)} (${handlers.map((handler) => handler.name).join(', ')})`;
+    if (!event || !this.isMine(event.portalId)) return;
+    const handlers = (frame.handlers = this.handlers.for(event));
+    if (handlers.length === 0) return;
     const args = argumentsOf(event);
     await Promise.all(
       handlers.map((handler) =>
@@ -299,7 +299,8 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
   private noteHang(frame: PortalFrame): void {
     this.throttle.warn(
       'handler-timeout',
-      `Portal ${this.id}: a handler run on ${frame.about ?? 'a client event'} has not settled after handlerTimeout ` +
+      `Portal ${this.id}: a handler run on ${frame.event ? describeEvent(frame.event) : 'a client event'} ` +
+        `(${frame.handlers?.map((handler) => handler.name).join(', ')}) has not settled after handlerTimeout ` +
         `(${this.settings.handlerTimeout} ms); its slot goes to the next event (${this.queue!.abandoned} such runs unsettled).`,
     );
   }

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import { eventually } from '../support/mesa-app.js';
 import { MesaConfigurationError, validatePortalOptions } from '../../lib/index.js';
@@ -143,10 +144,9 @@ describe('PortalWorkQueue', () => {
     expect([queue.size, queue.heldBytes]).toEqual([0, 0]);
   });
 
-  it('bounds the bytes held (running and waiting), refusing before the work is taken, and frees them as works settle', async () => {
+  it('bounds the bytes held (running and waiting), and frees them as works settle', async () => {
     const { queue, releases } = gated({ maxQueuedBytes: 100 });
     expect(queue.push({ client: 'a', bytes: 60 })).toBe('started');
-    expect(queue.refusal({ client: 'b', bytes: 50 })).toBe('maxQueuedBytes');
     expect(queue.push({ client: 'b', bytes: 50 })).toBe('maxQueuedBytes');
     expect(queue.push({ client: 'b', bytes: 40 })).toBe('started');
     expect(queue.heldBytes).toBe(100);
@@ -170,31 +170,43 @@ describe('PortalWorkQueue', () => {
   });
 
   it('frees the slot of a work that outlives handlerTimeout; as many unsettled as `concurrency` stall the queue until one settles', async () => {
-    const hung: Work[] = [];
-    const stalls: boolean[] = [];
-    const { queue, started, releases } = gated(
-      { handlerTimeout: 20 },
-      { hung: (work: Work) => hung.push(work), stalled: (stalled: boolean) => stalls.push(stalled) },
-    );
-    for (let n = 0; n < 5; n++) queue.push({ client: 'a', bytes: 10, n });
-    await eventually(() => stalls.length > 0, 5_000, 'the stall');
-    expect(hung.map((work) => work.n)).toEqual([0, 1]);
-    expect(stalls).toEqual([true]);
-    expect(started.map((work) => work.n)).toEqual([0, 1, 2]);
-    expect([queue.stalled, queue.abandoned, queue.handling, queue.waiting, queue.heldBytes]).toEqual([true, 2, 1, 2, 50]);
-    releases[0]!();
-    await tick();
-    expect(stalls).toEqual([true, false]);
-    expect([queue.stalled, queue.abandoned, queue.handling, queue.waiting, queue.heldBytes]).toEqual([false, 1, 2, 1, 40]);
-    expect(started.map((work) => work.n)).toEqual([0, 1, 2, 3]);
+    jest.useFakeTimers();
+    try {
+      const hung: Work[] = [];
+      const stalls: boolean[] = [];
+      const { queue, started, releases } = gated(
+        { handlerTimeout: 1_000 },
+        { hung: (work: Work) => hung.push(work), stalled: (stalled: boolean) => stalls.push(stalled) },
+      );
+      for (let n = 0; n < 5; n++) queue.push({ client: 'a', bytes: 10, n });
+      await jest.advanceTimersByTimeAsync(900);
+      expect(hung).toEqual([]);
+      await jest.advanceTimersByTimeAsync(200);
+      expect(hung.map((work) => work.n)).toEqual([0, 1]);
+      expect(stalls).toEqual([true]);
+      expect(started.map((work) => work.n)).toEqual([0, 1, 2]);
+      expect([queue.stalled, queue.abandoned, queue.handling, queue.waiting, queue.heldBytes]).toEqual([true, 2, 1, 2, 50]);
+      releases[0]!();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(stalls).toEqual([true, false]);
+      expect([queue.stalled, queue.abandoned, queue.handling, queue.waiting, queue.heldBytes]).toEqual([false, 1, 2, 1, 40]);
+      expect(started.map((work) => work.n)).toEqual([0, 1, 2, 3]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('drains a stalled queue once nothing runs: what waits there cannot start', async () => {
-    const { queue } = gated({ concurrency: 1, handlerTimeout: 10 });
-    for (let n = 0; n < 3; n++) queue.push({ client: 'a', bytes: 1, n });
-    await eventually(() => queue.stalled, 5_000, 'the stall');
-    expect([queue.handling, queue.waiting]).toEqual([0, 2]);
-    expect(await queue.drain(1_000)).toBe(true);
+    jest.useFakeTimers();
+    try {
+      const { queue } = gated({ concurrency: 1, handlerTimeout: 1_000 });
+      for (let n = 0; n < 3; n++) queue.push({ client: 'a', bytes: 1, n });
+      await jest.advanceTimersByTimeAsync(1_100);
+      expect([queue.stalled, queue.handling, queue.waiting]).toEqual([true, 0, 2]);
+      expect(await queue.drain(1_000)).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('close() drops what waits, starts nothing more and takes nothing more', async () => {
