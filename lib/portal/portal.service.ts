@@ -98,6 +98,11 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
     this.names = options.names;
   }
 
+  /** Whether the portal is enabled (`portal.enabled`). */
+  get enabled(): boolean {
+    return this.settings.enabled;
+  }
+
   /** This instance's portal id (the configured one, or a random UUID). */
   get id(): string {
     return this.settings.id;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OnMesaMessage, type MesaClientMessage } from '../../lib/index.js';
+import { MesaHealthIndicator, MesaHealthModule } from '../../lib/health/index.js';
 import { MESA_PORTAL_DEFAULTS } from '../../lib/mesa.constants.js';
 import { eventually } from '../support/mesa-app.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -44,7 +45,8 @@ describe('Portal: handlers that never settle', () => {
   it('frees their slots after handlerTimeout; with `concurrency` of them hung the instance leaves the pool, and rejoins once one settles', async () => {
     const db = servers.redis.client();
     const logger = new RecordingLogger();
-    const wedged = await startPortalApp(servers.redis.url, { id: 'wedged' }, { providers: [Inbox], logger });
+    const wedged = await startPortalApp(servers.redis.url, { id: 'wedged' }, { providers: [Inbox], imports: [MesaHealthModule], logger });
+    const health = wedged.get(MesaHealthIndicator);
     const healthy = await startPortalApp(servers.redis.url, { id: 'healthy' }, { providers: [Inbox], logger });
     const senders = [await PortalSender.connect(servers.mesa.url(0), 'alice'), await PortalSender.connect(servers.mesa.url(1), 'bob')];
     const inboxes = [wedged, healthy].map((app: PortalApp) => app.get(Inbox));
@@ -86,6 +88,11 @@ describe('Portal: handlers that never settle', () => {
       const afterLeaving = await stream(200);
       await eventually(() => afterLeaving.every(handled), 10_000, 'every event sent after it left handled by the other');
       expect(wedged.portal.status()).toMatchObject({ joined: false, stalled: true, hungHandlers: concurrency, handling: 0 });
+      expect((await health.isHealthy()).mesa).toMatchObject({
+        status: 'down',
+        portal: { id: 'wedged', joined: false, stalled: true, hungHandlers: concurrency },
+        message: expect.stringMatching(/^Portal wedged cannot make progress: 32 handler runs outlived portal\.handlerTimeout/),
+      });
       expect(logger.errors(/cannot make progress: it leaves the pool/)).toHaveLength(1);
       expect(logger.lines.some((l) => l.level === 'warn' && /has not settled after handlerTimeout \(10000 ms\)/.test(l.message))).toBe(
         true,
@@ -99,6 +106,7 @@ describe('Portal: handlers that never settle', () => {
       await eventually(() => afterRejoining.every(handled), 10_000, 'every event after the rejoin handled');
       expect(afterRejoining.filter((k) => inboxes[0]!.seq.has(k)).length).toBeGreaterThan(20);
       expect(wedged.portal.status()).toMatchObject({ joined: true, stalled: false, hungHandlers: 0 });
+      expect((await health.isHealthy()).mesa).toMatchObject({ status: 'up', portal: { id: 'wedged', joined: true, stalled: false } });
       verbose(`wedged portal left the pool ${leftAfter} ms after ${concurrency} handlers hung; all 200 events after that handled`);
     } finally {
       inboxes[0]!.release();

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { INestApplication, LoggerService, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { MesaModule, MesaPortalService, type MesaModuleForRootOptions, type MesaPortalOptions } from '../../../lib/index.js';
@@ -22,10 +22,16 @@ export interface PortalApp {
 export async function startPortalApp(
   redisUrl: string,
   portal: Partial<MesaPortalOptions>,
-  extra: { providers?: any[]; controllers?: Type[]; logger?: LoggerService | false; options?: Partial<MesaModuleForRootOptions> } = {},
+  extra: {
+    providers?: any[];
+    controllers?: Type[];
+    imports?: Array<Type | DynamicModule>;
+    logger?: LoggerService | false;
+    options?: Partial<MesaModuleForRootOptions>;
+  } = {},
 ): Promise<PortalApp> {
   const moduleRef = await Test.createTestingModule({
-    imports: [MesaModule.forRoot({ url: redisUrl, ...extra.options, portal: { enabled: true, ...portal } })],
+    imports: [MesaModule.forRoot({ url: redisUrl, ...extra.options, portal: { enabled: true, ...portal } }), ...(extra.imports ?? [])],
     providers: extra.providers ?? [],
     controllers: extra.controllers ?? [],
   }).compile();
