@@ -1,25 +1,10 @@
-import { Injectable } from '@nestjs/common';
-import { OnMesaMessage, type MesaClientMessage } from '../../lib/index.js';
 import { eventually } from '../support/mesa-app.js';
 import { MesaCluster } from '../support/mesa-cluster.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { RedisServer } from '../support/redis-server.js';
 import { verbose } from '../support/verbose.js';
 import { PoolAnnouncements, PortalSender, mesaConnected, poolMembers, sleep, startPortalApp } from './support/portal-harness.js';
-
-@Injectable()
-class Inbox {
-  readonly seq = new Set<number>();
-  readonly warm = new Set<string>();
-  @OnMesaMessage('SEQ')
-  onSeq(message: MesaClientMessage) {
-    this.seq.add((message.data as { n: number }).n);
-  }
-  @OnMesaMessage('WARM')
-  onWarm(message: MesaClientMessage) {
-    this.warm.add(message.clientId!);
-  }
-}
+import { SeqInbox, SeqStream, untilListed } from './support/seq-traffic.js';
 
 describe('Portal after Redis restarts without persistence', () => {
   it('rejoins without making the Mesa servers list it twice: a later graceful departure loses nothing', async () => {
@@ -27,33 +12,14 @@ describe('Portal after Redis restarts without persistence', () => {
     const mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 2, portal: true });
     await mesaConnected(redis, 2);
     const logger = new RecordingLogger();
-    const leaving = await startPortalApp(redis.url, { id: 'leaving' }, { providers: [Inbox], logger });
-    const staying = await startPortalApp(redis.url, { id: 'staying' }, { providers: [Inbox], logger });
+    const leaving = await startPortalApp(redis.url, { id: 'leaving' }, { providers: [SeqInbox], logger });
+    const staying = await startPortalApp(redis.url, { id: 'staying' }, { providers: [SeqInbox], logger });
     const senders = [await PortalSender.connect(mesa.url(0), 'alice'), await PortalSender.connect(mesa.url(1), 'bob')];
     const db = redis.client();
     let announcements: PoolAnnouncements | undefined;
-    let n = 0;
-    const burst = async (count: number) => {
-      const first = n;
-      for (let i = 0; i < count; i++) {
-        senders[n % 2]!.send('SEQ', { n: n++ });
-        await sleep(5);
-      }
-      return Array.from({ length: count }, (_, i) => first + i);
-    };
+    const stream = new SeqStream(senders);
+    const bothListed = () => untilListed(senders, [leaving.get(SeqInbox), staying.get(SeqInbox)]);
     try {
-      const bothListed = () => {
-        for (const app of [leaving, staying]) app.get(Inbox).warm.clear();
-        return eventually(
-          async () => {
-            senders.forEach((sender) => sender.send('WARM', {}));
-            await sleep(50);
-            return senders.every((s) => [leaving, staying].every((app) => app.get(Inbox).warm.has(s.id)));
-          },
-          15_000,
-          'both portals listed by both replicas',
-        );
-      };
       await bothListed();
 
       await redis.stop();
@@ -68,9 +34,9 @@ describe('Portal after Redis restarts without persistence', () => {
       const lost: number[] = [];
       for (const at of [4_000, 14_000]) {
         await sleep(left + at - Date.now());
-        const sent = await burst(90);
+        const sent = await stream.burst(90);
         await sleep(1_000);
-        lost.push(sent.filter((k) => !staying.get(Inbox).seq.has(k)).length);
+        lost.push(sent.filter((k) => !staying.get(SeqInbox).seq.has(k)).length);
       }
       verbose(`after a Redis restart and a graceful departure: events lost at +4 s / +14 s: ${lost.join(' / ')} of 90`);
       expect(lost).toEqual([0, 0]);

@@ -1,19 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { OnMesaMessage, type MesaClientMessage } from '../../lib/index.js';
+import { OnMesaMessage } from '../../lib/index.js';
 import { MesaHealthIndicator, MesaHealthModule } from '../../lib/health/index.js';
 import { MESA_PORTAL_DEFAULTS } from '../../lib/mesa.constants.js';
 import { eventually } from '../support/mesa-app.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { verbose } from '../support/verbose.js';
 import { PortalSender, poolMembers, sleep, startPortalApp, usePortalServers, type PortalApp } from './support/portal-harness.js';
+import { SeqInbox, SeqStream, untilListed } from './support/seq-traffic.js';
 
-/** On the instance whose `hangs` is set, HANG never settles (until `release()`); SEQ and WARM record what they handled. */
+/** On the instance whose `hangs` is set, HANG never settles (until `release()`). */
 @Injectable()
-class Inbox {
+class Inbox extends SeqInbox {
   hangs = false;
   hanging = 0;
-  readonly seq = new Set<number>();
-  readonly warm = new Set<string>();
   private releaseAll!: () => void;
   private readonly gate = new Promise<void>((resolve) => (this.releaseAll = resolve));
 
@@ -22,16 +21,6 @@ class Inbox {
     if (!this.hangs) return;
     this.hanging++;
     await this.gate;
-  }
-
-  @OnMesaMessage('SEQ')
-  onSeq(message: MesaClientMessage) {
-    this.seq.add((message.data as { n: number }).n);
-  }
-
-  @OnMesaMessage('WARM')
-  onWarm(message: MesaClientMessage) {
-    this.warm.add(message.clientId!);
   }
 
   release(): void {
@@ -51,33 +40,17 @@ describe('Portal: handlers that never settle', () => {
     const senders = [await PortalSender.connect(servers.mesa.url(0), 'alice'), await PortalSender.connect(servers.mesa.url(1), 'bob')];
     const inboxes = [wedged, healthy].map((app: PortalApp) => app.get(Inbox));
     inboxes[0]!.hangs = true;
-    let n = 0;
-    const stream = async (count: number) => {
-      const first = n;
-      for (let i = 0; i < count; i++) {
-        senders[n % 2]!.send('SEQ', { n: n++ });
-        await sleep(5);
-      }
-      return Array.from({ length: count }, (_, i) => first + i);
-    };
+    const stream = new SeqStream(senders);
     const handled = (k: number) => inboxes.some((inbox) => inbox.seq.has(k));
     try {
-      await eventually(
-        async () => {
-          senders.forEach((sender) => sender.send('WARM', {}));
-          await sleep(20);
-          return senders.every((s) => inboxes.every((inbox) => inbox.warm.has(s.id)));
-        },
-        15_000,
-        'both portals listed by both replicas',
-      );
+      await untilListed(senders, inboxes);
       const { concurrency, handlerTimeout } = MESA_PORTAL_DEFAULTS;
       while (inboxes[0]!.hanging < concurrency) {
         senders.forEach((sender) => sender.send('HANG', {}));
         await sleep(5);
       }
       const wedgedAt = Date.now();
-      const duringWedge = await stream(100);
+      const duringWedge = await stream.burst(100);
       await eventually(
         async () => (await poolMembers(db)).join() === 'healthy',
         handlerTimeout + 10_000,
@@ -85,7 +58,7 @@ describe('Portal: handlers that never settle', () => {
       );
       const leftAfter = Date.now() - wedgedAt;
       await sleep(300);
-      const afterLeaving = await stream(200);
+      const afterLeaving = await stream.burst(200);
       await eventually(() => afterLeaving.every(handled), 10_000, 'every event sent after it left handled by the other');
       expect(wedged.portal.status()).toMatchObject({ joined: false, stalled: true, hungHandlers: concurrency, handling: 0 });
       expect((await health.isHealthy()).mesa).toMatchObject({
@@ -102,7 +75,7 @@ describe('Portal: handlers that never settle', () => {
       await eventually(async () => (await poolMembers(db)).join() === 'healthy,wedged', 10_000, 'the wedged instance rejoins');
       await eventually(() => duringWedge.every(handled), 10_000, 'what it had queued is handled after all');
       await sleep(300);
-      const afterRejoining = await stream(200);
+      const afterRejoining = await stream.burst(200);
       await eventually(() => afterRejoining.every(handled), 10_000, 'every event after the rejoin handled');
       expect(afterRejoining.filter((k) => inboxes[0]!.seq.has(k)).length).toBeGreaterThan(20);
       expect(wedged.portal.status()).toMatchObject({ joined: true, stalled: false, hungHandlers: 0 });
