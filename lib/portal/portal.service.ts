@@ -17,27 +17,8 @@ import { parsePortalFrame, type MesaPortalEvent } from './portal-protocol.js';
 import { openPortalConnection, closePortalConnection } from './portal-connections.js';
 import { PortalSubscription } from './portal-subscription.js';
 import { PortalWorkQueue, type PortalRefusal, type PortalWork } from './portal-work-queue.js';
-
-/** What {@link MesaPortalService.status} tells about the portal now. */
-export interface MesaPortalStatus {
-  /** This instance's portal id. */
-  id: string;
-  /** In the pool: Mesa servers send it events. */
-  joined: boolean;
-  /** As many handler runs as `concurrency` outlived `handlerTimeout` and have not settled: out of the pool, nothing starts. */
-  stalled: boolean;
-  /** Client events being handled, and waiting. */
-  handling: number;
-  waiting: number;
-  /** Bytes of the client frames held (waiting, being handled, or held by a handler past its timeout). */
-  heldBytes: number;
-  /** Handler runs that outlived `handlerTimeout` and have not settled. */
-  hungHandlers: number;
-  /** Client events dropped since the start (the queue's bounds, shutdown), each logged or counted in a log line. */
-  dropped: number;
-  /** Times the subscriber connection was lost (the events published meanwhile are lost, and not counted). */
-  subscriberLosses: number;
-}
+import { argumentsOf, describeClient, describeEvent, NO_CLIENT } from './portal-event-text.js';
+import type { MesaPortalStatus } from './mesa-portal-status.interface.js';
 
 /** A client frame on its way to the handlers: waiting as its text, parsed when it starts. */
 interface PortalFrame extends PortalWork {
@@ -46,9 +27,6 @@ interface PortalFrame extends PortalWork {
   /** The handlers it runs, once it started (for the log line of a hang). */
   handlers?: readonly MesaPortalHandler[];
 }
-
-/** The fairness key of the events without a client id (unauthenticated sockets, `connection` events). */
-const NO_CLIENT = '';
 
 /**
  * Mesa's Portal inside Nest: reads the client events Mesa servers publish for this portal and runs the
@@ -345,30 +323,4 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
         'published meanwhile are lost, and neither Redis nor Mesa counts them.',
     );
   }
-}
-
-function argumentsOf(event: MesaPortalEvent): unknown[] {
-  switch (event.type) {
-    case 'message':
-      return [event.message];
-    case 'connection':
-      return [];
-    default:
-      return [event.clientId];
-  }
-}
-
-/** `message "TYPING" from client "alice"`: the client id is quoted and cut, as it comes from outside. */
-function describeEvent(event: MesaPortalEvent): string {
-  const what = event.type === 'message' ? `message${event.message.type === undefined ? '' : ` ${quote(event.message.type)}`}` : event.type;
-  if (event.type === 'connection') return what;
-  return `${what} from ${describeClient(event.clientId ?? NO_CLIENT)}`;
-}
-
-function describeClient(clientId: string): string {
-  return clientId === NO_CLIENT ? 'an unauthenticated socket' : `client ${quote(clientId)}`;
-}
-
-function quote(text: string): string {
-  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }
