@@ -105,11 +105,20 @@ export const MESA_PORTAL_CONTEXT_TYPE = 'mesa';
 export const MESA_PORTAL_DEFAULTS = {
   concurrency: 32,
   maxQueued: 10_000,
+  maxQueuedBytes: 16_777_216,
+  maxClientShare: 0.1,
+  handlerTimeout: 10_000,
   heartbeatTtl: 3_000,
   leaveGrace: 500,
   drainTimeout: 10_000,
   maxFrameBytes: 1_048_576,
 } as const;
+
+/** At shutdown, the longest wait, in ms, for the portal's heartbeat to stop and its departure to be announced. */
+export const PORTAL_LEAVE_TIMEOUT_MS = 5_000;
+
+/** At shutdown, the longest wait, in ms, for a step in progress (a sweep, a portal connection's QUIT) on a frozen Redis. */
+export const SHUTDOWN_STEP_TIMEOUT_MS = 2_000;
 
 /** Smallest `heartbeatTtl` accepted, in ms: below it a busy event loop would get a live portal reaped. */
 export const MIN_PORTAL_HEARTBEAT_TTL = 300;

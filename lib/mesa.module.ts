@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { MesaConfigurableModuleClass, type MesaModuleForRootOptions } from './mesa.module-definition.js';
 import { mesaRegistrationExports, mesaRegistrationProviders } from './mesa.providers.js';
 import { MesaCoreModule } from './named/mesa-core.module.js';
-import { MESA_PORTAL_IMPORTS, MESA_PORTAL_PROVIDERS } from './portal/index.js';
+import { MESA_PORTAL_IMPORTS, MESA_PORTAL_PROVIDERS, MesaPortalService } from './portal/index.js';
 import { validateMesaOptions } from './validation/mesa-options.validator.js';
 
 /**
@@ -28,7 +28,7 @@ import { validateMesaOptions } from './validation/mesa-options.validator.js';
 @Module({
   imports: [...MESA_PORTAL_IMPORTS, MesaCoreModule],
   providers: [...mesaRegistrationProviders(), ...MESA_PORTAL_PROVIDERS],
-  exports: mesaRegistrationExports(),
+  exports: [...mesaRegistrationExports(), MesaPortalService],
 })
 export class MesaModule extends MesaConfigurableModuleClass {
   /**

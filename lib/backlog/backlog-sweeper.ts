@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, SWEEP_STEP_USERS } from '../mesa.constants.js';
+import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, SHUTDOWN_STEP_TIMEOUT_MS, SWEEP_STEP_USERS } from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { ScriptRunner } from '../publishing/script-runner.js';
 import { BACKLOG_SWEEP_SCRIPT, BACKLOG_SWEEP_SCRIPT_LEGACY, RELEASE_SWEEP_LOCK_SCRIPT } from '../redis/backlog-sweep.script.js';
-import type { MesaRedisConnection } from '../redis/redis-connection.js';
+import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
 
 /** What one sweep pass did. */
@@ -54,13 +54,20 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
     this.timer = setInterval(() => void this.sweep(), this.options.sweepInterval).unref();
   }
 
-  /** Stops sweeping: waits for the step in progress, then releases the lock for another instance. */
+  /**
+   * Stops sweeping: waits for the step in progress, then releases the lock for another instance. Each wait is
+   * bounded (a frozen Redis answers nothing): the lock then lapses by itself.
+   */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.pass;
-    if (this.options.sweepInterval === 0 || this.connection.client.status !== 'ready') return;
-    await this.connection.client.eval(RELEASE_SWEEP_LOCK_SCRIPT, 1, this.keys[1], this.token).catch(() => undefined);
+    const finished = await withTimeout<unknown>(this.pass ?? Promise.resolve(), SHUTDOWN_STEP_TIMEOUT_MS).then(
+      () => true,
+      () => false,
+    );
+    if (!finished || this.options.sweepInterval === 0 || this.connection.client.status !== 'ready') return;
+    const release = this.connection.client.eval(RELEASE_SWEEP_LOCK_SCRIPT, 1, this.keys[1], this.token);
+    await withTimeout(release, SHUTDOWN_STEP_TIMEOUT_MS).catch(() => undefined);
   }
 
   /**

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { TimeoutError, withTimeout, type MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
+import { MesaPortalService } from '../portal/portal.service.js';
 
 /** Default bound, in milliseconds, on the health check's PING (and HLEN with sync). */
 export const DEFAULT_MESA_HEALTH_TIMEOUT_MS = 1_000;
@@ -20,7 +21,10 @@ export interface MesaHealthCheckOptions {
  * `MesaModule` dispatches with. Up: `{ namespace, target, pingMs, sync, usersWithStoredMessages? }`
  * (the last with sync on: users with messages waiting for redelivery). Down: `{ namespace, target,
  * message }` when Redis is not connected, fails, or does not answer within the timeout (a named registration's
- * indicator adds its `name`). The target never contains a password. Needs `TerminusModule` (see `MesaHealthModule`).
+ * indicator adds its `name`). With the portal enabled, both add `portal: { id, joined, stalled, hungHandlers }`,
+ * and the check is down while the portal is stalled (as many handler runs as `concurrency` outlived
+ * `portal.handlerTimeout` and never settled: it left the pool and handles nothing). The target never contains a
+ * password. Needs `TerminusModule` (see `MesaHealthModule`).
  */
 @Injectable()
 export class MesaHealthIndicator {
@@ -28,6 +32,7 @@ export class MesaHealthIndicator {
     private readonly healthIndicatorService: HealthIndicatorService,
     @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
     @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
+    @Optional() private readonly portal?: MesaPortalService,
   ) {}
 
   /**
@@ -47,12 +52,25 @@ export class MesaHealthIndicator {
     const session = this.healthIndicatorService.check(key);
     const options = this.options;
     const target = this.connection.target;
-    const about = { namespace: options.namespace ?? null, target, ...(options.name === undefined ? {} : { name: options.name }) };
+    const about = {
+      namespace: options.namespace ?? null,
+      target,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...this.portalDetails(),
+    };
     const status = this.connection.client.status;
     if (status !== 'ready') {
       return session.down({
         ...about,
         message: `Redis at ${target} is not connected (connection ${status}); Mesa dispatches cannot be sent.`,
+      });
+    }
+    if (about.portal?.stalled) {
+      return session.down({
+        ...about,
+        message:
+          `Portal ${about.portal.id} cannot make progress: ${about.portal.hungHandlers} handler runs outlived ` +
+          'portal.handlerTimeout and have not settled; it left the pool and handles no client event.',
       });
     }
     try {
@@ -64,6 +82,12 @@ export class MesaHealthIndicator {
           : `failed: ${redactSecrets((error as Error)?.message ?? String(error), options.given)}`;
       return session.down({ ...about, message: `Redis at ${target} ${reason}; Mesa dispatches cannot be sent.` });
     }
+  }
+
+  private portalDetails(): { portal?: { id: string; joined: boolean; stalled: boolean; hungHandlers: number } } {
+    if (!this.portal?.enabled) return {};
+    const { id, joined, stalled, hungHandlers } = this.portal.status();
+    return { portal: { id, joined, stalled, hungHandlers } };
   }
 
   private async probe(options: ResolvedMesaOptions): Promise<Record<string, unknown>> {

@@ -14,6 +14,7 @@ export type { MesaPortalOptions } from './mesa-portal-options.interface.js';
 export type { MesaClientMessage, MesaPortalEvent, MesaPortalEventType } from './portal-protocol.js';
 export { validatePortalOptions } from './portal-options.validator.js';
 export { MesaPortalService } from './portal.service.js';
+export type { MesaPortalStatus } from './mesa-portal-status.interface.js';
 export { MESA_PORTAL_CONTEXT_TYPE, MESA_PORTAL_HANDLER_METADATA } from '../mesa.constants.js';
 
 /** Providers of the portal, for `MesaModule`'s `providers` (they do nothing unless `portal.enabled`). */

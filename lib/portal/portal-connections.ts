@@ -1,13 +1,16 @@
 import type { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { MesaConnectionError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
 import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
+import { SHUTDOWN_STEP_TIMEOUT_MS } from '../mesa.constants.js';
 
 /**
  * Opens one of the portal's own connections, a `duplicate()` of the module's (same server, credentials
- * and TLS): the subscriber (pub/sub mode) and the command connection (WATCH is per connection).
+ * and TLS): the subscriber (pub/sub mode) and the command connection (WATCH is per connection). The
+ * subscriber reconnects at once when it drops (then as the module's connection would), and does not
+ * subscribe again by itself: {@link PortalSubscription} does, to know when events flow again.
  * @throws MesaConnectionError when it is not ready within `timeout` ms (where, never the password).
  */
 export async function openPortalConnection(
@@ -17,7 +20,19 @@ export async function openPortalConnection(
   options: MesaModuleOptions,
   logger: Logger,
 ): Promise<Redis> {
-  const client = connection.client.duplicate({ lazyConnect: true, connectionName: `nestjs-mesa:portal-${role}` });
+  const retryStrategy = connection.client.options.retryStrategy;
+  const subscriberOptions: RedisOptions = {
+    autoResubscribe: false,
+    retryStrategy: (times: number) => {
+      const delay = retryStrategy?.(times);
+      return times === 1 && typeof delay === 'number' ? 0 : delay;
+    },
+  };
+  const client = connection.client.duplicate({
+    lazyConnect: true,
+    connectionName: `nestjs-mesa:portal-${role}`,
+    ...(role === 'subscriber' ? subscriberOptions : {}),
+  });
   let lastError: string | undefined;
   client.on('error', (error: Error) => {
     const message = redactSecrets(error.message, options);
@@ -38,11 +53,15 @@ export async function openPortalConnection(
   return client;
 }
 
-/** Closes a portal connection: QUIT, or a hard disconnect when Redis does not answer within 2 s. */
-export async function closePortalConnection(client: Redis | undefined): Promise<void> {
+/**
+ * Closes a portal connection: QUIT, or a hard disconnect when Redis does not answer within 2 s; at once
+ * when `redisAnswers` is false (Redis already failed to answer at shutdown).
+ */
+export async function closePortalConnection(client: Redis | undefined, redisAnswers = true): Promise<void> {
   if (!client || client.status === 'end') return;
+  if (!redisAnswers) return client.disconnect();
   try {
-    await withTimeout(client.quit(), 2_000);
+    await withTimeout(client.quit(), SHUTDOWN_STEP_TIMEOUT_MS);
   } catch {
     client.disconnect();
   }

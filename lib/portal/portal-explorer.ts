@@ -4,6 +4,7 @@ import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { MesaPortalHandlerMetadata } from './portal.decorators.js';
 import { MESA_PORTAL_ARGS_METADATA, MESA_PORTAL_CONTEXT_TYPE, MESA_PORTAL_HANDLER_METADATA } from '../mesa.constants.js';
 import type { MesaPortalEventType } from './portal-protocol.js';
+import { portalContextCreator } from './portal-exception-filters.js';
 
 /** One discovered portal handler, ready to call through Nest's guards, interceptors, pipes and filters. */
 export interface MesaPortalHandler {
@@ -19,7 +20,8 @@ const EVENT_ARGUMENT_FACTORY = { exchangeKeyForValue: (_type: number, _data: unk
 
 /**
  * Finds the `@OnMesa…` methods of the application's singleton providers and controllers (the
- * DiscoveryService pattern of @nestjs/event-emitter) and wraps each in Nest's external context.
+ * DiscoveryService pattern of @nestjs/event-emitter) and wraps each in Nest's external context (see
+ * {@link portalContextCreator} for what happens to the exceptions no filter handles).
  */
 @Injectable()
 export class MesaPortalExplorer {
@@ -34,6 +36,7 @@ export class MesaPortalExplorer {
    * @throws MesaConfigurationError when a handler's class is request-scoped or transient.
    */
   explore(): MesaPortalHandler[] {
+    const contextCreator = portalContextCreator(this.contextCreator);
     const handlers: MesaPortalHandler[] = [];
     const seen = new Set<unknown>();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
@@ -53,7 +56,7 @@ export class MesaPortalExplorer {
         }
         const instance = wrapper.instance as Record<string, (...args: unknown[]) => unknown>;
         if (!instance) continue;
-        const invoke = this.contextCreator.create(
+        const invoke = contextCreator.create(
           instance,
           instance[methodName]!,
           methodName,

@@ -22,6 +22,12 @@ export class PortalHandlerSet {
     return size;
   }
 
+  /** Whether some handler takes events of this kind (of some message type, for messages). */
+  handles(event: MesaPortalEventType): boolean {
+    if (event !== 'message') return this.byEvent.has(event);
+    return this.everyMessage.length > 0 || this.byMessageType.size > 0;
+  }
+
   /** The handlers that an event runs (empty when none). */
   for(event: MesaPortalEvent): readonly MesaPortalHandler[] {
     if (event.type !== 'message') return this.byEvent.get(event.type) ?? NONE;

@@ -1,6 +1,6 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import { describeValue } from '../validation/describe-value.js';
-import { MAX_PORTAL_ID_LENGTH, MIN_PORTAL_HEARTBEAT_TTL } from '../mesa.constants.js';
+import { MAX_PORTAL_ID_LENGTH, MESA_PORTAL_DEFAULTS, MIN_PORTAL_HEARTBEAT_TTL } from '../mesa.constants.js';
 
 const KNOWN_PORTAL_OPTIONS = [
   'enabled',
@@ -8,6 +8,9 @@ const KNOWN_PORTAL_OPTIONS = [
   'reportAllEvents',
   'concurrency',
   'maxQueued',
+  'maxQueuedBytes',
+  'maxClientShare',
+  'handlerTimeout',
   'heartbeatTtl',
   'leaveGrace',
   'drainTimeout',
@@ -17,6 +20,8 @@ const KNOWN_PORTAL_OPTIONS = [
 const WHOLE_NUMBERS: ReadonlyArray<[name: string, min: number, unit: string]> = [
   ['concurrency', 1, 'handlers'],
   ['maxQueued', 0, 'events'],
+  ['maxQueuedBytes', 1, 'bytes'],
+  ['handlerTimeout', 1, 'milliseconds'],
   ['heartbeatTtl', MIN_PORTAL_HEARTBEAT_TTL, 'milliseconds'],
   ['leaveGrace', 0, 'milliseconds'],
   ['drainTimeout', 0, 'milliseconds'],
@@ -50,6 +55,18 @@ export function validatePortalOptions(value: unknown, where = 'MesaModule'): voi
     if (number !== undefined && !(Number.isSafeInteger(number) && (number as number) >= min)) {
       fail(`portal.${name} must be a whole number of ${unit}, at least ${min}; got ${describeValue(number)}.`);
     }
+  }
+  const share = given.maxClientShare;
+  if (share !== undefined && !(typeof share === 'number' && share > 0 && share <= 1)) {
+    fail(`portal.maxClientShare must be a number above 0 and at most 1 (1: no per-client bound); got ${describeValue(share)}.`);
+  }
+  const frameBytes = (given.maxFrameBytes as number | undefined) ?? MESA_PORTAL_DEFAULTS.maxFrameBytes;
+  const queuedBytes = (given.maxQueuedBytes as number | undefined) ?? MESA_PORTAL_DEFAULTS.maxQueuedBytes;
+  if (queuedBytes < frameBytes) {
+    fail(
+      `portal.maxQueuedBytes (${queuedBytes}) must be at least portal.maxFrameBytes (${frameBytes}), or no frame of that size ` +
+        'could ever be handled. Raise maxQueuedBytes or lower maxFrameBytes.',
+    );
   }
 }
 

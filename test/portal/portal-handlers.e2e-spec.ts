@@ -13,6 +13,7 @@ import {
   UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { map } from 'rxjs';
 import {
   Dispatch,
@@ -26,6 +27,7 @@ import { eventually } from '../support/mesa-app.js';
 import { MesaUser } from '../support/mesa-user.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { PortalSender, poolMembers, sleep, startPortalApp, usePortalServers } from './support/portal-harness.js';
+import { verbose } from '../support/verbose.js';
 
 interface Typing {
   from: string;
@@ -139,6 +141,38 @@ class ChatPortal {
   }
 }
 
+class Swallowed extends Error {}
+
+/** A global filter (APP_FILTER) for one error class: what it handles is neither logged nor passed on. */
+@Catch(Swallowed)
+class SwallowFilter implements ExceptionFilter {
+  static caught = 0;
+  catch() {
+    SwallowFilter.caught++;
+    return 'swallowed';
+  }
+}
+
+/** The README's pattern: a handler that refuses unauthenticated sockets by throwing. */
+@Injectable()
+class ReadmeTypingPortal {
+  refused = 0;
+  swallowed = 0;
+  @OnMesaMessage('TYPING')
+  typing(frame: MesaClientMessage) {
+    if (!frame.clientId) {
+      this.refused++;
+      throw new Error('not authenticated');
+    }
+  }
+
+  @OnMesaMessage('QUIET')
+  quiet() {
+    this.swallowed++;
+    throw new Swallowed('handled by the global filter');
+  }
+}
+
 /** Counts concurrent handler runs; each waits until released. */
 @Injectable()
 class SlowPortal {
@@ -221,7 +255,11 @@ describe('Portal handlers run through Nest (guards, pipes, interceptors, filters
 
   it('bounds handler concurrency and the queue; an overflow is dropped and logged, never silently', async () => {
     const logger = new RecordingLogger();
-    const app = await startPortalApp(servers.redis.url, { id: 'slow', concurrency: 3, maxQueued: 5 }, { providers: [SlowPortal], logger });
+    const app = await startPortalApp(
+      servers.redis.url,
+      { id: 'slow', concurrency: 3, maxQueued: 5, maxClientShare: 1 },
+      { providers: [SlowPortal], logger },
+    );
     const db = servers.redis.client();
     const slow = app.get(SlowPortal);
     const sender = await PortalSender.connect(servers.mesa.url(0), 'erin');
@@ -229,7 +267,11 @@ describe('Portal handlers run through Nest (guards, pipes, interceptors, filters
       await eventually(async () => (await poolMembers(db)).includes('slow'), 10_000, 'portal joined');
       await sleep(200);
       for (let i = 0; i < 20; i++) sender.send('SLOW', { i });
-      await eventually(() => logger.lines.some((l) => /dropped a client message "SLOW"/.test(l.message)), 10_000, 'overflow logged');
+      await eventually(
+        () => logger.lines.some((l) => /dropped a client event .* from client "erin"/.test(l.message)),
+        10_000,
+        'overflow logged',
+      );
       await sleep(200);
       expect(slow.running).toBe(3);
       slow.release!();
@@ -237,7 +279,7 @@ describe('Portal handlers run through Nest (guards, pipes, interceptors, filters
       await sleep(200);
       expect(slow.done).toBe(8);
       expect(slow.maxRunning).toBe(3);
-      const drops = logger.lines.filter((l) => l.level === 'warn' && /dropped a client message/.test(l.message));
+      const drops = logger.lines.filter((l) => l.level === 'warn' && /dropped a client event/.test(l.message));
       expect(drops.length).toBeGreaterThanOrEqual(1);
       expect(drops.length).toBeLessThanOrEqual(5);
     } finally {
@@ -246,4 +288,59 @@ describe('Portal handlers run through Nest (guards, pipes, interceptors, filters
       db.disconnect();
     }
   });
+
+  it("aggregates handler failures under a flood (the README's throw from one unauthenticated socket): a few lines, no stack per frame; filters still apply", async () => {
+    const logger = new RecordingLogger();
+    const app = await startPortalApp(
+      servers.redis.url,
+      { id: 'throwing' },
+      { providers: [ReadmeTypingPortal, { provide: APP_FILTER, useClass: SwallowFilter }], logger },
+    );
+    const db = servers.redis.client();
+    const portal = app.get(ReadmeTypingPortal);
+    const stranger = await PortalSender.connect(servers.mesa.url(0), 'stranger', false);
+    try {
+      await eventually(async () => (await poolMembers(db)).includes('throwing'), 10_000, 'portal joined');
+      await sleep(200);
+      const until = Date.now() + 3_000;
+      while (Date.now() < until) {
+        for (let i = 0; i < 50; i++) stranger.send('TYPING', { room: 'general' });
+        stranger.send('QUIET', {});
+        await sleep(5);
+      }
+      let seen = -1;
+      await eventually(
+        async () => {
+          const before = (seen = portal.refused);
+          await sleep(300);
+          return portal.refused === before;
+        },
+        20_000,
+        'the flood handled',
+      );
+      const stackTraces = logger.lines.filter((l) => l.context === 'ExceptionsHandler');
+      const failures = logger.errors(
+        /Portal handler ReadmeTypingPortal\.typing failed on message "TYPING" from an unauthenticated socket: not authenticated/,
+      );
+      verbose(
+        `exception flood: ${portal.refused} refusals, ${portal.swallowed} swallowed → ${logger.lines.length} log lines ` +
+          `(${stackTraces.length} from ExceptionsHandler, ${logger.text().length} bytes)`,
+      );
+      expect(portal.refused).toBeGreaterThan(1_000);
+      expect(stackTraces).toEqual([]);
+      expect(failures.length).toBeGreaterThanOrEqual(1);
+      expect(logger.lines.length).toBeLessThanOrEqual(20);
+      expect(seen).toBe(portal.refused);
+      expect(SwallowFilter.caught).toBe(portal.swallowed);
+      expect(logger.lines.some((l) => /QUIET|Swallowed|global filter/.test(l.message))).toBe(false);
+      await app.close();
+      const sums = logger.errors(/ReadmeTypingPortal\.typing failed .* \((\d+) such lines held back in the last 10 s; this is the last\)$/);
+      expect(sums).toHaveLength(1);
+      expect(Number(/\((\d+) such lines/.exec(sums[0]!)![1]) + failures.length).toBe(portal.refused);
+    } finally {
+      stranger.close();
+      await app.close();
+      db.disconnect();
+    }
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { INestApplication, LoggerService, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { MesaModule, MesaPortalService, type MesaModuleForRootOptions, type MesaPortalOptions } from '../../../lib/index.js';
@@ -22,10 +22,16 @@ export interface PortalApp {
 export async function startPortalApp(
   redisUrl: string,
   portal: Partial<MesaPortalOptions>,
-  extra: { providers?: any[]; controllers?: Type[]; logger?: LoggerService | false; options?: Partial<MesaModuleForRootOptions> } = {},
+  extra: {
+    providers?: any[];
+    controllers?: Type[];
+    imports?: Array<Type | DynamicModule>;
+    logger?: LoggerService | false;
+    options?: Partial<MesaModuleForRootOptions>;
+  } = {},
 ): Promise<PortalApp> {
   const moduleRef = await Test.createTestingModule({
-    imports: [MesaModule.forRoot({ url: redisUrl, ...extra.options, portal: { enabled: true, ...portal } })],
+    imports: [MesaModule.forRoot({ url: redisUrl, ...extra.options, portal: { enabled: true, ...portal } }), ...(extra.imports ?? [])],
     providers: extra.providers ?? [],
     controllers: extra.controllers ?? [],
   }).compile();
@@ -52,6 +58,11 @@ export class PortalSender {
   /** Sends `{op, d, t}` as the client application would. */
   send(type: string | undefined, data: unknown, op = 0): void {
     this.client.send(new Message(op, data, type));
+  }
+
+  /** Calls `listener` with the close code when the server closes the socket. */
+  onClose(listener: (code: number) => void): void {
+    this.client.on('disconnected', listener);
   }
 
   close(): void {
