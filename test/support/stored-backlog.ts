@@ -1,7 +1,7 @@
 /**
- * Stored messages as Mesa redelivers them: nestjs-mesa writes the backlog's count as an extra field `n` on the
- * last stored message (Mesa rebuilds `Message(op, d, t)`, so clients never see it). Drops it, after checking
- * that, where present, it equals the number of messages.
+ * Stored messages as Mesa redelivers them: nestjs-mesa writes the backlog's state as extra fields on the last stored
+ * message (`m`, `l`, `n`: earliest and latest expiry, count; Mesa rebuilds `Message(op, d, t)`, so clients never see
+ * them). Drops them, after checking that `n`, where present, equals the number of messages.
  */
 export function withoutCount(messages: any[]): any[] {
   return messages.map((message, index) => {
@@ -10,6 +10,8 @@ export function withoutCount(messages: any[]): any[] {
       throw new Error(`stored count n=${String(message.n)}, but ${messages.length} messages`);
     const rest = { ...message };
     delete rest.n;
+    delete rest.m;
+    delete rest.l;
     return rest;
   });
 }
