@@ -6,25 +6,27 @@ const TAIL = /,"m":(\d+)(?:,"l":(\d+))?,"n":(\d+)\}\]$/;
 const EXPIRY = /^\{"x":(\d+),/;
 const STALE_COUNT = /,"n":\d+\}$/;
 
-/** One stored message: its JSON text, whether this version wrote it (on a line of its own), its expiry. */
+/** One message this version stored: its JSON text and its weight in the byte cap (UTF-8 bytes, line feed, comma). */
 interface Element {
   text: string;
-  ours: boolean;
-  /** Its weight in the byte cap: UTF-8 bytes with its line feed and one comma. */
   weight: number;
 }
 
 /**
  * One user's stored backlog under the rule the batch script applies (`backlog-text.lua.ts`, which documents the
- * format), for the WATCH/MULTI fallback and the testing double: a text Mesa could not read is refused; a text this
- * version did not write is checked, cut to the caps from its end and put in this version's format; every append
- * first removes the expired messages, then the oldest go while over a cap. Same decisions, counts and text as the
- * script (the byte cap counts UTF-8 bytes, as Redis does).
+ * format), for the WATCH/MULTI fallback: a text Mesa could not read is refused; a text this version did not write is
+ * checked, cut to the caps from its end and put in this version's format; every append first removes the expired
+ * messages, then the oldest go while over a cap. Same decisions, counts and text as the script (the byte cap counts
+ * UTF-8 bytes, as Redis does). The messages another writer left in front are kept as one run, scanned only as far
+ * as the caps drop them.
  */
 export class StoredBacklog {
   /** Expired messages removed and not reported yet. */
   expired = 0;
-  private elements: Element[] = [];
+  /** Messages another writer left (no line feed before them), in front, as one run of text, and how many. */
+  private foreign = '';
+  private foreignCount = 0;
+  private ours: Element[] = [];
   private count = 0;
   /** The text's bytes without the state on its last message (an empty backlog counts 1: each message adds a comma). */
   private bytes = 1;
@@ -44,11 +46,6 @@ export class StoredBacklog {
     return tail && text.startsWith('[') ? backlog.trusted(text, tail) : backlog.adopt(text.trim());
   }
 
-  /** The messages, oldest first, as Mesa redelivers them (parsed; extra fields left in). */
-  messages(): unknown[] {
-    return this.elements.map((element) => JSON.parse(element.text));
-  }
-
   /** Removes every expired message (at `now`, ms), counted in {@link expired}. */
   removeExpired(now: number): void {
     const { m } = this;
@@ -58,8 +55,8 @@ export class StoredBacklog {
     let latest: number | undefined = 0;
     let cut = false;
     const kept: Element[] = [];
-    for (const element of this.elements) {
-      const x = element.ours && !cut ? expiryOf(element.text) : undefined;
+    for (const element of this.ours) {
+      const x = cut ? undefined : expiryOf(element.text);
       if (x !== undefined && x <= now) {
         this.bytes -= element.weight;
         this.count--;
@@ -72,7 +69,7 @@ export class StoredBacklog {
       latest = latest !== undefined && x >= latest ? x : undefined;
       if (ordered) cut = true;
     }
-    this.elements = kept;
+    this.ours = kept;
     this.m = earliest;
     this.l = ordered && cut ? this.l : latest;
   }
@@ -80,8 +77,8 @@ export class StoredBacklog {
   /** Appends a message's JSON, expiring at `expires` (ms; none when undefined), then drops over the caps: how many. */
   append(json: string, expires?: number): number {
     const text = storedJson(json, expires);
-    const element = { text, ours: true, weight: storedWeight(text) };
-    this.elements.push(element);
+    const element = { text, weight: storedWeight(text) };
+    this.ours.push(element);
     this.bytes += element.weight;
     this.count++;
     if (expires !== undefined && this.m !== undefined) {
@@ -91,12 +88,8 @@ export class StoredBacklog {
     let dropped = this.pending;
     this.pending = 0;
     const { maxCount, maxBytes } = this.caps;
-    while (
-      this.elements.length > 0 &&
-      ((maxCount > 0 && this.count > maxCount) || (maxBytes > 0 && this.bytes + TAIL_RESERVE > maxBytes))
-    ) {
-      this.bytes -= this.elements.shift()!.weight;
-      this.count--;
+    while (this.count > 0 && ((maxCount > 0 && this.count > maxCount) || (maxBytes > 0 && this.bytes + TAIL_RESERVE > maxBytes))) {
+      this.dropFirst();
       dropped++;
     }
     return dropped;
@@ -104,26 +97,37 @@ export class StoredBacklog {
 
   /** The text to store (undefined: nothing left, delete it), as the script writes it. */
   text(): string | undefined {
-    if (this.elements.length === 0) return undefined;
-    const tail =
-      this.m === undefined ? `,"n":${this.count}` : `,"m":${this.m}${this.l === undefined ? '' : `,"l":${this.l}`},"n":${this.count}`;
-    const parts = this.elements.map(({ text, ours }) => (ours ? `\n${text}` : text));
+    if (this.count === 0) return undefined;
+    const tail = this.m === undefined ? `,"n":${this.count}` : `,"m":${this.m}${this.l === undefined ? '' : `,"l":${this.l}`},"n":${this.count}`;
+    const parts = this.foreignCount > 0 ? [this.foreign] : [];
+    for (const { text } of this.ours) parts.push(`\n${text}`);
     const last = parts.length - 1;
     if (parts[last].endsWith('}')) parts[last] = `${parts[last].slice(0, -1)}${tail}}`;
     return `[${parts.join(',')}]`;
   }
 
+  private dropFirst(): void {
+    if (this.foreignCount > 0) {
+      const end = this.foreignCount === 1 ? this.foreign.length : firstElementEnd(this.foreign);
+      this.bytes -= Buffer.byteLength(this.foreign.slice(0, end)) + 1;
+      this.foreign = this.foreign.slice(end + 1).trimStart();
+      this.foreignCount--;
+    } else {
+      this.bytes -= this.ours.shift()!.weight;
+    }
+    this.count--;
+  }
+
   private trusted(text: string, tail: RegExpExecArray): StoredBacklog {
     this.m = Number(tail[1]);
     this.l = tail[2] === undefined ? undefined : Number(tail[2]);
-    const tailStart = text.length - tail[0].length;
-    const body = `${text.slice(0, tailStart)}}]`;
-    this.bytes = Buffer.byteLength(text) - Buffer.byteLength(tail[0]) + 2;
-    const firstLine = body.indexOf('\n');
-    const foreign = firstLine < 0 ? body.slice(1, -1) : body.slice(1, Math.max(1, firstLine - 1));
-    for (const element of foreign.trim() ? splitElements(`[${foreign}]`)! : []) this.push(element, false);
-    if (firstLine >= 0) for (const line of body.slice(firstLine + 1, -1).split(',\n')) this.push(line, true);
     this.count = Number(tail[3]);
+    this.bytes = Buffer.byteLength(text) - Buffer.byteLength(tail[0]) + 2;
+    const body = `${text.slice(1, text.length - tail[0].length)}}`;
+    const firstLine = body.indexOf('\n');
+    if (firstLine !== 0) this.foreign = (firstLine < 0 ? body : body.slice(0, firstLine - 1)).trim();
+    if (firstLine >= 0) for (const line of body.slice(firstLine + 1).split(',\n')) this.push(line);
+    this.foreignCount = this.count - this.ours.length;
     return this;
   }
 
@@ -142,34 +146,30 @@ export class StoredBacklog {
     }
     elements = elements.map((element) => element.replaceAll('\n', ''));
     const body = `[${elements.join(',')}]`;
+    this.count = elements.length;
     const objects = parsed.length === elements.length && parsed.every((value) => typeof value === 'object' && !Array.isArray(value));
-    if (!body.includes('{"x":')) {
-      this.m = 0;
-      this.l = 0;
-    } else if (!objects) {
-      this.m = this.l = undefined;
-    } else {
-      elements[elements.length - 1] = elements[elements.length - 1].replace(STALE_COUNT, '}');
-      this.m = this.l = 0;
-      for (const element of elements) {
-        const x = expiryOf(element);
-        if (x === undefined) continue;
-        if (this.m === 0 || x < this.m) this.m = x;
-        this.l = this.l !== undefined && x >= this.l ? x : undefined;
-      }
-      for (const element of elements) this.push(element, true);
-      this.count = elements.length;
-      this.bytes = Buffer.byteLength(`[\n${elements.join(',\n')}]`);
+    if (!body.includes('{"x":') || !objects) {
+      this.m = this.l = body.includes('{"x":') ? undefined : 0;
+      this.foreign = elements.join(',');
+      this.foreignCount = elements.length;
+      this.bytes = elements.length === 0 ? 1 : Buffer.byteLength(body);
       return this;
     }
-    for (const element of elements) this.push(element, false);
-    this.count = elements.length;
-    this.bytes = elements.length === 0 ? 1 : Buffer.byteLength(body);
+    elements[elements.length - 1] = elements[elements.length - 1].replace(STALE_COUNT, '}');
+    this.m = this.l = 0;
+    for (const element of elements) {
+      const x = expiryOf(element);
+      if (x === undefined) continue;
+      if (this.m === 0 || x < this.m) this.m = x;
+      this.l = this.l !== undefined && x >= this.l ? x : undefined;
+    }
+    for (const element of elements) this.push(element);
+    this.bytes = Buffer.byteLength(`[\n${elements.join(',\n')}]`);
     return this;
   }
 
-  private push(text: string, ours: boolean): void {
-    this.elements.push({ text, ours, weight: Buffer.byteLength(text) + (ours ? 2 : 1) });
+  private push(text: string): void {
+    this.ours.push({ text, weight: storedWeight(text) });
   }
 }
 
@@ -222,28 +222,47 @@ function newest(elements: string[], maxBytes: number, maxCount: number, text: st
   return [elements.slice(elements.length - kept), elements.length - kept];
 }
 
+const STRUCTURE = /[[\]{}",]/g;
+
+/**
+ * Where the first top-level element of `run` (elements joined by commas) ends: the index of the comma after it, or
+ * `run.length`; -1 when a string is not closed. Jumps from one structural character to the next.
+ */
+function firstElementEnd(run: string, from = 0): number {
+  let depth = 0;
+  STRUCTURE.lastIndex = from;
+  for (let match = STRUCTURE.exec(run); match !== null; match = STRUCTURE.exec(run)) {
+    const c = match[0];
+    if (c === '"') {
+      let at = match.index + 1;
+      for (;;) {
+        at = run.indexOf('"', at);
+        if (at < 0) return -1;
+        let backslashes = 0;
+        while (run.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+        at++;
+      }
+      STRUCTURE.lastIndex = at + 1;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (depth === 0) return match.index;
+  }
+  return run.length;
+}
+
 /** The top-level elements of a bracketed JSON array text, trimmed, found by structure only; undefined when unbalanced. */
 function splitElements(text: string): string[] | undefined {
   if (!text.startsWith('[') || !text.endsWith(']')) return undefined;
+  const run = text.slice(1, -1);
+  if (run.trim() === '') return [];
   const elements: string[] = [];
-  let depth = 0;
-  let start = 1;
-  for (let at = 1; at < text.length - 1; at++) {
-    const c = text.charCodeAt(at);
-    if (c === 0x22) {
-      at++;
-      while (at < text.length && text.charCodeAt(at) !== 0x22) at += text.charCodeAt(at) === 0x5c ? 2 : 1;
-      if (at >= text.length) return undefined;
-    } else if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) depth--;
-    else if (c === 0x2c && depth === 0) {
-      elements.push(text.slice(start, at).trim());
-      start = at + 1;
-    }
-    if (depth < 0) return undefined;
+  let start = 0;
+  for (;;) {
+    const end = firstElementEnd(run, start);
+    if (end < 0) return undefined;
+    elements.push(run.slice(start, end).trim());
+    if (end >= run.length) return elements;
+    start = end + 1;
   }
-  if (depth !== 0) return undefined;
-  const last = text.slice(start, -1).trim();
-  if (last || elements.length > 0) elements.push(last);
-  return elements;
 }
