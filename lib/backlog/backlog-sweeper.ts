@@ -148,9 +148,12 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
 /** A step's reply: next cursor, messages removed, users changed, bytes read, users left for the next step. */
 type StepReply = [cursor: string, removed: number, users: number, read: number, leftover: string[]];
 
-/** HSCAN's COUNT for the next step: scaled so that a step reads about the budget's bytes, 1 to 1,000 users. */
+/** What a step's HSCAN should read: a third of its budget, leaving the rest to rewrite what expired. */
+const STEP_READ = BACKLOG_BYTES_PER_CALL / 3;
+
+/** HSCAN's COUNT for the next step: scaled so that a step reads about {@link STEP_READ}, 1 to 1,000 users. */
 function nextCount(count: number, read: number): number {
-  if (read > BACKLOG_BYTES_PER_CALL) return Math.max(1, Math.floor((count * BACKLOG_BYTES_PER_CALL) / read));
-  if (read < BACKLOG_BYTES_PER_CALL / 4) return Math.min(1_000, count * 2);
+  if (read > STEP_READ) return Math.max(1, Math.floor((count * STEP_READ) / read));
+  if (read < STEP_READ / 4) return Math.min(1_000, count * 2);
   return count;
 }

@@ -5,8 +5,8 @@ import { BACKLOG_TEXT_FUNCTIONS } from './backlog-text.lua.js';
  * `backlog-text.lua.ts`) of the users it reads, atomically per step, within a budget of bytes.
  *
  * KEYS: undelivered_messages, the sweep's lock. ARGV: this sweeper's token, the lock's time to live (ms), the
- * HSCAN cursor, the HSCAN COUNT, the step's budget (bytes of stored text rewritten, as `backlog_cost` counts
- * them), then users left over by the previous step, read first (HGET). One sweeper runs across the application's
+ * HSCAN cursor, the HSCAN COUNT, the step's budget (bytes of stored text read and rewritten, as `backlog_cost`
+ * counts them), then users left over by the previous step, read first (HGET). One sweeper runs across the application's
  * replicas: a step finding the lock held by another token does nothing and answers `busy`; otherwise it takes or
  * renews the lock.
  *
@@ -37,7 +37,7 @@ local function sweep(id, text)
   local at, m = read_tail(text)
   if at and (m == 0 or m > now) then return end
   if not at and not string.find(text, '{"x":', 1, true) then return end
-  local cost = backlog_cost(text)
+  local cost = backlog_cost(text, function() return now end)
   if spent and cost > budget then
     leftover[#leftover + 1] = id
     budget = 0
@@ -62,9 +62,11 @@ if budget > 0 then
   local scan = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', ARGV[4])
   local fields = scan[2]
   cursor = scan[1]
+  -- reading the values HSCAN returns is part of the step's work
+  for k = 2, #fields, 2 do read = read + #fields[k] end
+  budget = budget - read
   for k = 1, #fields, 2 do
-    read = read + #fields[k + 1]
-    if budget > 0 then sweep(fields[k], fields[k + 1]) else leftover[#leftover + 1] = fields[k] end
+    if budget > 0 or not spent then sweep(fields[k], fields[k + 1]) else leftover[#leftover + 1] = fields[k] end
   end
 end
 return { cursor, removed, users, read, leftover }

@@ -13,8 +13,8 @@
  * read it (`JSON.parse`, then `Message(op, d, t)` of each element) before anything is appended to it, its stray
  * line feeds (whitespace) are removed, and its messages are put on lines of their own if any of them expires.
  *
- * - `load_backlog(text, now)`: the backlog's state (`corrupt` when Mesa could not read it); `backlog_cost(text)`
- *   estimates its work in bytes of a plain rewrite before it is loaded.
+ * - `load_backlog(text)`: the backlog's state (`corrupt` when Mesa could not read it); `backlog_cost(text, now)`
+ *   estimates its work in bytes of a plain rewrite before it is loaded (`now`: a function giving Redis time, ms).
  * - `remove_expired(state, now)`: removes every expired message (a walk over the expired ones when expiries are in
  *   order, over this version's messages otherwise), counted in `state.expired`.
  * - `add_message(state, json, expires)`, `drop_oldest(state)`: append, and drop from the head over the caps.
@@ -22,7 +22,7 @@
  */
 export const BACKLOG_TEXT_FUNCTIONS = `
 local TAIL_RESERVE = 48
-local UNTRUSTED_COST, REORDER_COST = 5, 9
+local UNTRUSTED_COST, REORDER_COST, WALK_COST = 5, 9, 3
 
 local function skip_space(text, pos)
   return string.find(text, '[^ \\t\\r\\n]', pos) or (#text + 1)
@@ -210,10 +210,12 @@ local function read_tail(text)
   if at and string.byte(text, 1) == 91 then return at, tonumber(m), l and tonumber(l), tonumber(n) end
 end
 
--- Estimated work of loading and rewriting a stored text, in bytes of a plain rewrite (adopting costs more).
-local function backlog_cost(text)
+-- Estimated work of loading and rewriting a stored text, in bytes of a plain rewrite: adopting a text this version
+-- did not write costs more, and so does visiting every message for expired ones (expiries out of order).
+local function backlog_cost(text, now)
   if not text then return 0 end
-  if read_tail(text) then return #text end
+  local at, m, l = read_tail(text)
+  if at then return (m > 0 and l == nil and m <= now()) and #text * WALK_COST or #text end
   if string.find(text, '{"x":', 1, true) then return #text * (UNTRUSTED_COST + REORDER_COST) end
   return #text * UNTRUSTED_COST
 end

@@ -121,7 +121,7 @@ local function backlog_of(id)
     return DEFERRED
   end
   local text = hash_error == nil and redis.call('HGET', KEYS[2], id) or false
-  local cost = backlog_cost(text or nil) + 256
+  local cost = backlog_cost(text or nil, now) + 256
   if loaded and cost > budget then
     -- over the budget: this user's stores go to a continuation, and so do those of users not read yet
     budget, backlogs[id], deferred = 0, DEFERRED, deferred + 1
