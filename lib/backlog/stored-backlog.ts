@@ -98,7 +98,8 @@ export class StoredBacklog {
   /** The text to store (undefined: nothing left, delete it), as the script writes it. */
   text(): string | undefined {
     if (this.count === 0) return undefined;
-    const tail = this.m === undefined ? `,"n":${this.count}` : `,"m":${this.m}${this.l === undefined ? '' : `,"l":${this.l}`},"n":${this.count}`;
+    const tail =
+      this.m === undefined ? `,"n":${this.count}` : `,"m":${this.m}${this.l === undefined ? '' : `,"l":${this.l}`},"n":${this.count}`;
     const parts = this.foreignCount > 0 ? [this.foreign] : [];
     for (const { text } of this.ours) parts.push(`\n${text}`);
     const last = parts.length - 1;
