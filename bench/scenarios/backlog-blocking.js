@@ -14,7 +14,6 @@
 //   first pass removes nothing, the second exactly one message per user.
 import { performance } from 'node:perf_hooks';
 import { Test } from '@nestjs/testing';
-import { DispatcherService, Message, MesaModule } from '../../dist/index.js';
 import { expectCount, fail } from '../support/checks.js';
 import { LOCAL_MESA, loadMesa } from '../support/nest.js';
 import { median, percentile, sleep } from '../support/stats.js';
@@ -38,40 +37,42 @@ export async function backlogBlocking({ config, redis }) {
   const rows = [];
   try {
     await admin.del(CONNECTED, UNDELIVERED);
+    const builds = await buildsToCompare(config);
     for (const size of sizes) {
       const backlog = seedBacklog(size);
-      for (const key of Object.keys(CAPS)) {
-        const what = `backlog-blocking/${key} backlog ${size}`;
-        await admin.del(UNDELIVERED);
-        for (const id of ids) await admin.hset(UNDELIVERED, id, backlog);
-        const app = await createApp(redis.url, CAPS[key]);
-        try {
-          const run = await dispatchWhilePinging(app.dispatcher, pinger, ids, dispatches);
-          await checkBacklogs(admin, what, { key, size, ids, dispatches, dropped: run.dropped });
-          const row = {
-            size,
-            key,
-            label: BACKLOG_LABELS[key],
-            dispatchMedianMs: median(run.dispatchMs),
-            dispatchP99Ms: percentile(run.dispatchMs, 99),
-            pingP50Ms: percentile(run.pingMs, 50),
-            pingP99Ms: percentile(run.pingMs, 99),
-            pingMaxMs: Math.max(...run.pingMs),
-            pings: run.pingMs.length,
-            totalSeconds: run.totalMs / 1000,
-          };
-          rows.push(row);
-          process.stdout.write(
-            `  backlog ${size} ${key.padEnd(8)} dispatch median ${row.dispatchMedianMs.toFixed(2)} ms; PING p50 ${row.pingP50Ms.toFixed(2)} p99 ${row.pingP99Ms.toFixed(2)} ms (${row.pings} pings)\n`,
-          );
-        } catch (error) {
-          fail(what, error?.stack ?? String(error));
-        } finally {
-          await app.moduleRef.close();
+      for (const build of builds)
+        for (const key of Object.keys(CAPS)) {
+          const what = `backlog-blocking/${build.key} ${key} backlog ${size}`;
+          await admin.del(UNDELIVERED);
+          for (const id of ids) await admin.hset(UNDELIVERED, id, backlog);
+          const app = await appOf(build.mesa, redis.url, { sync: { enabled: true }, ...CAPS[key] });
+          try {
+            const run = await dispatchWhilePinging(build.mesa, app.dispatcher, pinger, ids, dispatches);
+            await checkBacklogs(admin, what, { key, size, ids, dispatches, dropped: run.dropped });
+            const row = {
+              size,
+              key,
+              build: build.key,
+              label: build.key === 'nestjs' ? BACKLOG_LABELS[key] : `${build.label}, ${key === 'capped' ? 'default cap' : 'uncapped'}`,
+              dispatchMedianMs: median(run.dispatchMs),
+              dispatchP99Ms: percentile(run.dispatchMs, 99),
+              pingP50Ms: percentile(run.pingMs, 50),
+              pingP99Ms: percentile(run.pingMs, 99),
+              pingMaxMs: Math.max(...run.pingMs),
+              pings: run.pingMs.length,
+              totalSeconds: run.totalMs / 1000,
+            };
+            rows.push(row);
+            process.stdout.write(
+              `  backlog ${size} ${build.key} ${key.padEnd(8)} dispatch median ${row.dispatchMedianMs.toFixed(2)} ms; PING p50 ${row.pingP50Ms.toFixed(2)} p99 ${row.pingP99Ms.toFixed(2)} ms (${row.pings} pings)\n`,
+            );
+          } catch (error) {
+            fail(what, error?.stack ?? String(error));
+          } finally {
+            await app.moduleRef.close();
+          }
         }
-      }
     }
-    const builds = await buildsToCompare(config);
     const atCap = await backlogsAtCap({ config, redis, admin, pinger, builds });
     const sweep = await sweepPasses({ config, redis, admin, pinger, builds });
     return { sizes, users, dispatches, rows, atCap, sweep };
@@ -87,18 +88,11 @@ function seedBacklog(size) {
   return JSON.stringify(Array.from({ length: size }, (_, i) => ({ op: 0, d: { n: i }, t: 'OLD' })));
 }
 
-/** MesaModule.forRoot({ url, sync, ...caps }) in a Nest testing module, as an application would import it. */
-async function createApp(url, caps) {
-  const moduleRef = await Test.createTestingModule({ imports: [MesaModule.forRoot({ url, sync: { enabled: true }, ...caps })] }).compile();
-  await moduleRef.init();
-  return { moduleRef, dispatcher: moduleRef.get(DispatcherService) };
-}
-
 /**
  * Dispatches `dispatches` messages one at a time, round-robin over `ids`, while `pinger` PINGs in a loop.
  * Returns each dispatch's and each PING's duration in ms, and the `dropped` counts summed per user.
  */
-async function dispatchWhilePinging(dispatcher, pinger, ids, dispatches) {
+async function dispatchWhilePinging(mesa, dispatcher, pinger, ids, dispatches) {
   await pinger.ping();
   const pingMs = [];
   let stop = false;
@@ -115,7 +109,7 @@ async function dispatchWhilePinging(dispatcher, pinger, ids, dispatches) {
   try {
     for (let i = 0; i < dispatches; i++) {
       const t0 = performance.now();
-      const result = await dispatcher.dispatch(new Message(0, { i }, 'NEW'), [ids[i % ids.length]]);
+      const result = await dispatcher.dispatch(new mesa.Message(0, { i }, 'NEW'), [ids[i % ids.length]]);
       dispatchMs.push(performance.now() - t0);
       for (const [id, count] of Object.entries(result.dropped ?? {})) dropped[id] += count;
     }
