@@ -217,6 +217,22 @@ async function whilePinging(pinger, work) {
   }
 }
 
+/**
+ * Runs `work` while `pinger` PINGs, counting from zero: its duration, what it returned, the script calls Redis ran,
+ * the longest command (ms) and the PINGs' percentiles.
+ */
+async function measured(admin, pinger, work) {
+  await resetStats(admin);
+  const run = await whilePinging(pinger, work);
+  return {
+    ms: run.ms,
+    value: run.value,
+    calls: await scriptCalls(admin),
+    longestCallMs: await longestCommandMs(admin),
+    ...pingStats(run.pingMs),
+  };
+}
+
 function pingStats(pingMs) {
   return { pingP50Ms: percentile(pingMs, 50), pingP99Ms: percentile(pingMs, 99), pingMaxMs: Math.max(...pingMs), pings: pingMs.length };
 }
@@ -264,11 +280,13 @@ async function backlogsAtCap({ config, redis, admin, pinger, builds }) {
       const app = await appOf(build.mesa, redis.url, { sync: { enabled: true } });
       try {
         const seeded = await seedAs(build, app, admin, ids, mesaText(bytes, messageBytes));
-        await resetStats(admin);
-        const run = await whilePinging(pinger, () => app.dispatcher.dispatch(new build.mesa.Message(0, { n: 1 }, 'MEASURED'), ids));
-        const calls = await scriptCalls(admin);
-        const longestCallMs = await longestCommandMs(admin);
-        expectCount(`${what}: users stored for`, run.value.storedFor.length, count);
+        const {
+          value: result,
+          ms,
+          calls,
+          ...stats
+        } = await measured(admin, pinger, () => app.dispatcher.dispatch(new build.mesa.Message(0, { n: 1 }, 'MEASURED'), ids));
+        expectCount(`${what}: users stored for`, result.storedFor.length, count);
         expectCount(
           `${what}: backlogs ending with the new message, within 1 MiB`,
           await backlogsEndingWith(admin, ids, 'MEASURED', DEFAULT_CAP_BYTES),
@@ -279,14 +297,13 @@ async function backlogsAtCap({ config, redis, admin, pinger, builds }) {
           label: build.label,
           users: count,
           backlogBytes: seeded,
-          dispatchMs: run.ms,
+          dispatchMs: ms,
           scriptCalls: calls,
-          longestCallMs,
-          ...pingStats(run.pingMs),
+          ...stats,
         };
         rows.push(row);
         process.stdout.write(
-          `  at the cap: ${count} users ${build.key.padEnd(8)} dispatch ${row.dispatchMs.toFixed(0)} ms in ${calls} script calls (longest ${longestCallMs} ms); PING p99 ${row.pingP99Ms.toFixed(2)} max ${row.pingMaxMs.toFixed(2)} ms\n`,
+          `  at the cap: ${count} users ${build.key.padEnd(8)} dispatch ${ms.toFixed(0)} ms in ${calls} script calls (longest ${row.longestCallMs} ms); PING p99 ${row.pingP99Ms.toFixed(2)} max ${row.pingMaxMs.toFixed(2)} ms\n`,
         );
       } catch (error) {
         fail(what, error?.stack ?? String(error));
@@ -316,25 +333,12 @@ async function sweepPasses({ config, redis, admin, pinger, builds }) {
           await app.dispatcher.dispatch(new build.mesa.Message(0, { n: 1 }, 'SHORT', { ttl: 1_000 }), ids);
           await sleep(1_100);
         }
-        await resetStats(admin);
-        const run = await whilePinging(pinger, () => sweeper.sweep());
-        const calls = await scriptCalls(admin);
-        const longestCallMs = await longestCommandMs(admin);
-        expectCount(`${what}, ${phase}: messages removed`, run.value.removed, phase === 'nothing expired' ? 0 : count);
-        const row = {
-          key: build.key,
-          label: build.label,
-          phase,
-          users: count,
-          backlogBytes: seeded,
-          passMs: run.ms,
-          steps: calls,
-          longestCallMs,
-          ...pingStats(run.pingMs),
-        };
+        const { value: outcome, ms, calls, ...stats } = await measured(admin, pinger, () => sweeper.sweep());
+        expectCount(`${what}, ${phase}: messages removed`, outcome.removed, phase === 'nothing expired' ? 0 : count);
+        const row = { key: build.key, label: build.label, phase, users: count, backlogBytes: seeded, passMs: ms, steps: calls, ...stats };
         rows.push(row);
         process.stdout.write(
-          `  sweep, ${phase}: ${build.key.padEnd(8)} pass ${row.passMs.toFixed(0)} ms in ${calls} steps (longest ${longestCallMs} ms); PING p99 ${row.pingP99Ms.toFixed(2)} max ${row.pingMaxMs.toFixed(2)} ms\n`,
+          `  sweep, ${phase}: ${build.key.padEnd(8)} pass ${ms.toFixed(0)} ms in ${calls} steps (longest ${row.longestCallMs} ms); PING p99 ${row.pingP99Ms.toFixed(2)} max ${row.pingMaxMs.toFixed(2)} ms\n`,
         );
       }
     } catch (error) {

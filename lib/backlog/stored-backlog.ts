@@ -137,14 +137,11 @@ export class StoredBacklog {
     if (elements === undefined) return undefined;
     const { maxBytes } = this.caps;
     const maxCount = this.caps.maxCount > 0 ? this.caps.maxCount : Infinity;
-    if (maxBytes > 0 && Buffer.byteLength(text) > maxBytes) [elements, this.pending] = newest(elements, maxBytes, maxCount, text);
+    if (maxCount < Infinity || (maxBytes > 0 && Buffer.byteLength(text) > maxBytes)) {
+      [elements, this.pending] = newest(elements, maxBytes, maxCount, text);
+    }
     const parsed = mesaReadable(`[${elements.join(',')}]`);
     if (parsed === undefined) return undefined;
-    if (elements.length > maxCount) {
-      const [kept, cut] = newest(elements, maxBytes, maxCount, `[${elements.join(',')}]`);
-      elements = kept;
-      this.pending += cut;
-    }
     elements = elements.map((element) => element.replaceAll('\n', ''));
     const body = `[${elements.join(',')}]`;
     this.count = elements.length;

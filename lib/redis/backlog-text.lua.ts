@@ -174,23 +174,19 @@ local function expiry_bounds(messages, from)
   return m, l
 end
 
--- A text this version did not write (no "m" on its last message), checked and put in this version's format:
--- returns the new text, its count, m and l (m nil: some element is not an object, so expiries stay unknown),
--- how many elements the caps cut off its head; nil when Mesa could not read it.
+-- A text this version did not write (no "m" on its last message), cut to the caps from its end, then checked and
+-- put in this version's format: returns the new text, its count, m and l (m nil: some element is not an object, so
+-- expiries stay unknown), how many elements the caps cut off its head; nil when Mesa could not read what is kept.
 local function adopt(text, first, last)
   local body, cut_off = string.sub(text, first, last), 0
-  if (max_bytes > 0 and #body > max_bytes) then
+  if max_count > 0 or (max_bytes > 0 and #body > max_bytes) then
+    -- what the caps keep is found from the end, and only that is checked
     local cut
     cut, cut_off = cut_newest(body, 2, #body)
-    body = cut and ('[' .. string.sub(body, cut, -2) .. ']') or '[]'
+    if cut ~= 2 then body = cut and ('[' .. string.sub(body, cut, -2) .. ']') or '[]' end
   end
   local count = mesa_count(body)
   if not count then return nil end
-  if max_count > 0 and count > max_count then
-    local cut, cut_more = cut_newest(body, 2, #body)
-    body = cut and ('[' .. string.sub(body, cut, -2) .. ']') or '[]'
-    cut_off, count = cut_off + cut_more, count - cut_more
-  end
   if string.find(body, '\\n', 1, true) then body = string.gsub(body, '\\n', '') end
   if not string.find(body, '{"x":', 1, true) then return body, count, 0, 0, cut_off end
   local objects = split_objects(body)

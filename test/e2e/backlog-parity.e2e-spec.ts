@@ -145,6 +145,34 @@ describe('the cap and expiry rule: expired messages go first, then the oldest; t
     }
   });
 
+  it.each([
+    ['over the count cap', { maxStoredPerUser: 4 }, 10],
+    ['over the byte cap', { maxStoredBytesPerUser: 600 }, 12],
+    ['within the caps, with expiring messages of an older version', {}, 3],
+  ])('a backlog another writer left, %s, is taken over alike by the script and the fallback', async (_what, caps, size) => {
+    const old = (n: number) => ({
+      ...(size === 3 ? { x: Date.now() + (n === 1 ? -1_000 : LONG) } : {}),
+      op: 0,
+      d: { n, pad: 'é'.repeat(20) },
+      t: 'OLD',
+    });
+    const text = JSON.stringify(Array.from({ length: size }, (_, n) => old(n)));
+    const places = [await inRedis('batch script', withLua, dbs[0], caps), await inRedis('WATCH/MULTI fallback', withoutLua, dbs[1], caps)];
+    try {
+      const results = [];
+      for (const [k, place] of places.entries()) {
+        await dbs[k].hset('undelivered_messages', 'u', text);
+        const { storedFor, dropped, expired } = await place.dispatch(new Message(0, { n: 99 }, 'NOTE', { ttl: LONG }), ['u']);
+        results.push({ storedFor, dropped, expired, kept: (await place.stored('u')).map((message) => message.d.n) });
+      }
+      expect(results[1]).toEqual(results[0]);
+      const texts = await Promise.all(dbs.map(async (db) => (await db.hget('undelivered_messages', 'u'))?.replace(/\d{13}/g, '<ms>')));
+      expect(texts[1]).toEqual(texts[0]);
+    } finally {
+      for (const place of places) await place.close();
+    }
+  });
+
   it('issue 17: with a cap of 5 the backlog keeps #1 #2 #3 #6 #7, not #3 #4(expired) #5(expired) #6 #7', async () => {
     const place = await inRedis('batch script', withLua, dbs[0], { maxStoredPerUser: 5 });
     try {
