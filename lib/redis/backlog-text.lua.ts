@@ -178,12 +178,15 @@ end
 -- put in this version's format: returns the new text, its count, m and l (m nil: some element is not an object, so
 -- expiries stay unknown), how many elements the caps cut off its head; nil when Mesa could not read what is kept.
 local function adopt(text, first, last)
-  local body, cut_off = string.sub(text, first, last), 0
-  if max_count > 0 or (max_bytes > 0 and #body > max_bytes) then
+  local body, cut_off, cut = text, 0, first + 1
+  if max_count > 0 or (max_bytes > 0 and last - first + 1 > max_bytes) then
     -- what the caps keep is found from the end, and only that is checked
-    local cut
-    cut, cut_off = cut_newest(body, 2, #body)
-    if cut ~= 2 then body = cut and ('[' .. string.sub(body, cut, -2) .. ']') or '[]' end
+    cut, cut_off = cut_newest(text, first + 1, last)
+  end
+  if cut ~= first + 1 then
+    body = cut and ('[' .. string.sub(text, cut, last - 1) .. ']') or '[]'
+  elseif first > 1 or last < #text then
+    body = string.sub(text, first, last)
   end
   local count = mesa_count(body)
   if not count then return nil end
