@@ -260,6 +260,14 @@ local function load_backlog(text)
   return state
 end
 
+-- The bytes of the element at first..ends (its comma included) as the text without the state on its last message
+-- counts them: the last message loses its state when it is written again.
+local function element_bytes(state, first, ends)
+  local bytes = ends - first + 1
+  if state.tail_at and first < state.tail_at and ends >= state.last_end then bytes = bytes - (state.last_end - state.tail_at) end
+  return bytes
+end
+
 -- Removes the first kept element (the oldest); returns false when none is left.
 local function remove_first(state)
   local run = state.runs[1]
@@ -273,7 +281,7 @@ local function remove_first(state)
     ends = element_end(text, first, state.close)
     if ends > last then ends = last + 1 end
   end
-  state.bytes = state.bytes - (ends - first + 1)
+  state.bytes = state.bytes - element_bytes(state, first, ends)
   state.count = state.count - 1
   if ends > last then
     table.remove(state.runs, 1)
@@ -301,7 +309,7 @@ local function remove_expired(state, now)
         if x and x <= now then
           if at > from then runs[#runs + 1] = { from, at - 2, true } end
           local ends = next_lf and next_lf - 1 or run[2] + 1
-          state.bytes = state.bytes - (ends - at + 1)
+          state.bytes = state.bytes - element_bytes(state, at, ends)
           removed = removed + 1
           from = next_lf or run[2] + 1
         elseif x then

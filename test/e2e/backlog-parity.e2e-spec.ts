@@ -1,4 +1,8 @@
+import fc from 'fast-check';
 import type { Redis } from 'ioredis';
+import { StoredBacklog } from '../../lib/backlog/stored-backlog.js';
+import { BACKLOG_SWEEP_SCRIPT } from '../../lib/redis/backlog-sweep.script.js';
+import { DISPATCH_BATCH_SCRIPT } from '../../lib/redis/dispatch-batch.script.js';
 import { Message, RecordingDispatcher, type DispatchResult, type MesaModuleForRootOptions } from '../../lib/index.js';
 import { createMesaModule } from '../support/mesa-app.js';
 import { MesaCluster } from '../support/mesa-cluster.js';
@@ -171,6 +175,66 @@ describe('the cap and expiry rule: expired messages go first, then the oldest; t
     } finally {
       for (const place of places) await place.close();
     }
+  });
+
+  it('random appends (1 to 3 per call) with expiries past or far ahead, in any order: the script, its sweep and StoredBacklog write the same text', async () => {
+    const db = dbs[0];
+    const message = fc.record({
+      n: fc.nat(99),
+      pad: fc.constantFrom('', 'é', 'abc,]"}', '\\"'),
+      expiry: fc.oneof(
+        fc.constant(0),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 4_000_000_000_000, max: 4_000_001_000_000 }),
+      ),
+    });
+    const foreign = fc.option(fc.array(fc.record({ op: fc.constant(0), d: fc.nat(9), t: fc.constant('OLD') }), { maxLength: 6 }));
+    const calls = fc.array(fc.array(message, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 10 });
+    await fc.assert(
+      fc.asyncProperty(calls, foreign, fc.nat(5), fc.constantFrom(0, 400), async (steps, left, maxCount, maxBytes) => {
+        await db.del('undelivered_messages');
+        let text: string | undefined = left ? JSON.stringify(left) : undefined;
+        if (text) await db.hset('undelivered_messages', 'u', text);
+        for (const messages of steps) {
+          const jsons = messages.map(({ n, pad }) => JSON.stringify({ op: 0, d: { n, pad }, t: 'T' }));
+          const args = ['ws', 'e', String(maxCount), String(maxBytes), '0', 'c', '1000'];
+          messages.forEach(({ expiry }, k) => args.push('s', jsons[k], expiry ? `@${expiry}` : '0', ...(k === 0 ? ['1', 'u'] : ['=1'])));
+          const replies = (await db.eval(DISPATCH_BATCH_SCRIPT, 3, 'connected_clients', 'undelivered_messages', 'held', ...args)) as Array<
+            [number, number, string, Array<string | number>, Array<string | number>]
+          >;
+          const backlog = StoredBacklog.load(text, { maxCount, maxBytes })!;
+          backlog.removeExpired(Date.now());
+          const expected = messages.map(({ expiry }, k) => {
+            const dropped = backlog.append(jsons[k], expiry || undefined);
+            const expired = backlog.expired;
+            backlog.expired = 0;
+            return { dropped, expired };
+          });
+          text = backlog.text();
+          expect(
+            replies.slice(0, messages.length).map(([, , , dropped, expired]) => ({ dropped: dropped[1] ?? 0, expired: expired[1] ?? 0 })),
+          ).toEqual(expected);
+          expect((await db.hget('undelivered_messages', 'u')) ?? undefined).toEqual(text);
+        }
+        // and a sweep step removes the expired messages the way StoredBacklog does
+        const swept = StoredBacklog.load(text, { maxCount, maxBytes });
+        swept?.removeExpired(Date.now());
+        const [, removed] = (await db.eval(
+          BACKLOG_SWEEP_SCRIPT,
+          2,
+          'undelivered_messages',
+          'parity-lock',
+          'me',
+          '1000',
+          '0',
+          '100',
+          '10000000',
+        )) as [string, number];
+        expect(removed).toBe(swept?.expired ?? 0);
+        expect((await db.hget('undelivered_messages', 'u')) ?? undefined).toEqual(swept && swept.expired > 0 ? swept.text() : text);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('issue 17: with a cap of 5 the backlog keeps #1 #2 #3 #6 #7, not #3 #4(expired) #5(expired) #6 #7', async () => {
