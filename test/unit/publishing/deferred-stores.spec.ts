@@ -84,28 +84,37 @@ describe('DeferredStores: a batch whose stores are finished in continuation call
     expect(three).toEqual({ recipients: ['d'], publishedTo: [], storedFor: ['d'], receivers: 0, dropped: { d: 1 } });
   });
 
-  it('a recipient whose text Mesa cannot read (3), or a continuation that stopped, fails its dispatch as "may have been published"', () => {
+  it('a recipient whose text Mesa cannot read (3), or a continuation Redis refused, fails its dispatch as "may have been published"', () => {
     const deferred = new DeferredStores(batch, first);
     deferred.next();
     deferred.merge([
       [1, 0, '03', [], []],
-      [1, 0, '22', [], []],
+      [1, 0, '03', [], []],
       [0, 'WRONGTYPE: …'],
     ]);
-    expect(deferred.unfinished).toBe(true);
-    const outcomes = deferred.finish('Redis at r failed (connection closed)');
-    expect(outcomes[0]).toEqual({
+    expect(deferred.unfinished).toBe(false);
+    const outcomes = deferred.finish();
+    const unreadable = {
       reason:
         'not stored for "d" (their undelivered_messages field is not a JSON array Mesa can read (Mesa would redeliver none of it); clear it with MesaBacklog.clear()); published or stored for the other recipients',
       mayHaveBeenPublished: true,
-    });
-    expect(outcomes[2]).toEqual({
-      reason: 'Redis at r failed (connection closed), while its stores for offline recipients were written in further script calls',
-      mayHaveBeenPublished: true,
-    });
+    };
+    expect([outcomes[0], outcomes[2]]).toEqual([unreadable, unreadable]);
     expect(outcomes[3]).toEqual({
       reason: 'not stored for "d" (WRONGTYPE: …); published or stored for the other recipients',
       mayHaveBeenPublished: true,
     });
+  });
+
+  it('a continuation that stopped leaves its unfinished dispatches failed as "may have been published", the others resolved', () => {
+    const deferred = new DeferredStores(batch, first);
+    deferred.next();
+    const outcomes = deferred.finish('Redis at r failed (connection closed)');
+    const stopped = {
+      reason: 'Redis at r failed (connection closed), while its stores for offline recipients were written in further script calls',
+      mayHaveBeenPublished: true,
+    };
+    expect([outcomes[0], outcomes[2], outcomes[3]]).toEqual([stopped, stopped, stopped]);
+    expect(outcomes[1]).toMatchObject({ publishedTo: ['x'], receivers: 1 });
   });
 });
