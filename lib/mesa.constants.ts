@@ -58,8 +58,21 @@ export const MAX_BATCH_ARGS = 65_536;
 /** Default interval between sweeps of expired stored messages, when `sync.ttl` is set (`sync.sweepInterval`). */
 export const DEFAULT_SWEEP_INTERVAL_MS = 10_000;
 
-/** Most users one sweep step reads (HSCAN COUNT): each step is one short script. */
-export const SWEEP_STEP_USERS = 10;
+/** How many users the first sweep step of a pass asks HSCAN for (COUNT); later steps adapt it to the bytes read. */
+export const SWEEP_STEP_USERS = 4;
+
+/**
+ * Work one script call does on stored backlogs, in bytes of stored text read and rewritten (a text an older
+ * version or Mesa wrote counts several times its size, for its one-time check): a dispatch that would store more
+ * finishes in further calls, and each sweep step stops there. About 20 ms of Redis time (2-core AMD EPYC, Redis 7).
+ */
+export const BACKLOG_BYTES_PER_CALL = 3_145_728;
+
+/**
+ * Longest time to live of the sweep's lock, in ms (shorter when `sync.sweepInterval` is): renewed by each step and,
+ * between passes, twice per time to live, so another instance takes over within 1.5 times it when the sweeper dies.
+ */
+export const SWEEP_LOCK_MS = 2_000;
 
 /** Mesa's opcode for a dispatch (an event the client application sees). */
 export const OPCODE_DISPATCH = 0;
@@ -86,6 +99,8 @@ export const MESA_REDIS_NAMES = {
   portalHeartbeats: 'portal_heartbeats',
   /** STRING (nestjs-mesa's own): the token of the application instance that sweeps expired stored messages. */
   sweepLock: 'nestjs_mesa_sweep_lock',
+  /** STRING (nestjs-mesa's own), suffixed `:<publisher id>`: set while a dispatch's stores are finished in further calls. */
+  storesHeld: 'nestjs_mesa_stores_held',
   connectedClientsCount: 'connected_clients_count',
 } as const;
 

@@ -5,6 +5,7 @@
 //   BENCH_ONLY   comma-separated scenario names to run (throughput,ceiling,sync,sync-cpu,single,decorator,memory,latency,backlog-blocking)
 //   BENCH_OUT    directory for results.json and chart.svg; default docs/bench (smoke: a temp dir)
 //   BENCH_BASELINE  another checkout of nestjs-mesa (built dist/, node_modules): adds a `baseline` contender
+//                   (and the baseline build's rows to backlog-blocking's at-the-cap and sweep parts)
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -67,5 +68,12 @@ export const config = {
   decorator: { dispatches: scaled(50_000, 200), chunk: 1000 },
   memory: { dispatches: scaled(1_000_000, 2000), warmup: scaled(20_000, 500), chunk: 1000 },
   latency: { rate: 5000, seconds: smoke ? 0.5 : 3, warmupSeconds: smoke ? 0.2 : 0.5, users: 2 },
-  backlogBlocking: { sizes: smoke ? [10, 1500] : [1000, 10_000, 100_000], users: smoke ? 3 : 20, dispatches: smoke ? 30 : 200 },
+  backlogBlocking: {
+    sizes: smoke ? [10, 1500] : [1000, 10_000, 100_000],
+    users: smoke ? 3 : 20,
+    dispatches: smoke ? 30 : 200,
+    // backlogs just under the default byte cap (1 MiB), of 1 KB messages
+    atCap: { users: smoke ? [3] : [100, 1_000], bytes: smoke ? 20_000 : 1_040_000, messageBytes: 1_000 },
+    sweep: { users: smoke ? 3 : 200, bytes: smoke ? 20_000 : 1_040_000, messageBytes: 1_000 },
+  },
 };

@@ -1,9 +1,21 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, SHUTDOWN_STEP_TIMEOUT_MS, SWEEP_STEP_USERS } from '../mesa.constants.js';
+import {
+  BACKLOG_BYTES_PER_CALL,
+  MESA_REDIS_CONNECTION,
+  MESA_RESOLVED_OPTIONS,
+  SHUTDOWN_STEP_TIMEOUT_MS,
+  SWEEP_LOCK_MS,
+  SWEEP_STEP_USERS,
+} from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { ScriptRunner } from '../publishing/script-runner.js';
-import { BACKLOG_SWEEP_SCRIPT, BACKLOG_SWEEP_SCRIPT_LEGACY, RELEASE_SWEEP_LOCK_SCRIPT } from '../redis/backlog-sweep.script.js';
+import {
+  BACKLOG_SWEEP_SCRIPT,
+  BACKLOG_SWEEP_SCRIPT_LEGACY,
+  RELEASE_SWEEP_LOCK_SCRIPT,
+  RENEW_SWEEP_LOCK_SCRIPT,
+} from '../redis/backlog-sweep.script.js';
 import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
 
@@ -19,10 +31,13 @@ export interface SweepOutcome {
 
 /**
  * Removes expired stored messages (`sync.ttl`, a message's `ttl`) so that a real Mesa server never redelivers them.
- * Every `sync.sweepInterval` one instance of the application (the holder of a lock key with a time to live, taken
- * and renewed by each step) walks `undelivered_messages` with HSCAN, a few users per step, each step one short
- * script. It starts when the application has bootstrapped and stops, finishing its step and releasing the lock,
- * when the module is destroyed (before the connection closes). Inactive when sync is off or no sweep is set.
+ * One instance of the application at a time sweeps: the holder of a lock key with a short time to live
+ * (`SWEEP_LOCK_MS`, or `sync.sweepInterval` when shorter), renewed by every step and, between passes, twice per time
+ * to live; the other instances try to take it as often, and the one that does sweeps at once. The holder walks
+ * `undelivered_messages` every `sync.sweepInterval` with HSCAN, one short script per step, each bounded by
+ * `BACKLOG_BYTES_PER_CALL` (HSCAN's COUNT follows the bytes the last step read). It starts when the application has
+ * bootstrapped and stops, finishing its step and releasing the lock, when the module is destroyed (before the
+ * connection closes). Inactive when sync is off or no sweep is set.
  */
 @Injectable()
 export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestroy {
@@ -30,8 +45,13 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
   private readonly token = randomUUID();
   private readonly runner: ScriptRunner;
   private readonly keys: string[];
-  private timer?: NodeJS.Timeout;
+  private readonly lockMs: number;
+  private passTimer?: NodeJS.Timeout;
+  private lockTimer?: NodeJS.Timeout;
   private pass?: Promise<SweepOutcome>;
+  private holding = false;
+  /** HSCAN's COUNT for the next step, adapted to the bytes the steps read. */
+  private count = SWEEP_STEP_USERS;
   private stopped = false;
   private lastFailure?: string;
 
@@ -43,15 +63,17 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
     this.runner = new ScriptRunner(
       connection.client,
       serverMajorVersion > 0 && serverMajorVersion < 7 ? BACKLOG_SWEEP_SCRIPT_LEGACY : BACKLOG_SWEEP_SCRIPT,
-      2,
     );
     this.keys = [options.names.undeliveredMessages, options.names.sweepLock];
+    this.lockMs = Math.min(SWEEP_LOCK_MS, options.sweepInterval);
   }
 
   /** Starts the periodic sweep (when expiry is configured). */
   onApplicationBootstrap(): void {
     if (this.options.sweepInterval === 0) return;
-    this.timer = setInterval(() => void this.sweep(), this.options.sweepInterval).unref();
+    this.passTimer = setInterval(() => this.holding && void this.sweep(), this.options.sweepInterval).unref();
+    this.lockTimer = setInterval(() => void this.keepLock(), this.lockMs / 2).unref();
+    void this.keepLock();
   }
 
   /**
@@ -60,7 +82,8 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
    */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    clearInterval(this.passTimer);
+    clearInterval(this.lockTimer);
     const finished = await withTimeout<unknown>(this.pass ?? Promise.resolve(), SHUTDOWN_STEP_TIMEOUT_MS).then(
       () => true,
       () => false,
@@ -79,23 +102,47 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
     return this.pass;
   }
 
+  /** Renews the lock between passes, or takes it when nobody holds it, and then sweeps at once. */
+  private async keepLock(): Promise<void> {
+    if (this.pass || this.stopped || this.connection.client.status !== 'ready') return;
+    const held = await this.connection.client
+      .eval(RENEW_SWEEP_LOCK_SCRIPT, 1, this.keys[1], this.token, String(this.lockMs))
+      .then((reply) => reply === 1)
+      .catch(() => this.holding);
+    const taken = held && !this.holding;
+    this.holding = held;
+    if (taken && !this.stopped) void this.sweep();
+  }
+
   private async runPass(): Promise<SweepOutcome> {
     const outcome: SweepOutcome = { removed: 0, users: 0, swept: true };
-    const lockMs = String(Math.max(3 * this.options.sweepInterval, 5_000));
+    const lockMs = String(this.lockMs);
+    const budget = String(BACKLOG_BYTES_PER_CALL);
     let cursor = '0';
+    let leftover: string[] = [];
     try {
       do {
-        const [next, removed, users] = (await this.runner.run(this.keys, [this.token, lockMs, cursor, String(SWEEP_STEP_USERS)])) as [
-          string,
-          number,
-          number,
-        ];
-        if (next === 'busy') return { ...outcome, swept: false };
+        const reply = (await this.runner.run(this.keys, [
+          this.token,
+          lockMs,
+          cursor,
+          String(this.count),
+          budget,
+          ...leftover,
+        ])) as StepReply;
+        const [next, removed, users, read] = reply;
+        if (next === 'busy') {
+          this.holding = false;
+          return { ...outcome, swept: false };
+        }
+        this.holding = true;
         outcome.removed += removed;
         outcome.users += users;
+        if (leftover.length === 0 || read > 0) this.count = nextCount(this.count, read);
         cursor = next;
+        leftover = reply[4];
         await new Promise((resolve) => setImmediate(resolve));
-      } while (cursor !== '0' && !this.stopped);
+      } while ((cursor !== '0' || leftover.length > 0) && !this.stopped);
       this.lastFailure = undefined;
     } catch (error) {
       const reason = redactSecrets((error as Error)?.message ?? String(error), this.options.given);
@@ -104,4 +151,17 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
     }
     return outcome;
   }
+}
+
+/** A step's reply: next cursor, messages removed, users changed, bytes read, users left for the next step. */
+type StepReply = [cursor: string, removed: number, users: number, read: number, leftover: string[]];
+
+/** What a step's HSCAN should read: a third of its budget, leaving the rest to rewrite what expired. */
+const STEP_READ = BACKLOG_BYTES_PER_CALL / 3;
+
+/** HSCAN's COUNT for the next step: scaled so that a step reads about {@link STEP_READ}, 1 to 1,000 users. */
+function nextCount(count: number, read: number): number {
+  if (read > STEP_READ) return Math.max(1, Math.floor((count * STEP_READ) / read));
+  if (read < STEP_READ / 4) return Math.min(1_000, count * 2);
+  return count;
 }

@@ -33,14 +33,17 @@ export interface MesaModuleOptions {
   /** Message sync: store messages for offline recipients, as Mesa servers with `sync.enabled` expect. */
   sync?: MesaSyncOptions;
   /**
-   * Most messages stored for one offline user (sync). When a dispatch would exceed it, that user's oldest
-   * stored messages are dropped, and the dispatch's result says so (`dropped`). Default 1000; `0` or
-   * `Infinity`: no cap, as Mesa (every append then costs Redis the size of the whole backlog).
+   * Most messages stored for one offline user (sync). Every append first removes that user's expired messages
+   * (reported in `expired`); when a dispatch would still exceed the cap, that user's oldest stored messages are
+   * dropped, and the dispatch's result says so (`dropped`). Default 1000; `0` or `Infinity`: no cap, as Mesa (every
+   * append then costs Redis the size of the whole backlog).
    */
   maxStoredPerUser?: number;
   /**
    * Most bytes of JSON stored for one offline user (sync), enforced like `maxStoredPerUser`. A message larger
    * than the cap is not stored (reported in `dropped`). Default 1 MiB (1048576); `0` or `Infinity`: no cap.
+   * Whatever the caps, a dispatch whose stores would rewrite more than about 3 MiB of backlogs runs in several
+   * short script calls, so that Redis is never held long (see the README's Sync section).
    */
   maxStoredBytesPerUser?: number;
   /**
@@ -93,13 +96,15 @@ export interface MesaSyncOptions {
   /**
    * Milliseconds a stored message stays deliverable; a message's own `ttl` option overrides it. Expired messages
    * are removed when the user's backlog is appended to, and by the sweep; a real Mesa server never redelivers a
-   * message more than `sweepInterval` (plus one sweep pass) after it expired. Default: none (kept until delivered
-   * or pushed out by the caps).
+   * message more than `sweepInterval` (plus one sweep pass) after it expired, or, when the instance sweeping dies,
+   * 1.5 × `min(2 s, sweepInterval)` and one more pass later. Default: none (kept until delivered or pushed out by
+   * the caps).
    */
   ttl?: number;
   /**
-   * Milliseconds between two sweeps of expired stored messages (one sweeper across the application's replicas,
-   * bounded work per step). Default 10000 when `ttl` is set; without `ttl`, set it to give messages their own `ttl`.
+   * Milliseconds between two sweeps of expired stored messages (one sweeper across the application's replicas, the
+   * holder of a lock living `min(2 s, sweepInterval)`; bounded work per step). Default 10000 when `ttl` is set;
+   * without `ttl`, set it to give messages their own `ttl`.
    */
   sweepInterval?: number;
 }

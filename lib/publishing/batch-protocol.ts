@@ -63,6 +63,22 @@ export interface BacklogCaps {
   maxBytes: number;
 }
 
+/** How one script call of a batch that stores runs (see `dispatch-batch.script.ts`). */
+export interface StoreCall {
+  /** Bytes of stored text the call may read and rewrite before it defers the other users' stores. */
+  budget: number;
+  /** Milliseconds the hold key set by a call that defers lives (refreshed by each continuation). */
+  holdMs: number;
+  /** For a continuation: the Redis time (ms) the first call answered, from which the messages' ttls count. */
+  expiryBase?: number;
+}
+
+/** What a batch's script call answers when an earlier batch of the same publisher still has stores to finish. */
+export const HELD = 'held';
+
+/** What the queue is told of a batch the script did not run (`HELD`): it goes back, in front, to be sent again. */
+export const NOT_RUN = Symbol('not run');
+
 /** True for an {@link EntryFailure}. */
 export function isFailure(outcome: EntryOutcome): outcome is EntryFailure {
   return (outcome as EntryFailure).reason !== undefined;
@@ -99,14 +115,22 @@ export function entryOf(fields: EntryFields, dispatchTimeout: number): BatchEntr
  * by its number: lists are told apart by identity, then by their JSON text (never by joining ids with a
  * separator an id could contain).
  */
-export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisNames, caps: BacklogCaps): string[] {
+export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisNames, caps: BacklogCaps, call?: StoreCall): string[] {
   const args = [names.channel];
   if (entries.every((entry) => entry.kind === 'publish')) {
     args.push('p');
     for (const entry of entries) args.push((entry as PublishEntry).envelope);
     return args;
   }
-  args.push('e', String(caps.maxCount), String(caps.maxBytes));
+  const base = call?.expiryBase;
+  args.push(
+    'e',
+    String(caps.maxCount),
+    String(caps.maxBytes),
+    String(call?.budget ?? 0),
+    base === undefined ? '' : 'c',
+    String(call?.holdMs ?? 1),
+  );
   const byIdentity = new Map<readonly string[], number>();
   const byText = new Map<string, number>();
   for (const entry of entries) {
@@ -117,7 +141,7 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
       pushAll(args, entry.excluding);
     } else {
       const ids = entry.recipients;
-      const ttl = String(entry.ttl);
+      const ttl = base === undefined || entry.ttl === 0 ? String(entry.ttl) : `@${base + entry.ttl}`;
       let known = byIdentity.get(ids);
       if (known === undefined) {
         const text = entry.recipientsJson;
@@ -166,7 +190,7 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: number | 
             storedFor: earlier.storedFor.slice(),
             receivers,
           }
-        : split(ids, flags, receivers);
+        : splitByFlags(ids, flags, receivers);
       if (!earlier) last = { ids, flags, result };
       if (dropped.length > 0) result.dropped = countsById(dropped);
       if (expired.length > 0) result.expired = countsById(expired);
@@ -191,7 +215,7 @@ export function publishedResult(entry: PublishEntry, receivers: number): Dispatc
 }
 
 /** A sync dispatch's result: its recipients split by the script's flags (`1` published to, `0` stored for). */
-function split(ids: readonly string[], flags: string, receivers: number): DispatchResult {
+export function splitByFlags(ids: readonly string[], flags: string, receivers: number): DispatchResult {
   let online = 0;
   for (let k = 0; k < ids.length; k++) if (flags.charCodeAt(k) === ONLINE) online++;
   const publishedTo = new Array<string>(online);

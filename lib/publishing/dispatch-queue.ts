@@ -1,5 +1,5 @@
 import type { MesaDispatchError } from '../errors/mesa.errors.js';
-import { isFailure, type BatchEntry, type EntryOutcome } from './batch-protocol.js';
+import { isFailure, NOT_RUN, type BatchEntry, type EntryOutcome } from './batch-protocol.js';
 import type { DispatchFailures } from './dispatch-failures.js';
 
 /** Bounds on batches, on what is written to Redis and not answered, and on what waits unsent. */
@@ -22,8 +22,12 @@ export interface QueueLimits {
 
 /** What the queue needs from its owner, the publisher. */
 export interface DispatchQueueOptions {
-  /** Sends one batch; resolves with one outcome per entry, rejects with the error that failed the whole batch. */
-  send(batch: BatchEntry[]): Promise<EntryOutcome[]>;
+  /**
+   * Sends one batch; resolves with one outcome per entry (or {@link NOT_RUN}: Redis did not run it, send it again),
+   * rejects with the error that failed the whole batch. A batch answered in several script calls calls `progress`
+   * after each: it restarts the batch's `dispatchTimeout`, and returns false once the batch has been given up.
+   */
+  send(batch: BatchEntry[], progress: () => boolean): Promise<EntryOutcome[] | typeof NOT_RUN>;
   /** Turns an error that failed a whole batch into the error each of its entries rejects with. */
   batchFailure(error: unknown): MesaDispatchError;
   /** The connection's state: `'ready'` when commands can be sent. */
@@ -62,6 +66,12 @@ export class DispatchQueue {
   private readonly sent = new Set<SentBatch>();
   private sentSize = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Entries at the head of `waiting` that came back unrun, in front of those never sent. */
+  private returnedCount = 0;
+  /** Work during which nothing is sent ({@link pauseWhile}). */
+  private pauses = 0;
+  /** Batches sent before the last pause ended: nothing more is sent until each has been answered. */
+  private barrier?: Set<SentBatch>;
 
   constructor(private readonly options: DispatchQueueOptions) {}
 
@@ -90,12 +100,30 @@ export class DispatchQueue {
     }
   }
 
+  /**
+   * Sends nothing until `work` has settled and every batch sent before then has been answered (those Redis did not
+   * run come back in front meanwhile, in the order they were sent), so that call order holds while a batch's stores
+   * are finished in further calls.
+   */
+  pauseWhile(work: Promise<unknown>): void {
+    this.pauses++;
+    void work
+      .catch(() => undefined)
+      .then(() => {
+        this.pauses--;
+        const barrier = this.barrier ?? new Set<SentBatch>();
+        for (const batch of this.sent) barrier.add(batch);
+        this.barrier = barrier;
+        this.pump();
+      });
+  }
+
   /** Sends what waits, as far as the bounds allow; call when the connection is ready again. */
   pump(): void {
     const status = this.options.connectionStatus();
     if (status !== 'ready') {
       if (this.options.whenDisconnected === 'fail') this.failWaiting(() => this.options.failures.unreachable(status));
-    } else {
+    } else if (!this.isPaused()) {
       const { unansweredBatches, unansweredSize } = this.options.limits;
       while (this.waitingCount > 0 && this.sent.size < unansweredBatches && this.sentSize < unansweredSize) this.send(...this.takeBatch());
     }
@@ -144,7 +172,30 @@ export class DispatchQueue {
     const entry = this.waiting[this.head];
     this.waiting[this.head++] = undefined as never;
     this.waitingSize -= entry.size;
+    if (this.returnedCount > 0) this.returnedCount--;
     return entry;
+  }
+
+  /** A batch Redis did not run goes back in front of what waits, after those that came back before it. */
+  private returned(batch: SentBatch): void {
+    this.release(batch);
+    if (batch.settled) return this.pump();
+    batch.settled = true;
+    clearTimeout(batch.timer);
+    this.waiting.splice(this.head + this.returnedCount, 0, ...batch.entries);
+    this.returnedCount += batch.entries.length;
+    this.waitingSize += batch.size;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    this.pump();
+  }
+
+  private isPaused(): boolean {
+    if (this.pauses > 0) return true;
+    if (this.barrier === undefined) return false;
+    for (const batch of this.barrier) if (this.sent.has(batch)) return true;
+    this.barrier = undefined;
+    return false;
   }
 
   private send(entries: BatchEntry[], size: number): void {
@@ -152,12 +203,16 @@ export class DispatchQueue {
     const batch: SentBatch = { entries, size, settled: false };
     this.sent.add(batch);
     this.sentSize += size;
-    batch.timer = setTimeout(
-      () => this.complete(batch, () => this.failAll(entries, () => failures.noAnswer(dispatchTimeout))),
-      dispatchTimeout,
-    );
-    this.options.send(entries).then(
-      (outcomes) => this.answered(batch, () => this.settle(entries, outcomes)),
+    const giveUp = () => this.complete(batch, () => this.failAll(entries, () => failures.noAnswer(dispatchTimeout)));
+    batch.timer = setTimeout(giveUp, dispatchTimeout);
+    const progress = () => {
+      if (batch.settled) return false;
+      clearTimeout(batch.timer);
+      batch.timer = setTimeout(giveUp, dispatchTimeout);
+      return true;
+    };
+    this.options.send(entries, progress).then(
+      (outcomes) => (outcomes === NOT_RUN ? this.returned(batch) : this.answered(batch, () => this.settle(entries, outcomes))),
       (error) => this.answered(batch, () => this.failAll(entries, () => this.options.batchFailure(error))),
     );
   }
@@ -210,6 +265,7 @@ export class DispatchQueue {
     this.waiting = [];
     this.head = 0;
     this.waitingSize = 0;
+    this.returnedCount = 0;
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     this.failAll(waiting, error);

@@ -1,10 +1,28 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, MAX_BATCH_ARGS, MAX_BATCH_DISPATCHES, MAX_BATCH_SIZE } from '../mesa.constants.js';
+import { randomUUID } from 'node:crypto';
+import {
+  BACKLOG_BYTES_PER_CALL,
+  MESA_REDIS_CONNECTION,
+  MESA_RESOLVED_OPTIONS,
+  MAX_BATCH_ARGS,
+  MAX_BATCH_DISPATCHES,
+  MAX_BATCH_SIZE,
+} from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { DISPATCH_BATCH_SCRIPT, DISPATCH_BATCH_SCRIPT_LEGACY } from '../redis/dispatch-batch.script.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
-import { decodeReplies, encodeBatch, type BacklogCaps, type BatchEntry, type EntryOutcome } from './batch-protocol.js';
+import {
+  decodeReplies,
+  encodeBatch,
+  HELD,
+  NOT_RUN,
+  type BacklogCaps,
+  type BatchEntry,
+  type EntryOutcome,
+  type StoreCall,
+} from './batch-protocol.js';
+import { DeferredStores } from './deferred-stores.js';
 import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch-failures.js';
 import { DispatchQueue } from './dispatch-queue.js';
 import { ScriptRunner } from './script-runner.js';
@@ -19,6 +37,10 @@ import { UnawaitedFailureLog } from './unawaited-failure-log.js';
  * When the connection drops, the batches awaiting an answer fail at once as "may have been published"; what
  * waits unsent is sent when it is back (or fails as not sent after `dispatchTimeout`). Where Lua scripts are
  * unavailable (EVAL renamed or forbidden), it says so once and uses WATCH/MULTI transactions instead.
+ *
+ * A batch whose stores would rewrite more than `BACKLOG_BYTES_PER_CALL` of backlogs is finished in further script
+ * calls, each bounded alike, so no call blocks Redis long; meanwhile nothing else is sent, and batches sent before
+ * the client knew come back unrun (the script's hold key) and are sent again after it, in order.
  */
 @Injectable()
 export class MesaPublisher {
@@ -28,6 +50,11 @@ export class MesaPublisher {
   private readonly runner: ScriptRunner;
   private readonly caps: BacklogCaps;
   private readonly keys: string[];
+  /** The keys of a batch that may store: `keys` and this publisher's hold key. */
+  private readonly storeKeys: string[];
+  private readonly storeCall: StoreCall;
+  /** Whether a batch's deferred stores are being finished (a batch answered "held" then is expected). */
+  private finishing = false;
   /** Reports the failures of dispatches nobody awaited, aggregated. */
   readonly unawaitedFailures = new UnawaitedFailureLog();
   private scriptsUnavailable = false;
@@ -39,12 +66,14 @@ export class MesaPublisher {
   ) {
     const { client, target, serverMajorVersion } = connection;
     const script = serverMajorVersion > 0 && serverMajorVersion < 7 ? DISPATCH_BATCH_SCRIPT_LEGACY : DISPATCH_BATCH_SCRIPT;
-    this.runner = new ScriptRunner(client, script, 2);
+    this.runner = new ScriptRunner(client, script);
     this.keys = [options.names.connectedClients, options.names.undeliveredMessages];
+    this.storeKeys = [...this.keys, `${options.names.storesHeld}:${randomUUID()}`];
+    this.storeCall = { budget: BACKLOG_BYTES_PER_CALL, holdMs: options.dispatchTimeout };
     this.caps = { maxCount: options.maxStoredPerUser, maxBytes: options.maxStoredBytesPerUser };
     this.failures = new DispatchFailures(target);
     this.queue = new DispatchQueue({
-      send: (batch) => this.send(batch),
+      send: (batch, progress) => this.send(batch, progress),
       batchFailure: (error) => this.batchFailure(error),
       connectionStatus: () => client.status,
       failures: this.failures,
@@ -90,16 +119,17 @@ export class MesaPublisher {
     await this.connection.close();
   }
 
-  private async send(batch: BatchEntry[]): Promise<EntryOutcome[]> {
+  private async send(batch: BatchEntry[], progress: () => boolean): Promise<EntryOutcome[] | typeof NOT_RUN> {
     if (this.scriptsUnavailable) return this.sendSerialized(batch);
     let args: string[];
     try {
-      args = encodeBatch(batch, this.options.names, this.caps);
+      args = encodeBatch(batch, this.options.names, this.caps, this.storeCall);
     } catch (error) {
       throw new NotSentFailure(`the batch could not be encoded (${(error as Error)?.message ?? error})`);
     }
+    let reply: number | string | unknown[];
     try {
-      return decodeReplies(batch, (await this.runner.run(this.keys, args)) as number | unknown[]);
+      reply = (await this.runner.run(args[1] === 'p' ? this.keys : this.storeKeys, args)) as number | string | unknown[];
     } catch (error) {
       const message = String((error as Error)?.message);
       if ((error as Error)?.name !== 'ReplyError' || !scriptsUnavailable(message)) throw error;
@@ -112,6 +142,52 @@ export class MesaPublisher {
       }
       return this.sendSerialized(batch);
     }
+    if (reply === HELD) return this.held();
+    if (typeof reply !== 'number' && reply.length > batch.length) return this.finishStores(batch, reply as unknown[], progress);
+    return decodeReplies(batch, reply as number | unknown[]);
+  }
+
+  /**
+   * The first call deferred some stores: finishes them in continuation calls (nothing else is sent meanwhile), each
+   * restarting the batch's `dispatchTimeout`. If one fails or the batch is given up, the dispatches with stores left
+   * fail as "may have been published" (published to the online recipients, stored for some) and the hold key is
+   * deleted, ahead of any later batch, so that those are not held.
+   */
+  private async finishStores(batch: BatchEntry[], reply: unknown[], progress: () => boolean): Promise<EntryOutcome[]> {
+    const deferred = new DeferredStores(batch, reply);
+    const call: StoreCall = { ...this.storeCall, expiryBase: deferred.expiryBase };
+    this.finishing = true;
+    const work = (async () => {
+      while (deferred.unfinished) {
+        if (!progress()) throw new Error(`no answer within dispatchTimeout (${this.options.dispatchTimeout} ms)`);
+        const args = encodeBatch(deferred.next(), this.options.names, this.caps, call);
+        deferred.merge((await this.runner.run(this.storeKeys, args)) as unknown[]);
+      }
+    })();
+    this.queue.pauseWhile(work);
+    try {
+      await work;
+      return deferred.finish();
+    } catch (error) {
+      this.releaseHold();
+      const reason = redactSecrets((error as Error)?.message ?? String(error), this.options.given);
+      return deferred.finish(`Redis at ${this.connection.target} failed (${reason})`);
+    } finally {
+      this.finishing = false;
+    }
+  }
+
+  /**
+   * A batch the script did not run: an earlier batch's continuation holds stores. Outside of one, the hold key was
+   * left by a continuation that stopped: it is deleted, and nothing is sent until every batch sent before is back.
+   */
+  private held(): typeof NOT_RUN {
+    if (!this.finishing) this.queue.pauseWhile(this.releaseHold());
+    return NOT_RUN;
+  }
+
+  private releaseHold(): Promise<unknown> {
+    return this.connection.client.del(this.storeKeys[2]).catch(() => undefined);
   }
 
   /**

@@ -17,7 +17,6 @@ export class ScriptRunner {
   constructor(
     private readonly client: Redis,
     private readonly script: string,
-    private readonly numberOfKeys: number,
   ) {
     this.sha = createHash('sha1').update(script).digest('hex');
   }
@@ -25,14 +24,14 @@ export class ScriptRunner {
   /** Runs the script with `keys` and `args` (passed as arrays: ioredis flattens them without spreading). */
   async run(keys: readonly string[], args: readonly string[]): Promise<unknown> {
     while (this.reloading) await this.reloading.done;
-    const attempt = (this.client.evalsha as unknown as ScriptCall).call(this.client, this.sha, this.numberOfKeys, keys, args);
+    const attempt = (this.client.evalsha as unknown as ScriptCall).call(this.client, this.sha, keys.length, keys, args);
     this.awaitingReply.add(attempt);
     try {
       return await attempt;
     } catch (error) {
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
       this.startReload();
-      return await (this.client.eval as unknown as ScriptCall).call(this.client, this.script, this.numberOfKeys, keys, args);
+      return await (this.client.eval as unknown as ScriptCall).call(this.client, this.script, keys.length, keys, args);
     } finally {
       this.awaitingReply.delete(attempt);
     }

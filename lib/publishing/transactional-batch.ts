@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
+import { StoredBacklog } from '../backlog/stored-backlog.js';
 import { MesaDispatchError } from '../errors/mesa.errors.js';
 import { mesaEnvelope, type MesaRedisNames } from '../redis/mesa-redis-names.js';
 import { countsById, publishedResult, type BacklogCaps, type BatchEntry, type EntryOutcome, type PublishEntry } from './batch-protocol.js';
@@ -12,7 +13,9 @@ const MAX_ATTEMPTS = 20;
  * (and, for broadcast-except entries, the whole `connected_clients` set) and backlogs under WATCH, then
  * publish and store in one MULTI/EXEC, retrying when a Mesa server changed `connected_clients` or
  * `undelivered_messages` in between. Redis runs all of a transaction or none of it (EXECABORT), so a refused
- * transaction sent nothing. Callers serialize batches on the connection. Backlogs are parsed here (O(size)).
+ * transaction sent nothing. Callers serialize batches on the connection. Backlogs follow the script's rule and
+ * format ({@link StoredBacklog}: checked as Mesa reads them, expired messages removed, then capped), parsed here.
+ * Unlike the script, a batch's backlogs are read (HMGET) and written (EXEC) whole, in one command each.
  */
 export async function sendWithoutScripts(
   client: Redis,
@@ -50,9 +53,10 @@ export async function sendWithoutScripts(
     const backlogs = new Map(ids.map((id, k) => [id, stored[k]]));
     const transaction = client.multi();
     const plans = planEntries(entries, online, backlogs, members, caps, now, (envelope) => transaction.publish(names.channel, envelope));
-    for (const [id, { messages }] of plans.backlogs) {
-      if (messages.length === 0) transaction.hdel(names.undeliveredMessages, id);
-      else transaction.hset(names.undeliveredMessages, id, `[${messages.join(',')}]`);
+    for (const [id, backlog] of plans.backlogs) {
+      const text = backlog.text();
+      if (text === undefined) transaction.hdel(names.undeliveredMessages, id);
+      else transaction.hset(names.undeliveredMessages, id, text);
     }
     const results = await transaction.exec();
     if (results === null) continue;
@@ -72,8 +76,9 @@ function planEntries(
   caps: BacklogCaps,
   now: number,
   publish: (envelope: string) => void,
-): { outcomes: Planned[]; backlogs: Map<string, Backlog> } {
-  const backlogs = new Map<string, Backlog>();
+): { outcomes: Planned[]; backlogs: Map<string, StoredBacklog> } {
+  const backlogs = new Map<string, StoredBacklog>();
+  const written = new Map<string, StoredBacklog>();
   const outcomes: Planned[] = [];
   let publishes = 0;
   const receiversAt = (at: number) => (results: Array<[Error | null, unknown]>) => results[at][1] as number;
@@ -99,17 +104,21 @@ function planEntries(
     const recipients = entry.recipients.slice();
     const live = recipients.filter((id) => online.get(id));
     const offline = recipients.filter((id) => !online.get(id));
-    const corrupt = offline.find((id) => backlogOf(backlogs, stored, id, now) === undefined);
+    const corrupt = offline.find((id) => backlogOf(backlogs, stored, id, caps, now) === undefined);
     if (corrupt !== undefined) {
-      outcomes.push({ reason: `undelivered_messages field of user ${corrupt} is not a JSON array`, mayHaveBeenPublished: false });
+      outcomes.push({
+        reason: `undelivered_messages field of user ${corrupt} is not a JSON array Mesa can read (Mesa would redeliver none of it); clear it with MesaBacklog.clear()`,
+        mayHaveBeenPublished: false,
+      });
       continue;
     }
-    const storedJson = entry.ttl > 0 ? `{"x":${now + entry.ttl},${messageJson.slice(1)}` : messageJson;
+    const expires = entry.ttl > 0 ? now + entry.ttl : undefined;
     const dropped: Array<string | number> = [];
     const expired: Array<string | number> = [];
     for (const id of offline) {
-      const backlog = backlogOf(backlogs, stored, id, now)!;
-      const count = appendCapped(backlog.messages, storedJson, caps);
+      const backlog = backlogOf(backlogs, stored, id, caps, now)!;
+      const count = backlog.append(messageJson, expires);
+      written.set(id, backlog);
       if (count > 0) dropped.push(id, count);
       if (backlog.expired > 0) expired.push(id, backlog.expired);
       backlog.expired = 0;
@@ -124,52 +133,22 @@ function planEntries(
       outcomes.push((results) => ({ ...base, receivers: at(results) }));
     }
   }
-  return { outcomes, backlogs };
+  return { outcomes, backlogs: written };
 }
 
-/** A user's stored messages, as JSON texts, and how many expired ones reading it removed (not yet reported). */
-interface Backlog {
-  messages: string[];
-  expired: number;
-}
-
-/**
- * A user's stored messages as JSON texts (re-encoded, without the count `n` the script keeps on the last one, and
- * without those expired at `now`), read once per batch; undefined when corrupt.
- */
-function backlogOf(backlogs: Map<string, Backlog>, stored: Map<string, string | null>, id: string, now: number): Backlog | undefined {
+/** A user's backlog, read once per batch, its expired messages removed; undefined when Mesa could not read it. */
+function backlogOf(
+  backlogs: Map<string, StoredBacklog>,
+  stored: Map<string, string | null>,
+  id: string,
+  caps: BacklogCaps,
+  now: number,
+): StoredBacklog | undefined {
   let backlog = backlogs.get(id);
   if (backlog) return backlog;
-  const text = stored.get(id);
-  try {
-    const parsed: unknown = text ? JSON.parse(text) : [];
-    if (!Array.isArray(parsed)) return undefined;
-    const live = parsed.filter((message) => !(typeof message?.x === 'number' && message.x <= now));
-    backlog = { messages: live.map((message) => JSON.stringify(withoutCount(message))), expired: parsed.length - live.length };
-  } catch {
-    return undefined;
-  }
+  backlog = StoredBacklog.load(stored.get(id), caps);
+  if (backlog === undefined) return undefined;
+  backlog.removeExpired(now);
   backlogs.set(id, backlog);
   return backlog;
-}
-
-/** Appends and drops the oldest messages over the caps; returns how many it dropped. */
-function appendCapped(messages: string[], message: string, caps: BacklogCaps): number {
-  messages.push(message);
-  let bytes = 1;
-  for (const text of messages) bytes += text.length + 1;
-  let dropped = 0;
-  while (messages.length > 0 && ((caps.maxCount > 0 && messages.length > caps.maxCount) || (caps.maxBytes > 0 && bytes > caps.maxBytes))) {
-    bytes -= messages.shift()!.length + 1;
-    dropped++;
-  }
-  return dropped;
-}
-
-/** A stored message without the backlog count `n` the script keeps on the last one (it is written anew). */
-function withoutCount(message: unknown): unknown {
-  if (typeof message !== 'object' || message === null || !('n' in message)) return message;
-  const copy: Record<string, unknown> = { ...message };
-  delete copy.n;
-  return copy;
 }

@@ -18,6 +18,8 @@ export interface MesaRedisNames {
   portalHeartbeats: string;
   /** Lock of the sweep of expired stored messages (`nestjs_mesa_sweep_lock[_ns]`, nestjs-mesa's own). */
   sweepLock: string;
+  /** Prefix of a publisher's hold key (`nestjs_mesa_stores_held[_ns]:<id>`, nestjs-mesa's own): see the batch script. */
+  storesHeld: string;
 }
 
 /** Builds {@link MesaRedisNames} for a namespace (none: the bare prefixes). */
@@ -32,6 +34,7 @@ export function mesaRedisNames(namespace?: string): MesaRedisNames {
     portalPool: name(MESA_REDIS_NAMES.portalPool),
     portalHeartbeats: name(MESA_REDIS_NAMES.portalHeartbeats),
     sweepLock: name(MESA_REDIS_NAMES.sweepLock),
+    storesHeld: name(MESA_REDIS_NAMES.storesHeld),
   };
 }
 

@@ -4,6 +4,7 @@ import { MesaDispatchError, MesaValidationError } from '../errors/mesa.errors.js
 import type { BroadcastOptions } from '../interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
+import { storedJson, storedWeight, TAIL_RESERVE } from '../backlog/stored-backlog.js';
 import { BROADCAST, BROADCAST_RECIPIENTS } from '../mesa.constants.js';
 import { UnawaitedFailureLog } from '../publishing/unawaited-failure-log.js';
 import { resolveMesaOptions, storedCopiesTtl, type ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
@@ -223,13 +224,7 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     if (this.resolved.syncEnabled && storable && !broadcast) {
       publishedTo = recipients.filter((id) => this.online.has(id));
       storedFor = recipients.filter((id) => !this.online.has(id));
-      for (const id of storedFor)
-        this.store(
-          id,
-          { message, bytes: JSON.stringify(message).length, expiresAt: ttl > 0 ? this.now() + ttl : undefined },
-          dropped,
-          expired,
-        );
+      for (const id of storedFor) this.store(id, storedCopy(message, ttl > 0 ? this.now() + ttl : undefined), dropped, expired);
     }
     const result: DispatchResult = { recipients, publishedTo, storedFor, receivers: publishedTo.length > 0 ? this.receivers : 0 };
     if (Object.keys(dropped).length > 0) result.dropped = dropped;
@@ -241,17 +236,20 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     return { ...result, recipients: [...recipients], publishedTo: [...publishedTo], storedFor: [...storedFor] };
   }
 
-  /** Stores one copy as the batch script does: expired ones removed and counted, then the oldest over the caps dropped. */
+  /**
+   * Stores one copy by the batch script's rule (`StoredBacklog`): every expired one removed and counted, then the
+   * oldest dropped while over a cap, bytes counted as the script counts them.
+   */
   private store(id: string, copy: StoredCopy, dropped: Record<string, number>, expired: Record<string, number>): void {
     const held = this.stored.get(id) ?? [];
     const live = this.liveCopies(id);
     if (live.length < held.length) expired[id] = held.length - live.length;
     live.push(copy);
     const { maxStoredPerUser: maxCount, maxStoredBytesPerUser: maxBytes } = this.resolved;
-    let bytes = live.reduce((sum, each) => sum + each.bytes + 1, 1);
+    let bytes = live.reduce((sum, each) => sum + each.bytes, 1);
     let count = 0;
-    while (live.length > 0 && ((maxCount > 0 && live.length > maxCount) || (maxBytes > 0 && bytes > maxBytes))) {
-      bytes -= live.shift()!.bytes + 1;
+    while (live.length > 0 && ((maxCount > 0 && live.length > maxCount) || (maxBytes > 0 && bytes + TAIL_RESERVE > maxBytes))) {
+      bytes -= live.shift()!.bytes;
       count++;
     }
     if (count > 0) dropped[id] = count;
@@ -265,9 +263,14 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
   }
 }
 
-/** One stored message, its size and when it expires (epoch ms on the double's clock). */
+/** One stored message, its weight in the byte cap and when it expires (epoch ms on the double's clock). */
 interface StoredCopy {
   message: WireMessage;
   bytes: number;
   expiresAt?: number;
+}
+
+/** A copy as the script stores it: weighed with its expiry field, line feed and comma. */
+function storedCopy(message: WireMessage, expiresAt: number | undefined): StoredCopy {
+  return { message, bytes: storedWeight(storedJson(JSON.stringify(message), expiresAt)), expiresAt };
 }

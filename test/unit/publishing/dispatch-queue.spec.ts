@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { DispatchPromise, type DispatchResult } from '../../../lib/index.js';
-import { entryOf, type BatchEntry, type EntryOutcome, type SyncEntry } from '../../../lib/publishing/batch-protocol.js';
+import { entryOf, NOT_RUN, type BatchEntry, type EntryOutcome, type SyncEntry } from '../../../lib/publishing/batch-protocol.js';
 import { DispatchFailures } from '../../../lib/publishing/dispatch-failures.js';
 import { DispatchQueue, type QueueLimits } from '../../../lib/publishing/dispatch-queue.js';
 import { MesaDispatchError } from '../../../lib/errors/mesa.errors.js';
@@ -19,15 +19,21 @@ const LIMITS: QueueLimits = {
 /** A fake Redis for the queue: records each batch sent and answers it when the test says. */
 class FakeRedis {
   status = 'ready';
-  readonly batches: Array<{ entries: BatchEntry[]; answer(): void; fail(error: unknown): void }> = [];
+  readonly batches: Array<{
+    entries: BatchEntry[];
+    answer(): void;
+    fail(error: unknown): void;
+    notRun(): void;
+    progress: () => boolean;
+  }> = [];
 
-  readonly send = (entries: BatchEntry[]): Promise<EntryOutcome[]> =>
+  readonly send = (entries: BatchEntry[], progress: () => boolean): Promise<EntryOutcome[] | typeof NOT_RUN> =>
     new Promise((resolve, reject) => {
       const outcomes = entries.map((entry): EntryOutcome => {
         const recipients = [...(entry as SyncEntry).recipients];
         return { recipients, publishedTo: recipients, storedFor: [], receivers: 1 };
       });
-      this.batches.push({ entries, answer: () => resolve(outcomes), fail: reject });
+      this.batches.push({ entries, answer: () => resolve(outcomes), fail: reject, notRun: () => resolve(NOT_RUN), progress });
     });
 
   /** The `n` of each entry of each batch sent so far. */
@@ -208,5 +214,52 @@ describe('DispatchQueue (fake send, fake timers): coalescing, bounds, expiry, or
     await microtasks();
     await microtasks();
     expect(drained).toBe(true);
+  });
+
+  it('a batch Redis did not run comes back in front, in the order sent; while paused, and until every batch sent before is back, nothing is sent', async () => {
+    const { redis, queue, push } = setup({ limits: { batchEntries: 1, unansweredBatches: 4 } });
+    const promises = [1, 2, 3].map((n) => push(n));
+    await microtasks();
+    expect(redis.sent()).toEqual([[1], [2], [3]]);
+    let finish!: () => void;
+    queue.pauseWhile(new Promise<void>((resolve) => (finish = resolve)));
+    promises.push(push(4));
+    redis.batches[1].notRun();
+    redis.batches[2].notRun();
+    await microtasks();
+    await microtasks();
+    expect(redis.sent()).toEqual([[1], [2], [3]]);
+    finish();
+    await microtasks();
+    await microtasks();
+    // batch 1, sent before the pause ended, is not back yet
+    expect(redis.sent()).toEqual([[1], [2], [3]]);
+    redis.batches[0].answer();
+    await microtasks();
+    await microtasks();
+    expect(redis.sent()).toEqual([[1], [2], [3], [2], [3], [4]]);
+    redis.batches.slice(3).forEach((batch) => batch.answer());
+    expect(await outcomes(promises)).toEqual(['resolved', 'resolved', 'resolved', 'resolved']);
+  });
+
+  it('a batch sent back after waiting past dispatchTimeout fails as not sent; progress() restarts the timeout until the batch is given up', async () => {
+    const { redis, queue, push } = setup({ limits: { batchEntries: 1 } });
+    const first = push(1);
+    const second = push(2);
+    await microtasks();
+    queue.pauseWhile(new Promise(() => undefined));
+    jest.advanceTimersByTime(TIMEOUT - 100);
+    expect(redis.batches[0].progress()).toBe(true);
+    redis.batches[1].notRun();
+    await microtasks();
+    await microtasks();
+    jest.advanceTimersByTime(TIMEOUT - 100);
+    expect(redis.batches[0].progress()).toBe(true);
+    jest.advanceTimersByTime(TIMEOUT);
+    expect(redis.batches[0].progress()).toBe(false);
+    expect(await outcomes([first, second])).toEqual([
+      'Redis at redis://fake: no answer within dispatchTimeout (1000 ms); the message may have been published.',
+      'Redis at redis://fake stayed unreachable, or did not answer earlier dispatches, for dispatchTimeout (1000 ms); the message was not sent and will not be.',
+    ]);
   });
 });

@@ -1,0 +1,163 @@
+import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
+import { countsById, decodeReplies, entryOf, splitByFlags, type BatchEntry, type EntryOutcome, type SyncEntry } from './batch-protocol.js';
+
+const DEFERRED = '2';
+const NOT_STORED = '3';
+const NOT_READABLE = `their undelivered_messages field is not a JSON array Mesa can read (Mesa would redeliver none of it); clear it with MesaBacklog.clear()`;
+
+type Pairs = Array<string | number>;
+
+/**
+ * The recipients of the batch's dispatches that share one list: the script decides per user, so their flags are
+ * the same (`1`, `0`, `2` deferred, `3` not stored), merged once per continuation for all of them.
+ */
+interface Recipients {
+  ids: readonly string[];
+  flags: string;
+  /** The deferred ids, and their JSON, for the next continuation. */
+  deferred?: { ids: string[]; json: string };
+  /** The continuation {@link deferred} was computed for. */
+  computedFor: number;
+}
+
+/** A sync dispatch of the batch whose stores are not all done yet. */
+interface Pending {
+  index: number;
+  entry: SyncEntry;
+  recipients: Recipients;
+  receivers: number;
+  dropped: Pairs;
+  expired: Pairs;
+  /** Why Redis refused a continuation of it, if it did. */
+  refused?: string;
+}
+
+/**
+ * The stores a batch's first script call deferred (flag `2`: over the call's budget), finished in continuation
+ * calls: builds each continuation's dispatches (the deferred recipients of each, their expiry counted from the first
+ * call's Redis time), merges the replies, and gives each dispatch its final outcome. The first call already
+ * published to every recipient that was online; a deferred one found online in a continuation is published to then.
+ */
+export class DeferredStores {
+  /** The Redis time (ms) of the first call, from which the stored messages' ttls count. */
+  readonly expiryBase: number;
+  private readonly outcomes: EntryOutcome[];
+  private readonly pending: Pending[] = [];
+  private inFlight: Pending[] = [];
+  private continuations = 0;
+
+  constructor(entries: readonly BatchEntry[], replies: readonly unknown[]) {
+    this.expiryBase = replies[entries.length] as number;
+    this.outcomes = decodeReplies(entries, replies.slice(0, entries.length));
+    const lists = new Map<readonly string[], Recipients>();
+    for (let index = 0; index < entries.length; index++) {
+      const reply = replies[index];
+      if (!Array.isArray(reply) || reply[0] !== 1) continue;
+      const flags = reply[2] as string;
+      if (!flags.includes(DEFERRED) && !flags.includes(NOT_STORED)) continue;
+      const entry = entries[index] as SyncEntry;
+      let recipients = lists.get(entry.recipients);
+      if (recipients?.flags !== flags) {
+        recipients = { ids: entry.recipients, flags, computedFor: 0 };
+        lists.set(entry.recipients, recipients);
+      }
+      const [, receivers, , dropped, expired] = reply as [1, number, string, Pairs, Pairs];
+      this.pending.push({ index, entry, recipients, receivers, dropped, expired });
+    }
+  }
+
+  /** Whether stores remain to be done. */
+  get unfinished(): boolean {
+    return this.pending.some((pending) => pending.recipients.flags.includes(DEFERRED));
+  }
+
+  /** The dispatches of the next continuation call: each unfinished one, to its deferred recipients only. */
+  next(): BatchEntry[] {
+    this.continuations++;
+    this.inFlight = this.pending.filter((pending) => pending.recipients.flags.includes(DEFERRED));
+    return this.inFlight.map(({ entry, recipients }) => {
+      if (recipients.computedFor !== this.continuations) {
+        const ids = recipients.ids.filter((_, k) => recipients.flags[k] === DEFERRED);
+        recipients.deferred = { ids, json: JSON.stringify(ids) };
+        recipients.computedFor = this.continuations;
+      }
+      const { ids, json } = recipients.deferred!;
+      const { kind, messageJson, ttl, promise } = entry;
+      return entryOf({ kind, messageJson, recipients: ids, recipientsJson: json, ttl, promise }, 0);
+    });
+  }
+
+  /** Takes in a continuation call's replies, one per dispatch {@link next} gave (and maybe its own Redis time). */
+  merge(replies: readonly unknown[]): void {
+    const merged = new Set<Recipients>();
+    this.inFlight.forEach((pending, k) => {
+      const reply = replies[k] as [0, string] | [1, number, string, Pairs, Pairs];
+      if (reply[0] === 0) {
+        pending.refused = reply[1];
+        pending.recipients = { ...pending.recipients, flags: replaceDeferred(pending.recipients.flags, () => NOT_STORED) };
+        return;
+      }
+      const [, receivers, flags, dropped, expired] = reply;
+      if (!merged.has(pending.recipients)) {
+        let next = 0;
+        pending.recipients.flags = replaceDeferred(pending.recipients.flags, () => flags[next++]);
+        merged.add(pending.recipients);
+      }
+      pending.receivers = Math.max(pending.receivers, receivers);
+      for (const pair of dropped) pending.dropped.push(pair);
+      for (const pair of expired) pending.expired.push(pair);
+    });
+    this.inFlight = [];
+  }
+
+  /**
+   * Every dispatch's outcome; those with stores left undone (`reason`: why the continuation stopped) fail as "may have
+   * been published", as do those Redis could not store for some recipient of (a text Mesa could not read).
+   */
+  finish(reason?: string): EntryOutcome[] {
+    let last: { recipients: Recipients; flags: string; result: DispatchResult } | undefined;
+    for (const pending of this.pending) {
+      const { entry, recipients, receivers, dropped, expired, refused } = pending;
+      const { flags } = recipients;
+      if (flags.includes(DEFERRED)) {
+        this.outcomes[pending.index] = {
+          reason: `${reason ?? 'the batch stopped'}, while its stores for offline recipients were written in further script calls`,
+          mayHaveBeenPublished: true,
+        };
+      } else if (flags.includes(NOT_STORED)) {
+        const missed = entry.recipients.filter((_, k) => flags[k] === NOT_STORED);
+        this.outcomes[pending.index] = {
+          reason: `not stored for ${missed.map((id) => JSON.stringify(id)).join(', ')} (${refused ?? NOT_READABLE}); published or stored for the other recipients`,
+          mayHaveBeenPublished: true,
+        };
+      } else {
+        // a room's dispatches share one list: split it once, copy it for the others
+        const earlier = last?.recipients === recipients && last.flags === flags ? last.result : undefined;
+        const result: DispatchResult = earlier
+          ? {
+              recipients: earlier.recipients.slice(),
+              publishedTo: earlier.publishedTo.slice(),
+              storedFor: earlier.storedFor.slice(),
+              receivers,
+            }
+          : splitByFlags(entry.recipients, flags, receivers);
+        if (!earlier) last = { recipients, flags, result };
+        if (dropped.length > 0) result.dropped = countsById(dropped);
+        if (expired.length > 0) result.expired = countsById(expired);
+        this.outcomes[pending.index] = result;
+      }
+    }
+    return this.outcomes;
+  }
+}
+
+/** `flags` with each deferred flag replaced, in order, by what `next` gives. */
+function replaceDeferred(flags: string, next: () => string): string {
+  let out = '';
+  let from = 0;
+  for (let at = flags.indexOf(DEFERRED); at >= 0; at = flags.indexOf(DEFERRED, at + 1)) {
+    out += flags.slice(from, at) + next();
+    from = at + 1;
+  }
+  return out + flags.slice(from);
+}
