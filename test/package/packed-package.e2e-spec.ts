@@ -196,7 +196,7 @@ describe('the packed npm package', () => {
         'bash',
         [
           '-c',
-          `git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C "${clone}"`,
+          `git ls-files -z --cached --others --exclude-standard -- . ':!:node_modules' | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C "${clone}"`,
         ],
         {
           cwd: ROOT,
