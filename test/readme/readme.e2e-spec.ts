@@ -97,6 +97,13 @@ describe('README.md', () => {
     ).not.toEqual([]);
   });
 
+  it('neither README.md nor docs/ holds an HTML comment (a draft note to a reviewer, invisible on GitHub, shows in the raw file)', async () => {
+    const { stdout } = await run('git', ['ls-files', 'README.md', 'CONTRIBUTING.md', 'docs/*.md', 'bench/*.md'], { cwd: ROOT });
+    const pages = stdout.split('\n').filter(Boolean);
+    expect(pages.length).toBeGreaterThan(3);
+    expect(pages.filter((page) => readFileSync(join(ROOT, page), 'utf8').includes('<!--'))).toEqual([]);
+  });
+
   it('states the Node range package.json declares', () => {
     const { engines } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(engines.node).toBe('>=20.19');
