@@ -237,6 +237,13 @@ describe('README.md', () => {
       expect(users[0].of('NOTIFICATION')).toEqual([{ op: 0, d: { text: 'hi' }, t: 'NOTIFICATION', s: undefined }]);
     });
 
+    it('a notification to an offline user is stored, not published: receivers 0 with the Mesa server running (the FAQ says so)', async () => {
+      expect(await post(`http://127.0.0.1:${port}/users/cy/notifications`, { text: 'later' })).toEqual({
+        status: 201,
+        body: { recipients: ['cy'], publishedTo: [], storedFor: ['cy'], receivers: 0 },
+      });
+    });
+
     it('a body without author or text is answered 400, naming the field, and dispatches nothing', async () => {
       const baseUrl = `http://127.0.0.1:${port}`;
       expect(await post(`${baseUrl}/rooms/general/messages`, { text: 'no author' })).toEqual({
