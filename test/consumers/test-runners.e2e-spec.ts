@@ -27,6 +27,33 @@ async function appFiles(app: string): Promise<{ manifest: Record<string, unknown
   return { manifest, files };
 }
 
+/**
+ * Installs `test/consumers/apps/<app>` into an empty folder; for the Nest 11 app, with `tsconfig` (one of its two
+ * generations) as its tsconfig.json and `devDependencies` over its own.
+ */
+async function installApp(
+  app: string,
+  tsconfig = 'tsconfig.json',
+  devDependencies: Record<string, string> = {},
+): Promise<ConsumerWorkspace> {
+  const { manifest, files } = await appFiles(app);
+  files['tsconfig.json'] = files[tsconfig];
+  delete files['tsconfig.schematics-11.0.json'];
+  return ConsumerWorkspace.install(
+    { ...manifest, devDependencies: { ...(manifest.devDependencies as object), ...devDependencies } },
+    files,
+  );
+}
+
+const NEST11_GENERATIONS: Array<{ generation: string; tsconfig: string; devDependencies: Record<string, string> }> = [
+  { generation: '@nestjs/schematics 11.1: jest 30, module nodenext', tsconfig: 'tsconfig.json', devDependencies: {} },
+  {
+    generation: '@nestjs/schematics 11.0: jest 29, module commonjs (moduleResolution node10: typesVersions)',
+    tsconfig: 'tsconfig.schematics-11.0.json',
+    devDependencies: { jest: '^29.7.0', '@types/jest': '^29.5.14' },
+  },
+];
+
 /** What a jest (or vitest, whose JSON report has the same fields) run reported. */
 interface RunnerReport {
   numPassedTests: number;
@@ -38,7 +65,15 @@ describe("adopters' test runners, in apps that `nest new` generates, against the
   let redis: RedisServer;
   let mesa: MesaCluster;
   let user: MesaUser;
+  // The apps install side by side (an install waits on the cache and the registry much of the time); each describe
+  // below awaits its own. The .catch marks a failure handled until that describe awaits it and fails with it.
+  const installs = new Map<string, Promise<ConsumerWorkspace>>();
   beforeAll(async () => {
+    for (const { generation, tsconfig, devDependencies } of NEST11_GENERATIONS) {
+      installs.set(generation, installApp('nest11-cjs', tsconfig, devDependencies));
+    }
+    installs.set('esm', installApp('nest12-esm'));
+    installs.forEach((install) => install.catch(() => undefined));
     redis = await RedisServer.start();
     mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 1, namespace: NAMESPACE });
     user = await MesaUser.connect(mesa.url(), 'u1');
@@ -47,6 +82,7 @@ describe("adopters' test runners, in apps that `nest new` generates, against the
     user?.close();
     await mesa?.stop();
     await redis?.stop();
+    for (const install of installs.values()) await (await install.catch(() => undefined))?.remove();
   });
 
   /**
@@ -86,27 +122,11 @@ describe("adopters' test runners, in apps that `nest new` generates, against the
       },
     );
 
-  describe.each([
-    { generation: '@nestjs/schematics 11.1: jest 30, module nodenext', tsconfig: 'tsconfig.json', devDependencies: {} },
-    {
-      generation: '@nestjs/schematics 11.0: jest 29, module commonjs (moduleResolution node10: typesVersions)',
-      tsconfig: 'tsconfig.schematics-11.0.json',
-      devDependencies: { jest: '^29.7.0', '@types/jest': '^29.5.14' },
-    },
-  ])(
+  describe.each(NEST11_GENERATIONS)(
     'a CommonJS Nest 11 app: jest with ts-jest, the jest block and tsconfig.json of `nest new` ($generation)',
-    ({ tsconfig, devDependencies }) => {
+    ({ generation }) => {
       let workspace: ConsumerWorkspace;
-      beforeAll(async () => {
-        const { manifest, files } = await appFiles('nest11-cjs');
-        files['tsconfig.json'] = files[tsconfig];
-        delete files['tsconfig.schematics-11.0.json'];
-        workspace = await ConsumerWorkspace.install(
-          { ...manifest, devDependencies: { ...(manifest.devDependencies as object), ...devDependencies } },
-          files,
-        );
-      }, 300_000);
-      afterAll(async () => workspace?.remove());
+      beforeAll(async () => (workspace = await installs.get(generation)!), 300_000);
 
       it('type-checks with its TypeScript 5 (the require condition: the CommonJS build and its types)', async () => {
         await typeCheck(workspace);
@@ -124,11 +144,7 @@ describe("adopters' test runners, in apps that `nest new` generates, against the
 
   describe('an ES module Nest 12 app: vitest as `nest new` makes it (@nestjs/schematics 12, ts-esm), and jest in ES module mode', () => {
     let workspace: ConsumerWorkspace;
-    beforeAll(async () => {
-      const { manifest, files } = await appFiles('nest12-esm');
-      workspace = await ConsumerWorkspace.install(manifest, files);
-    }, 300_000);
-    afterAll(async () => workspace?.remove());
+    beforeAll(async () => (workspace = await installs.get('esm')!), 300_000);
 
     it('type-checks with its TypeScript (the import condition: the ES module build and its types)', async () => {
       await typeCheck(workspace);
