@@ -15,7 +15,8 @@ export default {
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/sample/**/*.spec.ts'],
   setupFiles: ['<rootDir>/test/support/setup.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/nest11/'],
+  // test/consumers/apps holds adopters' apps, run by their own test runners in test/consumers/test-runners.e2e-spec.ts
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/nest11/', '<rootDir>/test/consumers/apps/'],
   testTimeout: 30_000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
 };

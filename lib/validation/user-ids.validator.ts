@@ -35,8 +35,15 @@ export function checkUserIds(value: unknown, name: string): string[] {
  * @throws MesaValidationError naming the argument and the fix.
  */
 export function checkUserId(id: unknown, name: string): string {
-  if (typeof id !== 'string' || id.length === 0 || (id.charCodeAt(0) <= 32 && id.trim().length === 0)) {
+  if (typeof id !== 'string') {
     throw new MesaValidationError(`${name} must be a non-empty string user id; got ${describeValue(id)}. Convert ids with String(id).`);
+  }
+  if (id.length === 0 || (id.charCodeAt(0) <= 32 && id.trim().length === 0)) {
+    throw new MesaValidationError(
+      `${name} must be a non-empty string user id; got ${describeValue(id)}, which ${id.length === 0 ? 'is empty' : 'holds only whitespace'} ` +
+        "and names nobody. Ids are what your Mesa server's authenticate callback returns: leave out users without one, and trim ids " +
+        'that come from input before checking them.',
+    );
   }
   if (!isWellFormedText(id)) {
     throw new MesaValidationError(

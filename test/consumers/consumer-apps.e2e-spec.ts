@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { MesaCluster } from '../support/mesa-cluster.js';
 import { MesaUser } from '../support/mesa-user.js';
 import { RedisServer } from '../support/redis-server.js';
-import { ConsumerWorkspace, nodeBinaries, TSC } from './support/consumer-workspace.js';
+import { ConsumerWorkspace, nodeBinaries, repositoryRanges, TSC } from './support/consumer-workspace.js';
 
 const run = promisify(execFile);
 const NAMESPACE = 'consumers';
@@ -60,13 +60,18 @@ const esmApp = {
   'src/main.ts': main,
 };
 
-describe('consumer apps built against the packed tarball', () => {
+describe('consumer apps built against the packed tarball (a real npm install of it, Nest 12 and their types)', () => {
   let workspace: ConsumerWorkspace;
   let redis: RedisServer;
   let mesa: MesaCluster;
   let user: MesaUser;
   beforeAll(async () => {
-    workspace = await ConsumerWorkspace.create();
+    workspace = await ConsumerWorkspace.install({
+      name: 'consumer-apps',
+      private: true,
+      dependencies: await repositoryRanges('@nestjs/common', '@nestjs/core', '@nestjs/terminus', 'reflect-metadata', 'rxjs'),
+      devDependencies: await repositoryRanges('@types/node'),
+    });
     redis = await RedisServer.start();
     mesa = await MesaCluster.start({ redisUrl: redis.url, replicas: 1, namespace: NAMESPACE });
     user = await MesaUser.connect(mesa.url(), 'u1');

@@ -50,8 +50,16 @@ describe('dispatch() refuses bad input with a clear error and publishes nothing'
       () => dispatcher.dispatch(ok, ['u1', 7 as never]),
       /recipients\[1\] must be a non-empty string user id; got number.*String\(id\)/,
     ],
-    ['an empty id', () => dispatcher.dispatch(ok, ['']), /recipients\[0\] must be a non-empty string/],
-    ['a blank id', () => dispatcher.dispatch(ok, ['  ']), /recipients\[0\] must be a non-empty string/],
+    [
+      'an empty id',
+      () => dispatcher.dispatch(ok, ['']),
+      /^recipients\[0\] must be a non-empty string user id; got string "", which is empty and names nobody\. .*leave out users without one(?!.*String\(id\))/,
+    ],
+    [
+      'a blank id',
+      () => dispatcher.dispatch(ok, ['  ']),
+      /^recipients\[0\] must be a non-empty string user id; got string " {2}", which holds only whitespace and names nobody\. .*trim ids(?!.*String\(id\))/,
+    ],
     ['a null id', () => dispatcher.dispatch(ok, [null as never]), /recipients\[0\].*got null/],
     ["'*' mixed with ids", () => dispatcher.dispatch(ok, ['u1', '*']), /recipients mixes '\*' with user ids/],
     ['excluding with a broadcast', () => dispatcher.dispatch(ok, ['*'], ['u1']), /excluding cannot be applied to a broadcast/],

@@ -167,13 +167,16 @@ describe('the nestjs-mesa/health entry point (built package)', () => {
     const walk = async (file: string): Promise<void> => {
       if (seen.has(file)) return;
       seen.add(file);
-      for (const [, specifier] of (await readFile(file, 'utf8')).matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+      for (const [, specifier] of (await readFile(file, 'utf8')).matchAll(/(?:from|import|require)\s*\(?\s*['"]([^'"]+)['"]/g)) {
         if (specifier.startsWith('.')) await walk(resolve(dirname(file), specifier));
         else imports.push(specifier);
       }
     };
     await walk(join(root, 'dist/index.js'));
     expect(seen.size).toBeGreaterThan(10);
+    const esmFiles = seen.size;
+    await walk(join(root, 'dist/cjs/index.js')); // the CommonJS build's main entry, which require() gets in jest
+    expect(seen.size).toBeGreaterThan(esmFiles + 10);
     expect(imports.filter((specifier) => specifier.includes('terminus'))).toEqual([]);
   });
 });

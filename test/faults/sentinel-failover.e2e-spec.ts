@@ -52,10 +52,16 @@ describe.each([
       await group.primary.stop();
       await group.waitForFailover();
       const failedOverAt = performance.now();
+      // The module and the recorder that follows the Sentinels find the new primary on their own, in either order
+      // (the recorder retries every 10 ms, the module with ioredis's backoff; under load their reconnections can
+      // land within a few ms of each other). What is published before the recorder subscribed there never
+      // reaches it, so "after the failover" starts once both are back.
       await poll(
-        () => load!.outcomes.some((o) => o.result && o.issuedAt > failedOverAt),
+        () => load!.outcomes.some((o) => o.result && o.issuedAt > failedOverAt) && viaSentinels.subscribedSince(killedAt),
         15_000,
-        'a dispatch issued after the failover to resolve',
+        () =>
+          `a dispatch issued after the failover to resolve (${load!.outcomes.some((o) => o.result && o.issuedAt > failedOverAt)}) and ` +
+          `the subscriber that follows the Sentinels to subscribe on the new primary (${viaSentinels.subscribedSince(killedAt)})`,
       );
       const resumedAt = performance.now();
       await sleep(500);
@@ -66,7 +72,8 @@ describe.each([
         `Sentinel failover (dispatchTimeout ${dispatchTimeout ?? 'default'}): ${load.summary()}; ` +
           `sentinels promoted the replica ${Math.round(failedOverAt - killedAt)} ms after the kill, ` +
           `dispatching resumed ${Math.round(resumedAt - killedAt)} ms after it; module ready events at ` +
-          `${moduleReadyAt.map((t) => Math.round(t - killedAt)).join(', ')} ms; ` +
+          `${moduleReadyAt.map((t) => Math.round(t - killedAt)).join(', ')} ms; the recorder via the sentinels subscribed at ` +
+          `${viaSentinels.subscribedAt.map((t) => Math.round(t - killedAt)).join(', ')} ms; ` +
           `${onPrimary.envelopes.length}/${onReplica.envelopes.length}/${viaSentinels.envelopes.length} envelopes (primary/replica/via sentinels), ` +
           `${onReplica.envelopes.length - new Set(onReplica.numbers()).size} duplicates and ` +
           `${orderInversions(onReplica.numbers())} out of call order on the replica`,

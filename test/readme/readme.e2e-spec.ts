@@ -1,13 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from '../support/mesa-user.js';
 import { eventually } from '../support/mesa-app.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
-import { ConsumerWorkspace, ROOT, TSC } from '../consumers/support/consumer-workspace.js';
+import { ConsumerWorkspace, repositoryRanges, ROOT, TARBALL, TSC } from '../consumers/support/consumer-workspace.js';
 import { readme, readmeBlocks, type ReadmeBlock } from './readme-blocks.js';
 
+const run = promisify(execFile);
 const SECRET = 'readme-test-secret';
 const REPO = 'https://github.com/nestjs-mesa/nestjs-mesa';
 
@@ -63,9 +65,6 @@ describe('README.md', () => {
   const blocks = readmeBlocks();
   const files = blocks.filter((block) => block.file);
   const snippets = blocks.filter((block) => !block.file && block.lang === 'ts');
-  let workspace: ConsumerWorkspace;
-  beforeAll(async () => (workspace = await ConsumerWorkspace.create()), 120_000);
-  afterAll(async () => workspace?.remove());
 
   it('holds the Quick start files and code blocks in known languages only', () => {
     expect(files.map((block) => block.file)).toEqual([
@@ -98,6 +97,13 @@ describe('README.md', () => {
     ).not.toEqual([]);
   });
 
+  it('neither README.md nor docs/ holds an HTML comment (a draft note to a reviewer, invisible on GitHub, shows in the raw file)', async () => {
+    const { stdout } = await run('git', ['ls-files', 'README.md', 'CONTRIBUTING.md', 'docs/*.md', 'bench/*.md'], { cwd: ROOT });
+    const pages = stdout.split('\n').filter(Boolean);
+    expect(pages.length).toBeGreaterThan(3);
+    expect(pages.filter((page) => readFileSync(join(ROOT, page), 'utf8').includes('<!--'))).toEqual([]);
+  });
+
   it('states the Node range package.json declares', () => {
     const { engines } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(engines.node).toBe('>=20.19');
@@ -107,49 +113,114 @@ describe('README.md', () => {
   it('every other ts block is a module that type-checks against the packed package', async () => {
     const tsconfig = JSON.parse(files.find((block) => block.file === 'tsconfig.json')!.code);
     const sources: Record<string, string> = {
-      'package.json': JSON.stringify({ name: 'readme-snippets', private: true, type: 'module' }),
       'tsconfig.json': JSON.stringify({
         compilerOptions: { ...tsconfig.compilerOptions, types: ['node', 'jest'], noEmit: true, rootDir: '.' },
         include: ['*.ts'],
       }),
     };
     snippets.forEach((block: ReadmeBlock) => (sources[`readme-line-${block.line}.ts`] = block.code));
-    await workspace.compile(await workspace.writeApp('snippets', sources), TSC.ts7);
-  }, 120_000);
+    const workspace = await ConsumerWorkspace.install(
+      {
+        name: 'readme-snippets',
+        private: true,
+        type: 'module',
+        dependencies: await repositoryRanges(
+          '@nestjs/common',
+          '@nestjs/core',
+          '@nestjs/config',
+          '@nestjs/terminus',
+          '@nestjs/testing',
+          'reflect-metadata',
+          'rxjs',
+        ),
+        devDependencies: await repositoryRanges('@types/node', '@types/jest'),
+      },
+      sources,
+    );
+    try {
+      await workspace.compile(workspace.dir, TSC.ts7);
+    } finally {
+      await workspace.remove();
+    }
+  }, 240_000);
 
-  describe('the Quick start, copied file by file', () => {
+  describe('the Quick start, in an empty folder with only the installs it lists', () => {
+    // The Quick start's install lines: the sh block of `npm install` lines that follows its package.json.
+    const manifestLine = files.find((block) => block.file === 'package.json')!.line;
+    const installs = blocks.filter(
+      (block) =>
+        block.lang === 'sh' &&
+        block.line > manifestLine &&
+        block.code
+          .trim()
+          .split('\n')
+          .every((line) => line.startsWith('npm install ')),
+    );
+    const runBlock = blocks.find((block) => block.lang === 'sh' && block.code.includes('node mesa-server.cjs'))!;
+    let workspace: ConsumerWorkspace;
+    let dir: string;
     let redis: RedisServer;
     let mesa: Proc | undefined;
     let api: Proc | undefined;
     const users: SignedInUser[] = [];
-    let baseUrl: string;
+    let port: number;
     let mesaUrl: string;
-    beforeAll(async () => (redis = await RedisServer.start()));
+    beforeAll(async () => {
+      redis = await RedisServer.start();
+      workspace = await ConsumerWorkspace.empty();
+      dir = workspace.dir;
+    });
     afterAll(async () => {
       users.forEach((user) => user.close());
       await api?.stop();
       await mesa?.stop();
       await redis?.stop();
+      await workspace?.remove();
     });
 
-    it('compiles with its tsconfig.json', async () => {
-      const sources = Object.fromEntries(files.map((block) => [block.file!, block.code]));
-      sources['package.json'] = JSON.stringify({ name: 'quick-start', private: true, ...JSON.parse(sources['package.json']) });
-      await workspace.compile(await workspace.writeApp('quick-start', sources), TSC.ts7);
-    }, 120_000);
+    it("installs with the README's npm install lines (the packed tarball for nestjs-mesa) and builds with npm run build", async () => {
+      expect(installs.map((block) => block.code.trim().split('\n').length)).toEqual([2]);
+      await workspace.writeApp('.', { 'package.json': files.find((block) => block.file === 'package.json')!.code });
+      for (const line of installs[0].code.trim().split('\n')) {
+        const args = line.split(/\s+/).slice(1);
+        expect(args).not.toContain('nestjs-mesa@');
+        await workspace.npm(args.map((arg) => (arg === 'nestjs-mesa' ? `./${TARBALL}` : arg)));
+      }
+      await workspace.writeApp(
+        '.',
+        Object.fromEntries(files.filter((block) => block.file !== 'package.json').map((block) => [block.file!, block.code])),
+      );
+      await workspace.npm(['run', 'build']);
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      expect(manifest.scripts.start).toBe('node dist/main.js');
+    }, 300_000);
 
-    it('boots: the Mesa server and the API start with the environment the README names', async () => {
-      const dir = join(workspace.dir, 'quick-start');
-      const [port, mesaPort] = [await freePort(), await freePort()];
+    it('mesa-server.cjs refuses to start without MESA_TOKEN_SECRET, and says so', async () => {
+      const environment = { ...process.env };
+      delete environment.MESA_TOKEN_SECRET;
+      const failure = await run(process.execPath, ['mesa-server.cjs'], {
+        cwd: dir,
+        env: { ...environment, MESA_PORT: String(await freePort()) },
+        timeout: 10_000,
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      );
+      expect(failure.code).toBe(1);
+      expect(failure.stderr).toMatch(/set MESA_TOKEN_SECRET/);
+    }, 20_000);
+
+    it('boots: the Mesa server and the API (npm start) start with the environment the README names', async () => {
+      port = await freePort();
+      const mesaPort = await freePort();
       const env = { REDIS_URL: redis.url, MESA_TOKEN_SECRET: SECRET, MESA_PORT: String(mesaPort), PORT: String(port) };
       mesa = new Proc(['mesa-server.cjs'], dir, env);
       api = new Proc(['dist/main.js'], dir, env);
-      baseUrl = `http://127.0.0.1:${port}`;
       mesaUrl = `ws://127.0.0.1:${mesaPort}`;
       await eventually(
         async () => {
           if (api!.child.exitCode !== null || mesa!.child.exitCode !== null) throw new Error(`exited:\n${api!.output}\n${mesa!.output}`);
-          return (await fetch(`${baseUrl}/none`).catch(() => undefined)) !== undefined;
+          return (await fetch(`http://127.0.0.1:${port}/none`).catch(() => undefined)) !== undefined;
         },
         30_000,
         'the API to listen',
@@ -157,22 +228,46 @@ describe('README.md', () => {
       users.push(await SignedInUser.signIn(mesaUrl, 'ada'));
     }, 60_000);
 
-    it('POST /users/ada/notifications reaches ada live', async () => {
-      const answer = await post(`${baseUrl}/users/ada/notifications`, { text: 'hi' });
-      expect(answer).toEqual({ status: 201, body: { recipients: ['ada'], publishedTo: ['ada'], storedFor: [], receivers: 1 } });
+    it("the README's curl reaches ada live", async () => {
+      const curl = runBlock.code.split('\n').find((line) => line.startsWith('curl '))!;
+      expect(curl).toContain('localhost:3000/users/ada/notifications');
+      const { stdout } = await run('bash', ['-c', curl.replace('localhost:3000', `127.0.0.1:${port}`)], { timeout: 10_000 });
+      expect(JSON.parse(stdout)).toEqual({ recipients: ['ada'], publishedTo: ['ada'], storedFor: [], receivers: 1 });
       await eventually(() => users[0].of('NOTIFICATION').length === 1, 10_000, 'the notification');
       expect(users[0].of('NOTIFICATION')).toEqual([{ op: 0, d: { text: 'hi' }, t: 'NOTIFICATION', s: undefined }]);
     });
 
+    it('a notification to an offline user is stored, not published: receivers 0 with the Mesa server running (the FAQ says so)', async () => {
+      expect(await post(`http://127.0.0.1:${port}/users/cy/notifications`, { text: 'later' })).toEqual({
+        status: 201,
+        body: { recipients: ['cy'], publishedTo: [], storedFor: ['cy'], receivers: 0 },
+      });
+    });
+
+    it('a body without author or text is answered 400, naming the field, and dispatches nothing', async () => {
+      const baseUrl = `http://127.0.0.1:${port}`;
+      expect(await post(`${baseUrl}/rooms/general/messages`, { text: 'no author' })).toEqual({
+        status: 400,
+        body: { statusCode: 400, error: 'Bad Request', message: '"author" must be a non-empty string' },
+      });
+      expect(await post(`${baseUrl}/users/ada/notifications`, { txt: 'typo' })).toEqual({
+        status: 400,
+        body: { statusCode: 400, error: 'Bad Request', message: '"text" must be a non-empty string' },
+      });
+      expect((await post(`${baseUrl}/rooms/general/messages`, { author: 7, text: 'x' })).status).toBe(400);
+    });
+
     it("@Dispatch on the room route reaches the room's other member, stored while offline and redelivered with s = 1", async () => {
-      const answer = await post(`${baseUrl}/rooms/general/messages`, { author: 'ada', text: 'hello room' });
+      const answer = await post(`http://127.0.0.1:${port}/rooms/general/messages`, { author: 'ada', text: 'hello room' });
       expect(answer).toEqual({ status: 201, body: { room: 'general', author: 'ada', text: 'hello room' } });
       const bob = await SignedInUser.signIn(mesaUrl, 'bob');
       users.push(bob);
       await eventually(() => bob.of('NEW_MESSAGE').length === 1, 10_000, 'the stored room message');
+      // Only this one: the refused posts above sent nothing.
       expect(bob.of('NEW_MESSAGE')).toEqual([{ op: 0, d: { room: 'general', author: 'ada', text: 'hello room' }, t: 'NEW_MESSAGE', s: 1 }]);
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(users[0].of('NEW_MESSAGE')).toEqual([]); // the author is excluded
+      expect(users[0].of('NOTIFICATION')).toHaveLength(1);
     });
   });
 });

@@ -5,17 +5,29 @@ import { poll } from './processes.js';
 
 /**
  * A subscriber of a Mesa channel, as a Mesa server is one, that survives outages: it reconnects
- * every 10 ms and re-subscribes (ioredis does), recording every envelope it receives. Connect it
- * with any ioredis options (password, TLS, Sentinels).
+ * every 10 ms and re-subscribes, recording every envelope it receives and when Redis confirmed each
+ * subscription. Connect it with any ioredis options (password, TLS, Sentinels).
  */
 export class Recorder {
   readonly envelopes: Envelope[] = [];
+  /**
+   * When Redis confirmed each subscription (`performance.now()`): the first, then one per reconnection. Pub/sub
+   * keeps nothing for a subscriber, so the recorder can only hear what was published after the latest of these.
+   */
+  readonly subscribedAt: number[] = [];
   /** When each of {@link envelopes} arrived (`performance.now()`). */
   private readonly arrivals: number[] = [];
   private constructor(private readonly subscriber: Redis) {}
 
   static async listen(options: RedisOptions, channel = 'ws'): Promise<Recorder> {
-    const subscriber = new Redis({ retryStrategy: () => 10, maxRetriesPerRequest: null, disconnectTimeout: 100, ...options });
+    // ioredis's autoResubscribe would re-subscribe without telling when: the recorder does it itself, on every 'ready'.
+    const subscriber = new Redis({
+      retryStrategy: () => 10,
+      maxRetriesPerRequest: null,
+      disconnectTimeout: 100,
+      ...options,
+      autoResubscribe: false,
+    });
     const recorder = new Recorder(subscriber);
     subscriber.on('error', () => undefined);
     subscriber.on('message', (_channel: string, raw: string) => {
@@ -24,11 +36,23 @@ export class Recorder {
     });
     try {
       await subscriber.subscribe(channel);
+      recorder.subscribedAt.push(performance.now());
     } catch (error) {
       subscriber.disconnect();
       throw error;
     }
+    subscriber.on('ready', () => {
+      subscriber.subscribe(channel).then(
+        () => recorder.subscribedAt.push(performance.now()),
+        () => undefined, // the connection dropped again: the next 'ready' subscribes
+      );
+    });
     return recorder;
+  }
+
+  /** Whether Redis confirmed a subscription after `time` (a `performance.now()`), e.g. on the server that replaced a dead one. */
+  subscribedSince(time: number): boolean {
+    return this.subscribedAt.some((at) => at > time);
   }
 
   /** The `d.n` of every envelope received (before `time`, a `performance.now()`, if given), in arrival order. */
