@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConsumerWorkspace, ROOT, TSC } from '../consumers/support/consumer-workspace.js';
+import { ConsumerWorkspace, repositoryRanges, ROOT, TSC } from '../consumers/support/consumer-workspace.js';
 import { readmeBlocks, type ReadmeBlock } from '../readme/readme-blocks.js';
 
 /** A `ts` block of a page under docs/, named for tsc's messages: `docs-<page>-line-<n>.ts`. */
@@ -23,10 +23,6 @@ function docsExamples(): DocsExample[] {
 // Every ts example of docs/*.md, compiled as a user would: against the packed tarball, with the README Quick start's tsconfig.
 describe('docs/*.md examples', () => {
   const examples = docsExamples();
-  let workspace: ConsumerWorkspace;
-  beforeAll(async () => (workspace = await ConsumerWorkspace.create()), 120_000);
-  afterAll(async () => workspace?.remove());
-
   it('are found on every page that has code, and only in known languages', () => {
     const pages = readdirSync(DOCS).filter((name) => name.endsWith('.md'));
     const fenced = pages.flatMap((page) =>
@@ -51,13 +47,33 @@ describe('docs/*.md examples', () => {
     const quickStart = readmeBlocks().find((block) => block.file === 'tsconfig.json')!;
     const { compilerOptions } = JSON.parse(quickStart.code);
     const sources: Record<string, string> = {
-      'package.json': JSON.stringify({ name: 'docs-examples', private: true, type: 'module' }),
       'tsconfig.json': JSON.stringify({
         compilerOptions: { ...compilerOptions, types: ['node', 'jest'], noEmit: true, rootDir: '.' },
         include: ['*.ts'],
       }),
     };
     for (const example of examples) sources[example.fileName] = example.code;
-    await workspace.compile(await workspace.writeApp('docs-examples', sources), TSC.ts7);
-  }, 120_000);
+    const workspace = await ConsumerWorkspace.install(
+      {
+        name: 'docs-examples',
+        private: true,
+        type: 'module',
+        dependencies: await repositoryRanges(
+          '@nestjs/common',
+          '@nestjs/core',
+          '@nestjs/config',
+          '@nestjs/testing',
+          'reflect-metadata',
+          'rxjs',
+        ),
+        devDependencies: await repositoryRanges('@types/node', '@types/jest'),
+      },
+      sources,
+    );
+    try {
+      await workspace.compile(workspace.dir, TSC.ts7);
+    } finally {
+      await workspace.remove();
+    }
+  }, 240_000);
 });
