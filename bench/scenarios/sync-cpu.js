@@ -5,41 +5,45 @@
 // Redis command time and Redis CPU per dispatch (support/cost.js), and dispatches/s. Checked: each of the 50
 // offline members holds exactly the 1,000 dispatches, each once (the default cap is 1,000: nothing dropped).
 // Three unmeasured warm-up rounds per contender first: client CPU was still falling after one.
+// `mode`: where the contenders run (hosts.js).
 import { expectCount } from '../support/checks.js';
 import { closeAll, ratiosTo, runRounds } from '../support/rounds.js';
-import { createContender, withBaseline } from '../support/contenders.js';
+import { MODE_TEXT, startContenders } from '../support/hosts.js';
 import { CostMeter } from '../support/cost.js';
 import { driveRound } from '../support/drive.js';
 import { completeBacklogs, CONNECTED, countStored, makeRoom, UNDELIVERED } from '../support/stored.js';
 
-export async function syncCpu({ config, redis, counter }) {
+export async function syncCpu({ config, redis, counter, mode }) {
   const { dispatches, inFlight, members, online, warmupRounds } = config.syncCpu;
   const { room, onlineIds, offlineCount } = makeRoom(members, online);
   const admin = redis.client();
   const meter = new CostMeter(redis.client());
-  const contenders = [];
+  let contenders = [];
   try {
     await admin.del(CONNECTED, UNDELIVERED);
     await admin.sadd(CONNECTED, ...onlineIds);
-    for (const key of withBaseline(['nestjs', 'raw']))
-      contenders.push(await createContender(key, redis.url, { sync: key !== 'raw', isolated: Boolean(config.baseline) }));
+    contenders = await startContenders([{ key: 'nestjs', sync: true }, { key: 'raw' }], {
+      mode,
+      url: redis.url,
+      nodeArgs: config.appNodeArgs,
+    });
     const round = async (contender, what) => {
       await admin.del(UNDELIVERED);
-      const { rate, clientCpuUs, redisCmdUs, redisCpuUs } = await driveRound(contender, counter, {
+      const { rate, clientCpuUs, benchCpuUs, redisCmdUs, redisCpuUs, gcUs, scavengeUs, scavenges } = await driveRound(contender, counter, {
         total: dispatches,
         chunk: inFlight,
         recipients: room,
         what,
         meter,
       });
-      if (contender.key !== 'raw') {
+      if (contender.base !== 'raw') {
         // every dispatch promise has resolved, so every append has run: no polling needed
         const { stored, fields } = await countStored(admin);
         expectCount(`${what}: messages stored for offline members`, stored, dispatches * offlineCount);
         expectCount(`${what}: undelivered_messages fields (offline members only)`, fields, offlineCount);
         expectCount(`${what}: offline members holding each dispatch exactly once`, await completeBacklogs(admin, dispatches), offlineCount);
       }
-      return { rate, clientCpuUs, redisCmdUs, redisCpuUs };
+      return { rate, clientCpuUs, benchCpuUs, redisCmdUs, redisCpuUs, gcUs, scavengeUs, scavenges };
     };
     const results = await runRounds('sync-cpu', contenders, config.rounds, async (contender, index) => {
       if (index >= 0) return round(contender, `sync-cpu/${contender.key} round ${index + 1}`);
@@ -47,8 +51,18 @@ export async function syncCpu({ config, redis, counter }) {
       return undefined;
     });
     ratiosTo(results, 'raw', ['rate', 'clientCpuUs', 'redisCmdUs', 'redisCpuUs']);
-    results.raw.note = 'reference: plain publish to the room, no membership check, nothing stored';
-    return { dispatches, inFlight, members, online: onlineIds.length, rounds: config.rounds, contenders: results };
+    for (const result of Object.values(results))
+      if (result.base === 'raw') result.note = 'reference: plain publish to the room, no membership check, nothing stored';
+    return {
+      mode,
+      modeText: MODE_TEXT[mode],
+      dispatches,
+      inFlight,
+      members,
+      online: onlineIds.length,
+      rounds: config.rounds,
+      contenders: results,
+    };
   } finally {
     await closeAll('sync-cpu', contenders);
     await admin.del(CONNECTED, UNDELIVERED);

@@ -1,5 +1,7 @@
 // What one round costs per dispatch, on both sides of the socket:
-//   clientCpuUs  the bench process's CPU (process.cpuUsage, user + system, every thread) over the round
+//   clientCpuUs  the dispatching process's CPU (process.cpuUsage, user + system, every thread) over the round: the
+//                app process hosting a remote contender (hosts.js), else the bench's own
+//   benchCpuUs   with a remote contender, the bench process's CPU over the round (waiting, counting replies)
 //   redisCmdUs   Redis command time (INFO commandstats `usec`, after CONFIG RESETSTAT), top-level commands only
 //   redisCpuUs   Redis main-thread CPU (INFO cpu used_cpu_{sys,user}_main_thread delta; whole process if absent)
 //   ceiling      1e6 / redisCpuUs: messages per second one Redis core could carry at this cost per message
@@ -47,15 +49,17 @@ export class CostMeter {
   }
 
   /**
-   * Returns { clientCpuUs, redisCmdUs, redisCpuUs, ceiling } per dispatch. `otherCpuUs`: CPU µs another
-   * process of the bench spent on the round (a contender in its own process), added to the client's.
+   * Returns { clientCpuUs, redisCmdUs, redisCpuUs, ceiling } per dispatch, and benchCpuUs with `remoteCpuUs`: the CPU
+   * µs the process hosting the contender (hosts.js) spent on the round, which is then the client's.
    */
-  async stop(dispatches, otherCpuUs = 0) {
+  async stop(dispatches, remoteCpuUs) {
     const cpu = process.cpuUsage(this.cpu);
     const info = await this.admin.call('INFO', 'commandstats', 'cpu');
     const redisCpuUs = ((parseRedisCpu(info) - this.redisCpu) * 1e6) / dispatches;
+    const benchCpuUs = (cpu.user + cpu.system) / dispatches;
     return {
-      clientCpuUs: (cpu.user + cpu.system + otherCpuUs) / dispatches,
+      clientCpuUs: remoteCpuUs === undefined ? benchCpuUs : remoteCpuUs / dispatches,
+      ...(remoteCpuUs === undefined ? {} : { benchCpuUs }),
       redisCmdUs: commandUsec(parseCommandStats(info)) / dispatches,
       redisCpuUs,
       ceiling: redisCpuUs > 0 ? 1e6 / redisCpuUs : NaN,
