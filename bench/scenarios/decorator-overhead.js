@@ -22,7 +22,7 @@ export async function decoratorOverhead({ config, redis, counter, mode }) {
   try {
     contenders = await startContenders(
       ['manual', 'decorated', 'nestjs', 'original', 'raw'].map((key) => ({ key })),
-      { mode, url: redis.url, nodeArgs: config.appNodeArgs },
+      { scenario: 'decorator', mode, url: redis.url, nodeArgs: config.appNodeArgs },
     );
     const results = await runRounds('decorator', contenders, config.rounds, async (contender, index) => {
       const total = index < 0 ? Math.min(dispatches, 5000) : dispatches;

@@ -15,7 +15,12 @@ export async function singleDispatch({ config, redis, counter, mode }) {
   const recipients = Array.from({ length: recipientCount }, (_, i) => `u${i + 1}`);
   let contenders = [];
   try {
-    contenders = await startContenders([{ key: 'raw' }, { key: 'nestjs' }], { mode, url: redis.url, nodeArgs: config.appNodeArgs });
+    contenders = await startContenders([{ key: 'raw' }, { key: 'nestjs' }], {
+      scenario: 'single',
+      mode,
+      url: redis.url,
+      nodeArgs: config.appNodeArgs,
+    });
     const results = await runRounds('single', contenders, config.rounds, async (contender, index) => {
       const total = index < 0 ? warmup : dispatches;
       const what = `single/${contender.key}${index < 0 ? ' warm-up' : ` round ${index + 1}`}`;

@@ -23,19 +23,24 @@ export async function syncCpu({ config, redis, counter, mode }) {
     await admin.del(CONNECTED, UNDELIVERED);
     await admin.sadd(CONNECTED, ...onlineIds);
     contenders = await startContenders([{ key: 'nestjs', sync: true }, { key: 'raw' }], {
+      scenario: 'sync-cpu',
       mode,
       url: redis.url,
       nodeArgs: config.appNodeArgs,
     });
     const round = async (contender, what) => {
       await admin.del(UNDELIVERED);
-      const { rate, clientCpuUs, benchCpuUs, redisCmdUs, redisCpuUs, gcUs, scavengeUs, scavenges } = await driveRound(contender, counter, {
-        total: dispatches,
-        chunk: inFlight,
-        recipients: room,
-        what,
-        meter,
-      });
+      const { rate, clientCpuUs, benchCpuUs, redisCmdUs, redisCalls, redisCpuUs, gcUs, scavengeUs, scavenges } = await driveRound(
+        contender,
+        counter,
+        {
+          total: dispatches,
+          chunk: inFlight,
+          recipients: room,
+          what,
+          meter,
+        },
+      );
       if (contender.base !== 'raw') {
         // every dispatch promise has resolved, so every append has run: no polling needed
         const { stored, fields } = await countStored(admin);
@@ -43,7 +48,7 @@ export async function syncCpu({ config, redis, counter, mode }) {
         expectCount(`${what}: undelivered_messages fields (offline members only)`, fields, offlineCount);
         expectCount(`${what}: offline members holding each dispatch exactly once`, await completeBacklogs(admin, dispatches), offlineCount);
       }
-      return { rate, clientCpuUs, benchCpuUs, redisCmdUs, redisCpuUs, gcUs, scavengeUs, scavenges };
+      return { rate, clientCpuUs, benchCpuUs, redisCmdUs, redisCalls, redisCpuUs, gcUs, scavengeUs, scavenges };
     };
     const results = await runRounds('sync-cpu', contenders, config.rounds, async (contender, index) => {
       if (index >= 0) return round(contender, `sync-cpu/${contender.key} round ${index + 1}`);

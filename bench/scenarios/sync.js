@@ -20,6 +20,7 @@ export async function sync({ config, redis, counter, mode }) {
     await admin.sadd(CONNECTED, ...onlineIds);
     // raw ioredis is a reference only: it publishes to the room, stores nothing
     contenders = await startContenders([{ key: 'original', sync: true }, { key: 'nestjs', sync: true }, { key: 'raw' }], {
+      scenario: 'sync',
       mode,
       url: redis.url,
       nodeArgs: config.appNodeArgs,

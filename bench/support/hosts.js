@@ -27,8 +27,10 @@ const BUILD_LABELS = { nestjs: 'nestjs-mesa', decorated: '@Dispatch method', man
 
 /** An app-process.js child hosting contenders of one build; closed when its last contender is. */
 class AppProcess {
-  static async start(build, url, nodeArgs) {
-    const child = spawnTracked(process.execPath, [...nodeArgs, SCRIPT, build.dir, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `name` names the process's --cpu-prof profile, when nodeArgs ask for one. */
+  static async start(build, url, nodeArgs, name) {
+    const args = nodeArgs.includes('--cpu-prof') ? [...nodeArgs, `--cpu-prof-name=${name}.cpuprofile`] : nodeArgs;
+    const child = spawnTracked(process.execPath, [...args, SCRIPT, build.dir, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await new Promise((resolve, reject) => {
       child.once('message', resolve);
       child.once('exit', (code) => reject(new Error(`app process of ${build.name} exited with ${code}`)));
@@ -84,23 +86,25 @@ function labelOf(build, base) {
 
 /**
  * Starts the contenders `specs` ([{ key, sync? }], in the order an application would create them) in `mode`
- * ('in-process' | 'isolated') on Redis `url`, for this checkout and the BENCH_BASELINE build. Returns, in order,
+ * ('in-process' | 'isolated') on Redis `url`, for this checkout and the BENCH_BASELINE build, for scenario
+ * `scenario` (it names --cpu-prof profiles: `<scenario>-<mode>-<build>[-<contender>].cpuprofile`). Returns, in order,
  * { key, base, build, label, host, refs, remote: true, run(request), settle(), close() }: `refs` maps a base key
  * ('raw', 'original', 'nestjs') to the result key this contender is compared with (its own process's raw ioredis
  * in-process). `nodeArgs` go before the script on each child's command line (config.appNodeArgs).
  */
-export async function startContenders(specs, { mode, url, nodeArgs = [] }) {
+export async function startContenders(specs, { scenario, mode, url, nodeArgs = [] }) {
   if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode} (${MODES.join(', ')})`);
   const contenders = [];
   try {
     for (const build of buildsToCompare()) {
       const own = mode === 'isolated' && build.name !== 'nestjs' ? specs.filter((spec) => NESTJS_KEYS.has(spec.key)) : specs;
-      const shared = mode === 'in-process' ? await AppProcess.start(build, url, nodeArgs) : undefined;
+      const name = `${scenario}-${mode}-${build.name}`;
+      const shared = mode === 'in-process' ? await AppProcess.start(build, url, nodeArgs, name) : undefined;
       const refs = Object.fromEntries(
         specs.map(({ key }) => [key, mode === 'in-process' || NESTJS_KEYS.has(key) ? resultKey(build, key) : key]),
       );
       for (const { key: base, sync = false } of own) {
-        const app = shared ?? (await AppProcess.start(build, url, nodeArgs));
+        const app = shared ?? (await AppProcess.start(build, url, nodeArgs, `${name}-${base}`));
         app.users++;
         const key = resultKey(build, base);
         await app.request({ op: 'create', name: key, key: base, sync });
