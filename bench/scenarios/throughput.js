@@ -33,9 +33,9 @@ export async function throughput({ config, redis, counter, mode }) {
       const name = `throughput ${chunk}${newArrays ? ' new arrays' : ''}`;
       const results = await runRounds(name, contenders, config.rounds, async (contender, index) => {
         const total = index < 0 ? Math.min(dispatches, 5000) : dispatches;
-        const { rate, clientCpuUs, benchCpuUs, redisCmdUs, redisCalls, redisCpuUs, ceiling, gcUs, scavengeUs, scavenges } =
+        const { rate, clientCpuUs, benchCpuUs, counterCpuUs, redisCmdUs, redisCalls, redisCpuUs, ceiling, gcUs, scavengeUs, scavenges } =
           await driveRound(contender, counter, { total, chunk, recipients, newArrays, what: `${name}/${contender.key}`, meter });
-        return { rate, clientCpuUs, benchCpuUs, redisCmdUs, redisCalls, redisCpuUs, ceiling, gcUs, scavengeUs, scavenges };
+        return { rate, clientCpuUs, benchCpuUs, counterCpuUs, redisCmdUs, redisCalls, redisCpuUs, ceiling, gcUs, scavengeUs, scavenges };
       });
       ratiosTo(results, 'raw', RATIOS);
       for (const result of Object.values(results)) result.vsRaw = result.ratios.rate.median;

@@ -15,7 +15,8 @@ export function chatPayload(i, to) {
 }
 
 /**
- * Runs one round and returns { ms, rate } (with `meter`, what meter.stop() returns; for a remote contender, its
+ * Runs one round and returns { ms, rate } (with `meter`, what meter.stop() returns and the counting subscriber's CPU
+ * per dispatch, counterCpuUs; for a remote contender, its
  * process's GC per dispatch: gcUs, scavengeUs, and scavenges per 1,000 dispatches). One dispatch publishes one
  * envelope. `chunk` dispatches are in flight at a time. `newArrays`: every dispatch gets a new copy of
  * `recipients` (as code that builds `[a.id, b.id]` per call does) instead of the same array. `onChunk` is called
@@ -40,7 +41,7 @@ export async function driveRound(
   await counter.reach(total);
   await contender.settle();
   const ms = performance.now() - start;
-  const cost = await meter?.stop(total, remoteCpuUs);
+  const cost = meter && { ...(await meter.stop(total, remoteCpuUs)), counterCpuUs: counter.cpuSinceReset() / total };
   const gc = contender.remote ? gcPerDispatch((await contender.run({ op: 'gc' })).gc, total) : undefined;
   expectCount(`${what}: envelopes counted on the channel`, await counter.settledCount(), total);
   return { ms, rate: (total * 1000) / ms, ...cost, ...gc };
