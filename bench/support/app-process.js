@@ -8,6 +8,7 @@
 //   settle { name }             the contender's settle()
 //   gc                          garbage collections since the last `gc` -> { gc: { count, ms, scavenges, scavengeMs } }
 //   close                       closes every contender, then disconnects
+// Under --trace-gc (BENCH_APP_NODE_ARGS), each chunks/each request is marked on stdout, `[app <pid>] chunks <name> start|end`.
 // GC entries reach the observer a turn or two after each collection, so `gc` is asked for after a round's
 // timing has ended and waits a few ms first.
 import { PerformanceObserver, constants } from 'node:perf_hooks';
@@ -17,6 +18,9 @@ import { issueChunks, timeEach } from './drive.js';
 import { sleep } from './stats.js';
 
 const [dir, url] = process.argv.slice(2);
+// with --trace-gc, each request is marked in the same stream, so collections can be told apart by contender
+const traced = process.execArgv.some((arg) => arg.startsWith('--trace-gc'));
+const mark = (text) => traced && process.stdout.write(`[app ${process.pid}] ${text}\n`);
 const build = await loadBuild(dir);
 const contenders = new Map();
 
@@ -48,11 +52,13 @@ async function handle(request) {
     case 'chunks':
     case 'each': {
       const target = contender();
+      mark(`${request.op} ${request.name} start in-flight=${request.chunk ?? 1}${request.newArrays ? '+new-arrays' : ''}`);
       const cpu = process.cpuUsage();
       const samples = request.op === 'each' ? Array.from(await timeEach(target, request)) : undefined;
       if (request.op === 'chunks') await issueChunks(target, request);
       await target.settle();
       const used = process.cpuUsage(cpu);
+      mark(`${request.op} ${request.name} end`);
       return { cpuUs: used.user + used.system, samples };
     }
     case 'settle':
