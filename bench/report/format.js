@@ -62,9 +62,11 @@ export function scenarioEntries(scenarios, name) {
   return [scenarios[name], scenarios[scenarioKey(name, 'isolated')]].filter(Boolean);
 }
 
-/** ` [in-process]` or ` [isolated]` for a scenario's titles; nothing for results from before modes. */
+/** ` [in-process]` or ` [isolated]` (and which modes its rounds interleaved with) for a scenario's titles; nothing for results from before modes. */
 export function modeTag(scenario) {
-  return scenario.mode ? ` [${scenario.mode}]` : '';
+  if (!scenario.mode) return '';
+  const others = (scenario.interleavedModes ?? []).filter((mode) => mode !== scenario.mode);
+  return ` [${scenario.mode}${others.length ? `, rounds interleaved with ${others.join(', ')}` : ''}]`;
 }
 
 /** The modes a results object holds figures from, in-process first ([undefined] for results from before modes). */

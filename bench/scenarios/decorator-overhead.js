@@ -5,15 +5,15 @@
 // Same payload (it carries `to`) and the same loop for all; the original Dispatcher and raw ioredis run alongside
 // as reference. Per round: time and client CPU per call; the ratios of the decorated method to the direct
 // dispatch() and to the method by hand are taken round by round against the same build's (and, in-process, the
-// same process's) contender, then their median. `mode`: where the contenders run (hosts.js).
-import { closeAll, ratiosTo, runRounds } from '../support/rounds.js';
+// same process's) contender, then their median. `modes`: where the contenders run (hosts.js; both: interleaved).
+import { closeAll, forModes, ratiosTo, runRounds } from '../support/rounds.js';
 import { MODE_TEXT, startContenders } from '../support/hosts.js';
 import { CostMeter } from '../support/cost.js';
 import { driveRound } from '../support/drive.js';
 
 const RATIOS = ['us', 'clientCpuUs'];
 
-export async function decoratorOverhead({ config, redis, counter, mode }) {
+export async function decoratorOverhead({ config, redis, counter, modes }) {
   const { dispatches, chunk } = config.decorator;
   const recipients = ['u1', 'u2'];
   const admin = redis.client();
@@ -22,7 +22,7 @@ export async function decoratorOverhead({ config, redis, counter, mode }) {
   try {
     contenders = await startContenders(
       ['manual', 'decorated', 'nestjs', 'original', 'raw'].map((key) => ({ key })),
-      { scenario: 'decorator', mode, url: redis.url, nodeArgs: config.appNodeArgs },
+      { scenario: 'decorator', modes, url: redis.url, nodeArgs: config.appNodeArgs },
     );
     const results = await runRounds('decorator', contenders, config.rounds, async (contender, index) => {
       const total = index < 0 ? Math.min(dispatches, 5000) : dispatches;
@@ -37,20 +37,23 @@ export async function decoratorOverhead({ config, redis, counter, mode }) {
       });
       return { rate, us: (ms * 1000) / total, clientCpuUs, gcUs, scavenges };
     });
-    ratiosTo(results, 'nestjs', RATIOS, 'vsDirect');
-    ratiosTo(results, 'manual', RATIOS, 'vsManual');
-    return {
-      mode,
-      modeText: MODE_TEXT[mode],
-      dispatches,
-      chunk,
-      rounds: config.rounds,
-      contenders: results,
-      // Extra time per call of the decorated method over the same method dispatching by hand, in % (negative: faster).
-      overheadPercent: (results.decorated.vsManual.us.median - 1) * 100,
-      // The same over a direct dispatcher.dispatch() call.
-      overDirectPercent: (results.decorated.vsDirect.us.median - 1) * 100,
-    };
+    return forModes(results, (group, mode) => {
+      ratiosTo(group, 'nestjs', RATIOS, 'vsDirect');
+      ratiosTo(group, 'manual', RATIOS, 'vsManual');
+      return {
+        mode,
+        modeText: MODE_TEXT[mode],
+        dispatches,
+        chunk,
+        rounds: config.rounds,
+        interleavedModes: modes,
+        contenders: group,
+        // Extra time per call of the decorated method over the same method dispatching by hand, in % (negative: faster).
+        overheadPercent: (group.decorated.vsManual.us.median - 1) * 100,
+        // The same over a direct dispatcher.dispatch() call.
+        overDirectPercent: (group.decorated.vsDirect.us.median - 1) * 100,
+      };
+    });
   } finally {
     await closeAll('decorator', contenders);
     admin.disconnect();

@@ -5,15 +5,15 @@
 // Redis command time and Redis CPU per dispatch (support/cost.js), and dispatches/s. Checked: each of the 50
 // offline members holds exactly the 1,000 dispatches, each once (the default cap is 1,000: nothing dropped).
 // Three unmeasured warm-up rounds per contender first: client CPU was still falling after one.
-// `mode`: where the contenders run (hosts.js).
+// `modes`: where the contenders run (hosts.js; both: interleaved in one set of rounds).
 import { expectCount } from '../support/checks.js';
-import { closeAll, ratiosTo, runRounds } from '../support/rounds.js';
+import { closeAll, forModes, ratiosTo, runRounds } from '../support/rounds.js';
 import { MODE_TEXT, startContenders } from '../support/hosts.js';
 import { CostMeter } from '../support/cost.js';
 import { driveRound } from '../support/drive.js';
 import { completeBacklogs, CONNECTED, countStored, makeRoom, UNDELIVERED } from '../support/stored.js';
 
-export async function syncCpu({ config, redis, counter, mode }) {
+export async function syncCpu({ config, redis, counter, modes }) {
   const { dispatches, inFlight, members, online, warmupRounds } = config.syncCpu;
   const { room, onlineIds, offlineCount } = makeRoom(members, online);
   const admin = redis.client();
@@ -24,7 +24,7 @@ export async function syncCpu({ config, redis, counter, mode }) {
     await admin.sadd(CONNECTED, ...onlineIds);
     contenders = await startContenders([{ key: 'nestjs', sync: true }, { key: 'raw' }], {
       scenario: 'sync-cpu',
-      mode,
+      modes,
       url: redis.url,
       nodeArgs: config.appNodeArgs,
     });
@@ -55,19 +55,13 @@ export async function syncCpu({ config, redis, counter, mode }) {
       for (let pass = 1; pass <= warmupRounds; pass++) await round(contender, `sync-cpu/${contender.key} warm-up ${pass}`);
       return undefined;
     });
-    ratiosTo(results, 'raw', ['rate', 'clientCpuUs', 'redisCmdUs', 'redisCpuUs']);
-    for (const result of Object.values(results))
-      if (result.base === 'raw') result.note = 'reference: plain publish to the room, no membership check, nothing stored';
-    return {
-      mode,
-      modeText: MODE_TEXT[mode],
-      dispatches,
-      inFlight,
-      members,
-      online: onlineIds.length,
-      rounds: config.rounds,
-      contenders: results,
-    };
+    return forModes(results, (group, mode) => {
+      ratiosTo(group, 'raw', ['rate', 'clientCpuUs', 'redisCmdUs', 'redisCpuUs']);
+      for (const result of Object.values(group))
+        if (result.base === 'raw') result.note = 'reference: plain publish to the room, no membership check, nothing stored';
+      const common = { dispatches, inFlight, members, online: onlineIds.length, rounds: config.rounds, interleavedModes: modes };
+      return { mode, modeText: MODE_TEXT[mode], ...common, contenders: group };
+    });
   } finally {
     await closeAll('sync-cpu', contenders);
     await admin.del(CONNECTED, UNDELIVERED);

@@ -1,16 +1,16 @@
 // Scenario 2: sync. A 100-member room, 50 online (members of connected_clients), every dispatch goes to
 // the whole room: published to the 50 online, stored for the 50 offline (backlogs up to D messages).
 // undelivered_messages is cleared before every round. LOST = D x 50 expected stored minus what the
-// undelivered_messages hash arrays actually hold once the writes have stopped. `mode`: where the contenders
-// run (hosts.js); the ratio to the original is taken round by round against the original of the same process
+// undelivered_messages hash arrays actually hold once the writes have stopped. `modes`: where the contenders
+// run (hosts.js; both: interleaved in one set of rounds); the ratio to the original is taken round by round against the original of the same process
 // in-process (the only one, isolated).
 import { expectCount } from '../support/checks.js';
-import { closeAll, ratiosTo, runRounds } from '../support/rounds.js';
+import { closeAll, forModes, ratiosTo, runRounds } from '../support/rounds.js';
 import { MODE_TEXT, startContenders } from '../support/hosts.js';
 import { driveRound } from '../support/drive.js';
 import { completeBacklogs, CONNECTED, makeRoom, storedWhenQuiet, UNDELIVERED } from '../support/stored.js';
 
-export async function sync({ config, redis, counter, mode }) {
+export async function sync({ config, redis, counter, modes }) {
   const { dispatches, members, online } = config.sync;
   const { room, onlineIds, offlineCount } = makeRoom(members, online);
   const admin = redis.client();
@@ -21,7 +21,7 @@ export async function sync({ config, redis, counter, mode }) {
     // raw ioredis is a reference only: it publishes to the room, stores nothing
     contenders = await startContenders([{ key: 'original', sync: true }, { key: 'nestjs', sync: true }, { key: 'raw' }], {
       scenario: 'sync',
-      mode,
+      modes,
       url: redis.url,
       nodeArgs: config.appNodeArgs,
     });
@@ -43,25 +43,26 @@ export async function sync({ config, redis, counter, mode }) {
       }
       return { rate, stored, lost };
     });
-    ratiosTo(results, 'original', ['rate'], 'ratiosToOriginal');
-    for (const result of Object.values(results)) {
-      result.vsOriginal = result.ratiosToOriginal.rate.median;
-      if (result.base === 'raw') result.note = 'reference: plain publish, no membership check, nothing stored';
-      else {
-        result.lostTotal = result.rounds.reduce((sum, m) => sum + m.lost, 0);
-        result.expectedTotal = result.rounds.length * dispatches * offlineCount;
+    return forModes(results, (group, mode) => {
+      ratiosTo(group, 'original', ['rate'], 'ratiosToOriginal');
+      for (const result of Object.values(group)) {
+        result.vsOriginal = result.ratiosToOriginal.rate.median;
+        if (result.base === 'raw') result.note = 'reference: plain publish, no membership check, nothing stored';
+        else {
+          result.lostTotal = result.rounds.reduce((sum, m) => sum + m.lost, 0);
+          result.expectedTotal = result.rounds.length * dispatches * offlineCount;
+        }
       }
-    }
-    return {
-      mode,
-      modeText: MODE_TEXT[mode],
-      dispatches,
-      concurrency: dispatches,
-      members,
-      online: onlineIds.length,
-      rounds: config.rounds,
-      contenders: results,
-    };
+      const common = {
+        dispatches,
+        concurrency: dispatches,
+        members,
+        online: onlineIds.length,
+        rounds: config.rounds,
+        interleavedModes: modes,
+      };
+      return { mode, modeText: MODE_TEXT[mode], ...common, contenders: group };
+    });
   } finally {
     await closeAll('sync', contenders);
     await admin.del(CONNECTED, UNDELIVERED);

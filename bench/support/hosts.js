@@ -8,6 +8,8 @@
 //               resolved from that checkout), and its ratios are taken against the raw ioredis of its own process.
 //   isolated    one process per contender: raw ioredis and the original once, each build's nestjs-mesa contenders
 //               alone in theirs; every ratio is against that one raw ioredis.
+// With both modes, one set of rounds rotates through the contenders of both, so that the two are compared under the
+// same load of the machine.
 // Two builds never share a process: in one process, the build created first measured 2-3x the client CPU per
 // dispatch of the other with both built from the same commit, so that comparison said nothing about the code.
 import { fileURLToPath } from 'node:url';
@@ -85,42 +87,47 @@ function labelOf(build, base) {
 }
 
 /**
- * Starts the contenders `specs` ([{ key, sync? }], in the order an application would create them) in `mode`
- * ('in-process' | 'isolated') on Redis `url`, for this checkout and the BENCH_BASELINE build, for scenario
+ * Starts the contenders `specs` ([{ key, sync? }], in the order an application would create them) in each of
+ * `modes` ('in-process' | 'isolated') on Redis `url`, for this checkout and the BENCH_BASELINE build, for scenario
  * `scenario` (it names --cpu-prof profiles: `<scenario>-<mode>-<build>[-<contender>].cpuprofile`). Returns, in order,
- * { key, base, build, label, host, refs, remote: true, run(request), settle(), close() }: `refs` maps a base key
- * ('raw', 'original', 'nestjs') to the result key this contender is compared with (its own process's raw ioredis
- * in-process). `nodeArgs` go before the script on each child's command line (config.appNodeArgs).
+ * { key, base, build, mode, label, host, refs, remote: true, run(request), settle(), close() }: `refs` maps a base key
+ * ('raw', 'original', 'nestjs'...) to the key of the contender this one is compared with (its own process's raw
+ * ioredis in-process). With several modes, every key (and ref) ends in `@<mode>`, so that one set of rounds
+ * interleaves the modes; rounds.js forModes() splits the results again.
  */
-export async function startContenders(specs, { scenario, mode, url, nodeArgs = [] }) {
-  if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode} (${MODES.join(', ')})`);
+export async function startContenders(specs, { scenario, modes, url, nodeArgs = [] }) {
+  for (const mode of modes) if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode} (${MODES.join(', ')})`);
   const contenders = [];
   try {
-    for (const build of buildsToCompare()) {
-      const own = mode === 'isolated' && build.name !== 'nestjs' ? specs.filter((spec) => NESTJS_KEYS.has(spec.key)) : specs;
-      const name = `${scenario}-${mode}-${build.name}`;
-      const shared = mode === 'in-process' ? await AppProcess.start(build, url, nodeArgs, name) : undefined;
-      const refs = Object.fromEntries(
-        specs.map(({ key }) => [key, mode === 'in-process' || NESTJS_KEYS.has(key) ? resultKey(build, key) : key]),
-      );
-      for (const { key: base, sync = false } of own) {
-        const app = shared ?? (await AppProcess.start(build, url, nodeArgs, `${name}-${base}`));
-        app.users++;
-        const key = resultKey(build, base);
-        await app.request({ op: 'create', name: key, key: base, sync });
-        const run = (request) => app.request({ ...request, name: key });
-        contenders.push({
-          key,
-          base,
-          build: build.name,
-          label: labelOf(build, base),
-          host: shared ? `${build.name} app process` : 'own process',
-          refs,
-          remote: true,
-          run,
-          settle: () => run({ op: 'settle' }),
-          close: () => app.release(),
-        });
+    for (const mode of modes) {
+      const suffix = modes.length > 1 ? `@${mode}` : '';
+      for (const build of buildsToCompare()) {
+        const own = mode === 'isolated' && build.name !== 'nestjs' ? specs.filter((spec) => NESTJS_KEYS.has(spec.key)) : specs;
+        const name = `${scenario}-${mode}-${build.name}`;
+        const shared = mode === 'in-process' ? await AppProcess.start(build, url, nodeArgs, name) : undefined;
+        const refs = Object.fromEntries(
+          specs.map(({ key }) => [key, (mode === 'in-process' || NESTJS_KEYS.has(key) ? resultKey(build, key) : key) + suffix]),
+        );
+        for (const { key: base, sync = false } of own) {
+          const app = shared ?? (await AppProcess.start(build, url, nodeArgs, `${name}-${base}`));
+          app.users++;
+          const key = resultKey(build, base) + suffix;
+          await app.request({ op: 'create', name: key, key: base, sync });
+          const run = (request) => app.request({ ...request, name: key });
+          contenders.push({
+            key,
+            base,
+            build: build.name,
+            mode,
+            label: labelOf(build, base),
+            host: shared ? `${build.name} app process` : 'own process',
+            refs,
+            remote: true,
+            run,
+            settle: () => run({ op: 'settle' }),
+            close: () => app.release(),
+          });
+        }
       }
     }
     return contenders;

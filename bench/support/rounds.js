@@ -9,13 +9,13 @@ import { median, rotate } from './stats.js';
 /**
  * `round(contender, index)` returns an object of numbers (index -1 = warm-up). Returns, per contender
  * key, `{ label, rounds: [metrics...], roundIndex: [index of each entry of rounds], median: { metric: median } }`,
- * plus `base`, `build`, `host` and `refs` for a contender from hosts.js.
+ * plus `base`, `build`, `mode`, `host` and `refs` for a contender from hosts.js.
  */
 export async function runRounds(scenario, contenders, rounds, round, { warmup = true, log = true } = {}) {
   const results = Object.fromEntries(
-    contenders.map(({ key, label, base, build, host, refs }) => [
+    contenders.map(({ key, label, base, build, mode, host, refs }) => [
       key,
-      { label, ...(host ? { base, build, host, refs } : {}), rounds: [], roundIndex: [] },
+      { label, ...(host ? { base, build, mode, host, refs } : {}), rounds: [], roundIndex: [] },
     ]),
   );
   const attempt = async (contender, index) => {
@@ -65,6 +65,22 @@ export function ratiosTo(results, reference, metrics, into = 'ratios') {
     }
   }
   return results;
+}
+
+/**
+ * For results of contenders from hosts.js run in one or several modes: calls `build(results, mode)` once per mode
+ * with that mode's results, keys and refs without their `@<mode>` suffix (hosts.js), and returns `{ byMode: { [mode]:
+ * what build returned } }` (support/main.js stores each under its own scenario key).
+ */
+export function forModes(results, build) {
+  const strip = (key) => key.replace(/@(in-process|isolated)$/, '');
+  const groups = new Map();
+  for (const [key, result] of Object.entries(results)) {
+    if (!groups.has(result.mode)) groups.set(result.mode, {});
+    const refs = Object.fromEntries(Object.entries(result.refs).map(([base, ref]) => [base, strip(ref)]));
+    groups.get(result.mode)[strip(key)] = { ...result, refs };
+  }
+  return { byMode: Object.fromEntries([...groups].map(([mode, group]) => [mode, build(group, mode)])) };
 }
 
 function summarize(metrics) {
