@@ -1,6 +1,19 @@
 // docs/bench/chart.svg, written by hand: one horizontal bar panel per scenario, a bar per contender,
 // every bar labelled with its value, and a header naming the machine. Readable without the JSON.
-import { fmtLost, fmtMB, fmtMs, fmtPercent, fmtRate, fmtRatio, fmtUs, machineLine, ratio, throughputRuns } from './format.js';
+import {
+  fmtLost,
+  fmtMB,
+  fmtMs,
+  fmtPercent,
+  fmtRate,
+  fmtRatio,
+  fmtUs,
+  machineLine,
+  modeTag,
+  ratio,
+  scenarioEntries,
+  throughputRuns,
+} from './format.js';
 
 const WIDTH = 1180;
 const LABEL_W = 300;
@@ -9,6 +22,8 @@ const BAR_MAX = 400;
 const ROW_H = 26;
 const COLORS = { original: '#9a9a9a', raw: '#4e79a7', nestjs: '#e15759', baseline: '#b07aa1', decorated: '#f28e2b', manual: '#76b7b2' };
 
+/** A contender's colour: the baseline build's raw ioredis and original (in-process) share raw's and the original's. */
+const colorOf = (key) => COLORS[key] ?? COLORS[key.replace(/^baseline-/, '')] ?? '#333';
 const esc = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const text = (x, y, content, attrs = '') => `<text x="${x}" y="${y}" ${attrs}>${esc(content)}</text>`;
 
@@ -49,7 +64,7 @@ function panels(results) {
       label: r.label,
       value: value(r),
       text: describe(r),
-      color: COLORS[key] ?? '#333',
+      color: colorOf(key),
       reference: r.note !== undefined,
     }));
   const list = [];
@@ -60,20 +75,20 @@ function panels(results) {
         label: `${r.label} client CPU`,
         value: r.median.clientCpuUs,
         text: `client ${fmtUs(r.median.clientCpuUs)} µs  (${fmtRatio(ratio(r, 'clientCpuUs'))} raw)`,
-        color: (COLORS[key] ?? '#333') + '99',
+        color: colorOf(key) + '99',
       },
       {
         label: `${r.label} Redis CPU`,
         value: r.median.redisCpuUs,
         text: `Redis ${fmtUs(r.median.redisCpuUs)} µs  (${fmtRatio(ratio(r, 'redisCpuUs'))} raw; commands ${fmtUs(r.median.redisCmdUs)} µs)`,
-        color: COLORS[key] ?? '#333',
+        color: colorOf(key),
       },
     ]);
-  if (s.throughput) {
-    const t = s.throughput;
+  for (const t of scenarioEntries(s, 'throughput')) {
     for (const run of throughputRuns(t)) {
+      const arrays = run.recipientArrays === 'new' ? ', a new recipient array per call' : '';
       list.push({
-        title: `1. Throughput without sync, ${run.inFlight} in flight (dispatches/s, higher is better)`,
+        title: `1. Throughput without sync${modeTag(t)}, ${run.inFlight} in flight${arrays} (dispatches/s, higher is better)`,
         subtitle: `${t.dispatches} dispatches to ${t.recipients} recipients; median of ${t.rounds} rounds; ratio = median of per-round ratios to raw ioredis`,
         rows: rows(
           run,
@@ -83,9 +98,9 @@ function panels(results) {
       });
       if (Object.values(run.contenders).some((r) => Number.isFinite(r.median.redisCpuUs)))
         list.push({
-          title: `1. Cost per dispatch without sync, ${run.inFlight} in flight (µs of CPU, lower is better)`,
+          title: `1. Cost per dispatch without sync${modeTag(t)}, ${run.inFlight} in flight${arrays} (µs of CPU, lower is better)`,
           subtitle:
-            'lighter bar: the bench process (process.cpuUsage); darker bar: Redis main thread (INFO cpu), incl. delivery to the counting subscriber',
+            'lighter bar: the process dispatching (process.cpuUsage); darker bar: Redis main thread (INFO cpu), incl. delivery to the counting subscriber',
           rows: costRows(run.contenders),
         });
     }
@@ -100,31 +115,31 @@ function panels(results) {
         (r) => `${fmtRate(r.median.rate)} msg/s  (${fmtRatio(ratio(r, 'rate'))} raw)  Redis CPU ${fmtUs(r.median.redisCpuUs)} µs/msg`,
       ),
     });
-  if (s.single)
+  for (const single of scenarioEntries(s, 'single'))
     list.push({
-      title: '1b. One dispatch at a time, each awaited (µs, lower is better)',
-      subtitle: `${s.single.dispatches} dispatches to ${s.single.recipients} recipients per round; median of ${s.single.rounds} rounds; lighter bar p50, darker bar p99; ratio = median of per-round ratios to raw`,
-      rows: Object.entries(s.single.contenders).flatMap(([key, r]) => [
+      title: `1b. One dispatch at a time, each awaited${modeTag(single)} (µs, lower is better)`,
+      subtitle: `${single.dispatches} dispatches to ${single.recipients} recipients per round; median of ${single.rounds} rounds; lighter bar p50, darker bar p99; ratio = median of per-round ratios to raw`,
+      rows: Object.entries(single.contenders).flatMap(([key, r]) => [
         {
           label: `${r.label} p50`,
           value: r.median.p50,
           text: `p50 ${fmtUs(r.median.p50)} µs  (${fmtRatio(ratio(r, 'p50'))} raw)`,
-          color: (COLORS[key] ?? '#333') + '99',
+          color: colorOf(key) + '99',
         },
         {
           label: `${r.label} p99`,
           value: r.median.p99,
           text: `p99 ${fmtUs(r.median.p99)} µs  (${fmtRatio(ratio(r, 'p99'))} raw)`,
-          color: COLORS[key] ?? '#333',
+          color: colorOf(key),
         },
       ]),
     });
-  if (s.sync)
+  for (const sync of scenarioEntries(s, 'sync'))
     list.push({
-      title: '2. Sync enabled, 100-member room with 50 online (dispatches/s, higher is better)',
-      subtitle: `${s.sync.dispatches} dispatches in flight per round; LOST = messages that should be stored for the offline members but are not`,
+      title: `2. Sync enabled, ${sync.members}-member room with ${sync.online} online${modeTag(sync)} (dispatches/s, higher is better)`,
+      subtitle: `${sync.dispatches} dispatches in flight per round; LOST = messages that should be stored for the offline members but are not`,
       rows: rows(
-        s.sync,
+        sync,
         (r) => r.median.rate,
         (r) =>
           r.note
@@ -132,20 +147,23 @@ function panels(results) {
             : `${fmtRate(r.median.rate)}/s  (${fmtRatio(r.vsOriginal)} original)  LOST ${fmtLost(r.lostTotal, r.expectedTotal)}`,
       ),
     });
-  if (s['sync-cpu'])
+  for (const syncCpu of scenarioEntries(s, 'sync-cpu'))
     list.push({
-      title: `2b. Sync cost per dispatch, ${s['sync-cpu'].members}-member room, ${s['sync-cpu'].online} online (µs of CPU, lower is better)`,
-      subtitle: `${s['sync-cpu'].dispatches} dispatches per round, ${s['sync-cpu'].inFlight} in flight; raw ioredis is a reference (publish only, stores nothing)`,
-      rows: costRows(s['sync-cpu'].contenders),
+      title: `2b. Sync cost per dispatch, ${syncCpu.members}-member room, ${syncCpu.online} online${modeTag(syncCpu)} (µs of CPU, lower is better)`,
+      subtitle: `${syncCpu.dispatches} dispatches per round, ${syncCpu.inFlight} in flight; raw ioredis is a reference (publish only, stores nothing)`,
+      rows: costRows(syncCpu.contenders),
     });
-  if (s.decorator)
+  for (const decorator of scenarioEntries(s, 'decorator'))
     list.push({
-      title: `3. @Dispatch method vs the same method dispatching by hand (calls/s): overhead ${fmtPercent(s.decorator.overheadPercent)}`,
-      subtitle: `${s.decorator.dispatches} dispatches, same payload and loop; original and raw ioredis as reference`,
+      title:
+        decorator.overDirectPercent === undefined
+          ? `3. @Dispatch method vs the same method dispatching by hand (calls/s): overhead ${fmtPercent(decorator.overheadPercent)}`
+          : `3. @Dispatch method${modeTag(decorator)} (calls/s): ${fmtPercent(decorator.overDirectPercent)} time per call over a direct dispatch(), ${fmtPercent(decorator.overheadPercent)} over the method by hand`,
+      subtitle: `${decorator.dispatches} dispatches, same payload and loop; original and raw ioredis as reference`,
       rows: rows(
-        s.decorator,
+        decorator,
         (r) => r.median.rate,
-        (r) => `${fmtRate(r.median.rate)}/s`,
+        (r) => `${fmtRate(r.median.rate)}/s${r.vsDirect ? `  (${fmtRatio(r.vsDirect.us.median)} the time of dispatch())` : ''}`,
       ),
     });
   if (s.memory)
@@ -164,8 +182,8 @@ function panels(results) {
       title: '5. End-to-end latency, dispatch to client socket via a Mesa server (ms, lower is better)',
       subtitle: `${s.latency.rate} msg/s for ${s.latency.seconds} s to ${s.latency.users} users; median of ${s.latency.rounds} rounds; lighter bar p50, darker bar p99`,
       rows: Object.entries(s.latency.contenders).flatMap(([key, r]) => [
-        { label: `${r.label} p50`, value: r.median.p50, text: `p50 ${fmtMs(r.median.p50)} ms`, color: COLORS[key] + '99' },
-        { label: `${r.label} p99`, value: r.median.p99, text: `p99 ${fmtMs(r.median.p99)} ms`, color: COLORS[key] },
+        { label: `${r.label} p50`, value: r.median.p50, text: `p50 ${fmtMs(r.median.p50)} ms`, color: colorOf(key) + '99' },
+        { label: `${r.label} p99`, value: r.median.p99, text: `p99 ${fmtMs(r.median.p99)} ms`, color: colorOf(key) },
       ]),
     });
   return list;
@@ -182,8 +200,16 @@ export function renderChart(results) {
       `${noisy}Single machine; Redis, Mesa server and bench share its cores: compare bars within a panel, not with other machines.`,
       'class="sub"',
     ),
+    text(
+      20,
+      88,
+      Object.entries(results.config.modeText ?? {})
+        .map(([mode, what]) => `[${mode}] ${what}`)
+        .join('; '),
+      'class="sub"',
+    ),
   ];
-  let y = 84;
+  let y = 102;
   const body = [];
   for (const spec of panels(results)) {
     const { svg, height } = panel(y, spec);

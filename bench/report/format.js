@@ -51,3 +51,30 @@ export function throughputRuns(throughput) {
 export function ratio(result, metric) {
   return result?.ratios?.[metric]?.median ?? (metric === 'rate' ? (result?.vsRaw ?? NaN) : NaN);
 }
+
+/** Where a scenario's results go in results.scenarios: its name, with `@isolated` appended for isolated mode. */
+export function scenarioKey(name, mode) {
+  return mode === 'isolated' ? `${name}@isolated` : name;
+}
+
+/** Scenario `name`'s results in every mode it ran in, in-process first (results from before modes: its one entry). */
+export function scenarioEntries(scenarios, name) {
+  return [scenarios[name], scenarios[scenarioKey(name, 'isolated')]].filter(Boolean);
+}
+
+/** ` [in-process]` or ` [isolated]` (and which modes its rounds interleaved with) for a scenario's titles; nothing for results from before modes. */
+export function modeTag(scenario) {
+  if (!scenario.mode) return '';
+  const others = (scenario.interleavedModes ?? []).filter((mode) => mode !== scenario.mode);
+  return ` [${scenario.mode}${others.length ? `, rounds interleaved with ${others.join(', ')}` : ''}]`;
+}
+
+/** The modes a results object holds figures from, in-process first ([undefined] for results from before modes). */
+export function modesOf(results) {
+  return results.config.modes ?? [undefined];
+}
+
+/** The run of the throughput scenario with `inFlight` dispatches in flight and the same ('same') or a new ('new') recipient array per call. */
+export function throughputRun(throughput, inFlight, arrays = 'same') {
+  return throughput && throughputRuns(throughput).find((run) => run.inFlight === inFlight && (run.recipientArrays ?? 'same') === arrays);
+}

@@ -1,5 +1,19 @@
 // The printed table: one block per scenario, then the targets, from the results object run.js builds.
-import { fmtLost, fmtMB, fmtMs, fmtPercent, fmtRate, fmtRatio, fmtUs, machineLine, ratio, throughputRuns } from './format.js';
+import {
+  fmtLost,
+  fmtMB,
+  fmtMs,
+  fmtPercent,
+  fmtRate,
+  fmtRatio,
+  fmtUs,
+  machineLine,
+  modesOf,
+  modeTag,
+  ratio,
+  scenarioEntries,
+  throughputRuns,
+} from './format.js';
 import { targetRows } from './targets.js';
 
 function block(title, headers, rows) {
@@ -16,6 +30,9 @@ const label = column('contender', (r) => r.label);
 const median = (header, key, format) => column(header, (r) => format(r.median[key]));
 const vsRaw = (key, header = 'vs raw') => column(header, (r) => fmtRatio(ratio(r, key)));
 const contenders = (scenario) => Object.values(scenario.contenders ?? {});
+const gcColumns = [median('GC µs', 'gcUs', fmtUs), median('scavenges/1k', 'scavenges', fmtUs)];
+/** A ratio stored under `into` (rounds.js ratiosTo), or blank when the result has none. */
+const ratioIn = (header, into, metric) => column(header, (r) => (r[into]?.[metric] ? fmtRatio(r[into][metric].median) : ''));
 
 /**
  * One entry per scenario, in the order printed: `blocks` gives each block's title and results (scenario 1 has one
@@ -27,7 +44,8 @@ const SECTIONS = [
     blocks: (t) =>
       throughputRuns(t).map((run) => ({
         title:
-          `1. Throughput, no sync: ${t.dispatches} dispatches to ${t.recipients} recipients, ${run.inFlight} in flight, median of ${t.rounds} ` +
+          `1. Throughput, no sync${modeTag(t)}: ${t.dispatches} dispatches to ${t.recipients} recipients, ${run.inFlight} in flight, ` +
+          `${run.recipientArrays === 'new' ? 'a new recipient array per call' : 'the same recipient array every call'}, median of ${t.rounds} ` +
           '(ratios: median of per-round ratios to raw; costs in µs per dispatch)',
         results: contenders(run),
       })),
@@ -41,6 +59,7 @@ const SECTIONS = [
       median('Redis CPU', 'redisCpuUs', fmtUs),
       vsRaw('redisCpuUs'),
       median('1-core ceiling msg/s', 'ceiling', fmtRate),
+      ...gcColumns,
     ],
   },
   {
@@ -58,7 +77,7 @@ const SECTIONS = [
   {
     key: 'single',
     title: (g) =>
-      `1b. One dispatch at a time: ${g.dispatches} awaited dispatches to ${g.recipients} recipients per round, median of ${g.rounds} (ratios: median of per-round ratios to raw)`,
+      `1b. One dispatch at a time${modeTag(g)}: ${g.dispatches} awaited dispatches to ${g.recipients} recipients per round, median of ${g.rounds} (ratios: median of per-round ratios to raw)`,
     columns: [
       label,
       median('p50 µs', 'p50', fmtUs),
@@ -71,7 +90,7 @@ const SECTIONS = [
   {
     key: 'sync',
     title: (y) =>
-      `2. Sync: ${y.members}-member room, ${y.online} online, ${y.dispatches} dispatches in flight per round, median of ${y.rounds}`,
+      `2. Sync${modeTag(y)}: ${y.members}-member room, ${y.online} online, ${y.dispatches} dispatches in flight per round, median of ${y.rounds}`,
     columns: [
       label,
       median('dispatches/s', 'rate', fmtRate),
@@ -84,7 +103,7 @@ const SECTIONS = [
   {
     key: 'sync-cpu',
     title: (c) =>
-      `2b. Sync cost: ${c.members}-member room, ${c.online} online, ${c.dispatches} dispatches per round, ${c.inFlight} in flight, median of ${c.rounds} (µs per dispatch)`,
+      `2b. Sync cost${modeTag(c)}: ${c.members}-member room, ${c.online} online, ${c.dispatches} dispatches per round, ${c.inFlight} in flight, median of ${c.rounds} (µs per dispatch)`,
     columns: [
       column('contender', (r) => (r.note ? `${r.label} (reference, no sync)` : r.label)),
       median('dispatches/s', 'rate', fmtRate),
@@ -93,13 +112,31 @@ const SECTIONS = [
       median('Redis cmd', 'redisCmdUs', fmtUs),
       median('Redis CPU', 'redisCpuUs', fmtUs),
       vsRaw('redisCpuUs'),
+      ...gcColumns,
     ],
   },
   {
     key: 'decorator',
-    title: (d) => `3. @Dispatch overhead: ${d.dispatches} dispatches, ${d.chunk} in flight, median of ${d.rounds}`,
-    columns: [label, median('dispatches/s', 'rate', fmtRate)],
-    footer: (d) => [`  @Dispatch vs the same method calling dispatcher.dispatch() by hand: ${fmtPercent(d.overheadPercent)} time per call`],
+    title: (d) =>
+      `3. @Dispatch overhead${modeTag(d)}: ${d.dispatches} dispatches, ${d.chunk} in flight, median of ${d.rounds} ` +
+      "(ratios: median of per-round ratios to the same build's direct dispatch() and method by hand)",
+    columns: [
+      label,
+      median('dispatches/s', 'rate', fmtRate),
+      median('µs/call', 'us', fmtUs),
+      ratioIn('vs dispatch()', 'vsDirect', 'us'),
+      ratioIn('vs by hand', 'vsManual', 'us'),
+      median('client CPU', 'clientCpuUs', fmtUs),
+      ratioIn('CPU vs dispatch()', 'vsDirect', 'clientCpuUs'),
+      ...gcColumns,
+    ],
+    footer: (d) =>
+      d.overDirectPercent === undefined
+        ? [`  @Dispatch vs the same method calling dispatcher.dispatch() by hand: ${fmtPercent(d.overheadPercent)} time per call`]
+        : [
+            `  @Dispatch vs a direct dispatcher.dispatch(): ${fmtPercent(d.overDirectPercent)} time per call; ` +
+              `vs the same method calling it by hand: ${fmtPercent(d.overheadPercent)}`,
+          ],
   },
   {
     key: 'memory',
@@ -204,13 +241,15 @@ export function renderTable(results) {
   const { machine, config, scenarios: s } = results;
   const out = [
     `nestjs-mesa bench — ${machineLine(machine)}`,
-    `rounds=${config.rounds} scale=${config.scale}${config.smoke ? ' SMOKE (tiny counts, figures meaningless)' : ''}`,
+    `rounds=${config.rounds} scale=${config.scale}${config.smoke ? ' SMOKE (tiny counts, figures meaningless)' : ''}` +
+      `${config.builds ? `; builds: ${config.builds.map((b) => `${b.name} @ ${b.rev}`).join(', ')}` : ''}`,
+    ...Object.entries(config.modeText ?? {}).map(([mode, text]) => `[${mode}] ${text}`),
     '',
   ];
-  for (const section of SECTIONS) if (s[section.key]) out.push(...sectionBlocks(section, s[section.key]));
-  if (s.throughput || s['sync-cpu'] || s.single) {
-    const { headers, rows } = targetRows(results);
-    out.push(block('Targets ("Performance, round two"; measured, not asserted)', headers, rows), '');
+  for (const section of SECTIONS) for (const scenario of scenarioEntries(s, section.key)) out.push(...sectionBlocks(section, scenario));
+  for (const mode of modesOf(results)) {
+    const { title, headers, rows } = targetRows(results, mode);
+    if (rows.length) out.push(block(title, headers, rows), '');
   }
   const failed = results.checks.failures;
   out.push(

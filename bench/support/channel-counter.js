@@ -17,8 +17,11 @@ export class ChannelCounter {
     this.listeners = new Set();
     child.on('message', (message) => {
       // a count sent before the last reset() was read by the counter belongs to the previous round
-      if (message.type !== 'count' || message.generation !== this.generation) return;
+      if (message.generation !== this.generation) return;
+      if (message.type === 'reset') this.cpuAtReset = message.cpuUs;
+      if (message.type !== 'count') return;
       this.count = message.count;
+      this.cpuUs = message.cpuUs;
       for (const listener of this.listeners) listener();
     });
   }
@@ -35,8 +38,15 @@ export class ChannelCounter {
 
   reset() {
     this.count = 0;
+    this.cpuAtReset = undefined;
+    this.cpuUs = undefined;
     this.generation++;
     this.child.send({ type: 'reset', generation: this.generation });
+  }
+
+  /** The counting process's CPU (µs) from the last reset() to the last count it answered, or NaN before both. */
+  cpuSinceReset() {
+    return this.cpuUs !== undefined && this.cpuAtReset !== undefined ? this.cpuUs - this.cpuAtReset : NaN;
   }
 
   /** Resolves once `target` envelopes were counted; rejects after `timeoutMs` without progress. */

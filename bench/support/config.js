@@ -4,6 +4,10 @@
 //   BENCH_SMOKE  1 = every scenario at tiny scale, counting checked, results written to a temp dir
 //   BENCH_ONLY   comma-separated scenario names to run (throughput,ceiling,sync,sync-cpu,single,decorator,memory,latency,backlog-blocking)
 //   BENCH_OUT    directory for results.json and chart.svg; default docs/bench (smoke: a temp dir)
+//   BENCH_MODE   where the contenders of throughput, single, sync, sync-cpu and decorator run (support/hosts.js):
+//                in-process (one process per build, all contenders after each other; the default), isolated (one
+//                process per contender) or both (every one of those scenarios once in each mode)
+//   BENCH_APP_NODE_ARGS  node flags for those processes, space-separated (--cpu-prof --cpu-prof-dir=DIR, --trace-gc)
 //   BENCH_BASELINE  another checkout of nestjs-mesa (built dist/, node_modules): adds a `baseline` contender
 //                   (and the baseline build's rows to backlog-blocking's at-the-cap and sweep parts)
 import { existsSync } from 'node:fs';
@@ -36,6 +40,12 @@ const only = env.BENCH_ONLY
   : SCENARIOS;
 for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`BENCH_ONLY: unknown scenario "${name}" (${SCENARIOS.join(', ')})`);
 
+const MODE_CHOICES = { 'in-process': ['in-process'], isolated: ['isolated'], both: ['in-process', 'isolated'] };
+const mode = env.BENCH_MODE || 'in-process';
+if (!MODE_CHOICES[mode]) throw new Error(`BENCH_MODE=${mode}: use ${Object.keys(MODE_CHOICES).join(', ')}`);
+/** The scenarios whose contenders run in app processes, once per mode (support/hosts.js). */
+export const MODE_SCENARIOS = ['throughput', 'single', 'sync', 'sync-cpu', 'decorator'];
+
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 const baseline = env.BENCH_BASELINE ? resolve(env.BENCH_BASELINE) : undefined;
@@ -58,7 +68,12 @@ export const config = {
   watchdogMs: smoke ? 120_000 : 20 * 60_000,
   /** The checkout whose dist/ the `baseline` contender imports (BENCH_BASELINE), or undefined. */
   baseline,
-  throughput: { dispatches: scaled(100_000, 200), inFlight: [1000, 10_000], recipients: 2 },
+  /** BENCH_MODE's modes, in the order run: 'in-process' and/or 'isolated'. */
+  modes: MODE_CHOICES[mode],
+  /** Node flags for the processes hosting contenders (BENCH_APP_NODE_ARGS). */
+  appNodeArgs: (env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  // newArraysInFlight: the in-flight counts also run with a new recipient array per dispatch
+  throughput: { dispatches: scaled(100_000, 200), inFlight: [1000, 10_000], newArraysInFlight: [1000], recipients: 2 },
   ceiling: { batches: scaled(800, 4) },
   sync: { dispatches: scaled(100, 10), members: 100, online: 50 },
   // dispatches stay at or under the cap, so every offline member keeps every one of them (nothing dropped)

@@ -1,6 +1,9 @@
 // What one round costs per dispatch, on both sides of the socket:
-//   clientCpuUs  the bench process's CPU (process.cpuUsage, user + system, every thread) over the round
+//   clientCpuUs  the dispatching process's CPU (process.cpuUsage, user + system, every thread) over the round: the
+//                app process hosting a remote contender (hosts.js), else the bench's own
+//   benchCpuUs   with a remote contender, the bench process's CPU over the round (waiting, counting replies)
 //   redisCmdUs   Redis command time (INFO commandstats `usec`, after CONFIG RESETSTAT), top-level commands only
+//   redisCalls   top-level commands (PING aside) per dispatch: 1 for a PUBLISH each, 1/batch size for batched scripts
 //   redisCpuUs   Redis main-thread CPU (INFO cpu used_cpu_{sys,user}_main_thread delta; whole process if absent)
 //   ceiling      1e6 / redisCpuUs: messages per second one Redis core could carry at this cost per message
 // Everything is divided by the round's dispatches. The admin connection's own CONFIG and INFO are left out.
@@ -26,11 +29,23 @@ export function parseRedisCpu(info) {
   return Number.isFinite(main) ? main : field('used_cpu_sys') + field('used_cpu_user');
 }
 
-/** Top-level command time in µs: script and EXEC time includes the commands they ran (see the header). */
-export function commandUsec(stats) {
+/** The top-level commands of `stats`: in a round where a script or EXEC ran, only those and PING (see the header). */
+function topLevel(stats) {
   const names = Object.keys(stats).filter((name) => !ADMIN.test(name));
   const contained = names.some((name) => CONTAINERS.test(name));
-  return names.filter((name) => !contained || CONTAINERS.test(name) || name === 'ping').reduce((sum, name) => sum + stats[name].usec, 0);
+  return names.filter((name) => !contained || CONTAINERS.test(name) || name === 'ping');
+}
+
+/** Top-level command time in µs: script and EXEC time includes the commands they ran (see the header). */
+export function commandUsec(stats) {
+  return topLevel(stats).reduce((sum, name) => sum + stats[name].usec, 0);
+}
+
+/** Top-level commands run, PINGs left out (the bench's and the original's settle() send them). */
+export function commandCalls(stats) {
+  return topLevel(stats)
+    .filter((name) => name !== 'ping')
+    .reduce((sum, name) => sum + stats[name].calls, 0);
 }
 
 /** Measures one round: `await meter.start()` just before it, `await meter.stop(dispatches)` right after. */
@@ -47,16 +62,20 @@ export class CostMeter {
   }
 
   /**
-   * Returns { clientCpuUs, redisCmdUs, redisCpuUs, ceiling } per dispatch. `otherCpuUs`: CPU µs another
-   * process of the bench spent on the round (a contender in its own process), added to the client's.
+   * Returns { clientCpuUs, redisCmdUs, redisCalls, redisCpuUs, ceiling } per dispatch, and benchCpuUs with `remoteCpuUs`: the CPU
+   * µs the process hosting the contender (hosts.js) spent on the round, which is then the client's.
    */
-  async stop(dispatches, otherCpuUs = 0) {
+  async stop(dispatches, remoteCpuUs) {
     const cpu = process.cpuUsage(this.cpu);
     const info = await this.admin.call('INFO', 'commandstats', 'cpu');
+    const stats = parseCommandStats(info);
     const redisCpuUs = ((parseRedisCpu(info) - this.redisCpu) * 1e6) / dispatches;
+    const benchCpuUs = (cpu.user + cpu.system) / dispatches;
     return {
-      clientCpuUs: (cpu.user + cpu.system + otherCpuUs) / dispatches,
-      redisCmdUs: commandUsec(parseCommandStats(info)) / dispatches,
+      clientCpuUs: remoteCpuUs === undefined ? benchCpuUs : remoteCpuUs / dispatches,
+      ...(remoteCpuUs === undefined ? {} : { benchCpuUs }),
+      redisCmdUs: commandUsec(stats) / dispatches,
+      redisCalls: commandCalls(stats) / dispatches,
       redisCpuUs,
       ceiling: redisCpuUs > 0 ? 1e6 / redisCpuUs : NaN,
     };

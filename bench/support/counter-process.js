@@ -13,6 +13,11 @@ let count = 0;
 let generation = 0;
 let waiter;
 let carry = Buffer.alloc(0);
+/** This process's CPU so far (µs), sent with every answer: the bench measures the counting's cost per round. */
+const cpuUs = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
 const socket = connect(Number(port || 6379), hostname || '127.0.0.1');
 socket.on('error', () => undefined);
 socket.on('data', (chunk) => {
@@ -27,7 +32,7 @@ socket.on('data', (chunk) => {
   carry = data.subarray(Math.max(end, data.length - HEADER.length + 1));
   if (waiter !== undefined && count >= waiter) {
     waiter = undefined;
-    process.send({ type: 'count', count, generation });
+    process.send({ type: 'count', count, generation, cpuUs: cpuUs() });
   }
 });
 socket.once('connect', () => socket.write(`SUBSCRIBE ${channel}\r\n`));
@@ -38,9 +43,10 @@ process.on('message', (request) => {
     count = 0;
     waiter = undefined;
     generation = request.generation;
-  } else if (request.type === 'count') process.send({ type: 'count', count, generation });
+    process.send({ type: 'reset', generation, cpuUs: cpuUs() });
+  } else if (request.type === 'count') process.send({ type: 'count', count, generation, cpuUs: cpuUs() });
   else if (request.type === 'wait') {
-    if (count >= request.target) process.send({ type: 'count', count, generation });
+    if (count >= request.target) process.send({ type: 'count', count, generation, cpuUs: cpuUs() });
     else waiter = request.target;
   } else if (request.type === 'close') {
     socket.destroy();

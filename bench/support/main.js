@@ -4,11 +4,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { config } from './config.js';
+import { config, MODE_SCENARIOS } from './config.js';
+import { buildsToCompare } from './builds.js';
+import { MODE_TEXT } from './hosts.js';
 import { checkFailures, fail } from './checks.js';
 import { ChannelCounter } from './channel-counter.js';
 import { RedisServer } from './redis-server.js';
 import { renderTable } from '../report/table.js';
+import { scenarioKey } from '../report/format.js';
 import { renderChart } from '../report/chart.js';
 import { throughput } from '../scenarios/throughput.js';
 import { redisCeiling } from '../scenarios/redis-ceiling.js';
@@ -48,20 +51,31 @@ export async function main() {
   try {
     machine = describeMachine(await redis.version());
     process.stdout.write(
-      `bench: redis-server ${machine.redis} on ${redis.url}; scenarios ${config.scenarios.join(', ')}; rounds=${config.rounds} scale=${config.scale}\n`,
+      `bench: redis-server ${machine.redis} on ${redis.url}; scenarios ${config.scenarios.join(', ')}; modes ${config.modes.join(', ')}; ` +
+        `rounds=${config.rounds} scale=${config.scale}; ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load ${machine.loadAverageAtStart.join('/')}\n`,
     );
     counter = await ChannelCounter.start(redis.url, { timeoutMs: config.progressTimeoutMs });
     const admin = redis.client();
     for (const name of config.scenarios) {
       await admin.flushall();
       const t0 = performance.now();
-      process.stdout.write(`bench: ${name}...\n`);
+      const loadAtStart = loadAverage();
+      const modes = MODE_SCENARIOS.includes(name) ? config.modes : undefined;
+      process.stdout.write(`bench: ${name}${modes ? ` (${modes.join(' and ')})` : ''}...\n`);
       try {
-        scenarios[name] = await RUNNERS[name]({ config, redis, counter });
+        const value = await RUNNERS[name]({ config, redis, counter, modes });
+        const ran = {
+          loadAverage: { start: loadAtStart, end: loadAverage() },
+          tookSeconds: Math.round((performance.now() - t0) / 100) / 10,
+        };
+        // a scenario run in several modes at once (interleaved) gives one result per mode
+        for (const [mode, result] of value.byMode ? Object.entries(value.byMode) : [[undefined, value]]) {
+          scenarios[scenarioKey(name, mode)] = { ...result, ...ran };
+        }
       } catch (error) {
         fail(`${name} scenario`, error?.stack ?? String(error));
       }
-      process.stdout.write(`bench: ${name} took ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      process.stdout.write(`bench: ${name} took ${((performance.now() - t0) / 1000).toFixed(1)} s, load ${loadAverage().join('/')}\n`);
     }
     admin.disconnect();
     machine.loadAverageAtEnd = loadAverage();
@@ -72,7 +86,17 @@ export async function main() {
 
   const results = {
     machine,
-    config: { smoke: config.smoke, scale: config.scale, rounds: config.rounds, scenarios: config.scenarios, baseline: config.baseline },
+    config: {
+      smoke: config.smoke,
+      scale: config.scale,
+      rounds: config.rounds,
+      scenarios: config.scenarios,
+      modes: config.modes,
+      modeText: Object.fromEntries(config.modes.map((mode) => [mode, MODE_TEXT[mode]])),
+      appNodeArgs: config.appNodeArgs,
+      baseline: config.baseline,
+      builds: buildsToCompare().map(({ name, rev }) => ({ name, rev })),
+    },
     durationSeconds: Math.round((performance.now() - started) / 100) / 10,
     scenarios,
     checks: { failures: checkFailures() },

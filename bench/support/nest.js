@@ -1,36 +1,27 @@
-// nestjs-mesa as an application uses it: a Nest testing module importing MesaModule.forRoot({ url }).
-// By default from this checkout's ./dist; loadMesa(dir) imports another checkout's dist (BENCH_BASELINE).
+// nestjs-mesa as an application uses it: a Nest testing module importing MesaModule.forRoot({ url }), from a
+// build loaded by builds.js (this checkout's ./dist by default). loadMesa(dir) imports another checkout's dist.
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Injectable } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import * as localMesa from '../../dist/index.js';
+import { loadBuild, revision } from './builds.js';
 
 /** This checkout's nestjs-mesa (./dist). */
 export const LOCAL_MESA = localMesa;
 
-/** Another checkout's built nestjs-mesa: its dist module and `git rev-parse --short HEAD` of that checkout. */
+/** Another checkout's built nestjs-mesa: its dist module and its revision (builds.js revision()). */
 export async function loadMesa(dir) {
-  const mesa = await import(pathToFileURL(join(dir, 'dist', 'index.js')).href);
-  let rev = 'unknown';
-  try {
-    rev = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    // not a git checkout: the label says "unknown"
-  }
-  return { mesa, rev };
+  const { mesa } = await loadBuild(dir);
+  return { mesa, rev: revision(dir) };
 }
 
 const roomServices = new WeakMap();
 
 /**
- * A provider whose method is decorated with `mesa`'s @Dispatch, written without TypeScript's decorator
- * syntax (one class per nestjs-mesa build, so the decorator and the module come from the same dist).
+ * A provider whose method is decorated with the build's @Dispatch, written without TypeScript's decorator
+ * syntax (one class per build, so the decorator, Nest and the module come from the same checkout).
  */
-function roomServiceFor(mesa) {
-  if (roomServices.has(mesa)) return roomServices.get(mesa);
+function roomServiceFor(build) {
+  if (roomServices.has(build)) return roomServices.get(build);
+  const { mesa } = build;
   class RoomService {
     /** Returns a Promise, as a service method that saved something would. */
     post(message) {
@@ -52,25 +43,26 @@ function roomServiceFor(mesa) {
     Object.getOwnPropertyDescriptor(RoomService.prototype, 'post'),
   );
   Object.defineProperty(RoomService.prototype, 'post', descriptor);
-  Injectable()(RoomService);
-  roomServices.set(mesa, RoomService);
+  build.Injectable()(RoomService);
+  roomServices.set(build, RoomService);
   return RoomService;
 }
 
 /**
  * Compiles and initialises a testing module with MesaModule.forRoot({ url, sync }) and a RoomService, from
- * `mesa` (a nestjs-mesa dist module; default ./dist). Returns the module (close it), the DispatcherService,
- * the RoomService instance Nest created and `mesa` (build messages with its Message class).
+ * `build` (builds.js loadBuild(); default this checkout). Returns the module (close it), the DispatcherService,
+ * the RoomService instance Nest created and the build's dist module (build messages with its Message class).
  */
-export async function createNestApp(url, { sync = false, mesa = localMesa } = {}) {
-  const RoomService = roomServiceFor(mesa);
-  const moduleRef = await Test.createTestingModule({
-    imports: [mesa.MesaModule.forRoot({ url, ...(sync ? { sync: { enabled: true } } : {}) })],
+export async function createNestApp(url, { sync = false, build } = {}) {
+  build ??= await loadBuild();
+  const RoomService = roomServiceFor(build);
+  const moduleRef = await build.Test.createTestingModule({
+    imports: [build.mesa.MesaModule.forRoot({ url, ...(sync ? { sync: { enabled: true } } : {}) })],
     providers: [RoomService],
   }).compile();
   await moduleRef.init();
-  const dispatcher = moduleRef.get(mesa.DispatcherService);
+  const dispatcher = moduleRef.get(build.mesa.DispatcherService);
   const rooms = moduleRef.get(RoomService);
   rooms.dispatcher = dispatcher;
-  return { moduleRef, dispatcher, rooms, mesa };
+  return { moduleRef, dispatcher, rooms, mesa: build.mesa };
 }

@@ -21,6 +21,15 @@ export function killAndWait(child) {
   });
 }
 
+/** Waits up to `ms` for `child` to exit by itself (a --cpu-prof profile is written on exit), then kills it. */
+export async function exitOrKill(child, ms) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  await exited;
+  clearTimeout(timer);
+}
+
 function killAll() {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

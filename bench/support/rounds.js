@@ -1,16 +1,23 @@
 // Runs a scenario's rounds over its contenders: one warm-up round each (not measured), then `rounds`
 // measured rounds, rotating the order every round. A round that throws is recorded as a failed check
 // and left out; the other contenders and rounds go on. ratiosTo() divides each contender's round by the
-// reference contender's same round (they ran back to back) and takes the median of those ratios.
+// reference contender's same round (they ran back to back) and takes the median of those ratios; a contender
+// hosted by hosts.js names its own reference (in-process: the raw ioredis of its own process).
 import { fail } from './checks.js';
 import { median, rotate } from './stats.js';
 
 /**
  * `round(contender, index)` returns an object of numbers (index -1 = warm-up). Returns, per contender
- * key, `{ label, rounds: [metrics...], roundIndex: [index of each entry of rounds], median: { metric: median } }`.
+ * key, `{ label, rounds: [metrics...], roundIndex: [index of each entry of rounds], median: { metric: median } }`,
+ * plus `base`, `build`, `mode`, `host` and `refs` for a contender from hosts.js.
  */
 export async function runRounds(scenario, contenders, rounds, round, { warmup = true, log = true } = {}) {
-  const results = Object.fromEntries(contenders.map((c) => [c.key, { label: c.label, rounds: [], roundIndex: [] }]));
+  const results = Object.fromEntries(
+    contenders.map(({ key, label, base, build, mode, host, refs }) => [
+      key,
+      { label, ...(host ? { base, build, mode, host, refs } : {}), rounds: [], roundIndex: [] },
+    ]),
+  );
   const attempt = async (contender, index) => {
     try {
       return await round(contender, index);
@@ -26,7 +33,7 @@ export async function runRounds(scenario, contenders, rounds, round, { warmup = 
       if (!metrics) continue;
       results[contender.key].rounds.push(metrics);
       results[contender.key].roundIndex.push(index);
-      if (log) process.stdout.write(`  ${scenario} round ${index + 1}/${rounds} ${contender.key.padEnd(9)} ${summarize(metrics)}\n`);
+      if (log) process.stdout.write(`  ${scenario} round ${index + 1}/${rounds} ${contender.key.padEnd(18)} ${summarize(metrics)}\n`);
     }
   }
   for (const result of Object.values(results)) {
@@ -38,24 +45,42 @@ export async function runRounds(scenario, contenders, rounds, round, { warmup = 
 }
 
 /**
- * For every contender of `results` (runRounds' value) and each of `metrics`: round i's value divided by
- * contender `reference`'s round i, then the median over the rounds both completed. Sets
- * `result.ratios[metric] = { perRound: [...], median }` and returns `results`.
+ * For every contender of `results` (runRounds' value) and each of `metrics`: round i's value divided by the
+ * reference's round i, then the median over the rounds both completed. The reference of a result is
+ * `result.refs[reference]` when it names one (hosts.js), else the result keyed `reference`. Sets
+ * `result[into][metric] = { perRound: [...], median }` (`into` defaults to 'ratios', the ratios to raw ioredis) and
+ * returns `results`.
  */
-export function ratiosTo(results, reference, metrics) {
-  const ref = results[reference];
+export function ratiosTo(results, reference, metrics, into = 'ratios') {
   for (const result of Object.values(results)) {
-    result.ratios = {};
+    const ref = results[result.refs?.[reference] ?? reference];
+    result[into] = {};
     for (const metric of metrics) {
       const perRound = [];
       result.rounds.forEach((m, i) => {
         const at = ref?.roundIndex.indexOf(result.roundIndex[i]) ?? -1;
         if (at >= 0) perRound.push(m[metric] / ref.rounds[at][metric]);
       });
-      result.ratios[metric] = { perRound, median: median(perRound.filter(Number.isFinite)) };
+      result[into][metric] = { perRound, median: median(perRound.filter(Number.isFinite)) };
     }
   }
   return results;
+}
+
+/**
+ * For results of contenders from hosts.js run in one or several modes: calls `build(results, mode)` once per mode
+ * with that mode's results, keys and refs without their `@<mode>` suffix (hosts.js), and returns `{ byMode: { [mode]:
+ * what build returned } }` (support/main.js stores each under its own scenario key).
+ */
+export function forModes(results, build) {
+  const strip = (key) => key.replace(/@(in-process|isolated)$/, '');
+  const groups = new Map();
+  for (const [key, result] of Object.entries(results)) {
+    if (!groups.has(result.mode)) groups.set(result.mode, {});
+    const refs = Object.fromEntries(Object.entries(result.refs).map(([base, ref]) => [base, strip(ref)]));
+    groups.get(result.mode)[strip(key)] = { ...result, refs };
+  }
+  return { byMode: Object.fromEntries([...groups].map(([mode, group]) => [mode, build(group, mode)])) };
 }
 
 function summarize(metrics) {

@@ -1,0 +1,138 @@
+// Where a scenario's contenders run. Every contender of the throughput, single, sync, sync-cpu and decorator
+// scenarios runs in an application-like child process (app-process.js), never in the bench's own process (which
+// counts, meters and reports), in one of two modes:
+//   in-process  one process per build hosts all of the scenario's contenders, created and driven after each other
+//               as an application would run them: raw ioredis, the original Dispatcher and nestjs-mesa share its
+//               heap, its garbage collector and V8's optimisation of the code they share. With BENCH_BASELINE the
+//               baseline build gets a process of its own with the same contenders (its raw ioredis and original
+//               resolved from that checkout), and its ratios are taken against the raw ioredis of its own process.
+//   isolated    one process per contender: raw ioredis and the original once, each build's nestjs-mesa contenders
+//               alone in theirs; every ratio is against that one raw ioredis.
+// With both modes, one set of rounds rotates through the contenders of both, so that the two are compared under the
+// same load of the machine.
+// Two builds never share a process: in one process, the build created first measured 2-3x the client CPU per
+// dispatch of the other with both built from the same commit, so that comparison said nothing about the code.
+import { fileURLToPath } from 'node:url';
+import { buildsToCompare } from './builds.js';
+import { LABELS } from './contenders.js';
+import { exitOrKill, killAndWait, spawnTracked } from './processes.js';
+
+export const MODES = ['in-process', 'isolated'];
+/** What each mode means, for results.json and the report. */
+export const MODE_TEXT = {
+  'in-process': "one process per build hosts all of the scenario's contenders, run after each other as in an application",
+  isolated: 'each contender in a process of its own',
+};
+const NESTJS_KEYS = new Set(['nestjs', 'decorated', 'manual']);
+const SCRIPT = fileURLToPath(new URL('./app-process.js', import.meta.url));
+const BUILD_LABELS = { nestjs: 'nestjs-mesa', decorated: '@Dispatch method', manual: 'dispatch() by hand' };
+
+/** An app-process.js child hosting contenders of one build; closed when its last contender is. */
+class AppProcess {
+  /** `name` names the process's --cpu-prof profile, when nodeArgs ask for one. */
+  static async start(build, url, nodeArgs, name) {
+    const args = nodeArgs.includes('--cpu-prof') ? [...nodeArgs, `--cpu-prof-name=${name}.cpuprofile`] : nodeArgs;
+    const child = spawnTracked(process.execPath, [...args, SCRIPT, build.dir, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`app process of ${build.name} exited with ${code}`)));
+    });
+    return new AppProcess(child, build);
+  }
+
+  constructor(child, build) {
+    this.child = child;
+    this.build = build;
+    this.users = 0;
+    this.nextId = 0;
+    this.waiting = new Map();
+    child.on('message', (reply) => {
+      const settle = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      settle?.(reply);
+    });
+    child.on('exit', (code) => {
+      for (const settle of this.waiting.values()) settle({ error: `app process of ${build.name} exited with ${code}` });
+      this.waiting.clear();
+    });
+  }
+
+  request(message) {
+    return new Promise((resolve, reject) => {
+      if (!this.child.connected) return reject(new Error(`app process of ${this.build.name} is gone`));
+      const id = ++this.nextId;
+      this.waiting.set(id, (reply) => (reply.error ? reject(new Error(reply.error)) : resolve(reply)));
+      this.child.send({ ...message, id });
+    });
+  }
+
+  async release() {
+    if (--this.users > 0) return;
+    if (!this.child.connected) return killAndWait(this.child);
+    await this.request({ op: 'close' }).catch(() => undefined);
+    await exitOrKill(this.child, 10_000);
+  }
+}
+
+/** The result key of contender `base` of `build`: this checkout's keep their names, the baseline's are `baseline[-base]`. */
+function resultKey(build, base) {
+  if (build.name === 'nestjs') return base;
+  return base === 'nestjs' ? build.name : `${build.name}-${base}`;
+}
+
+function labelOf(build, base) {
+  if (build.name === 'nestjs') return LABELS[base];
+  if (NESTJS_KEYS.has(base)) return `${BUILD_LABELS[base]} @ ${build.rev}`;
+  return `${LABELS[base]}, beside @ ${build.rev}`; // in-process only: the baseline's own raw ioredis and original
+}
+
+/**
+ * Starts the contenders `specs` ([{ key, sync? }], in the order an application would create them) in each of
+ * `modes` ('in-process' | 'isolated') on Redis `url`, for this checkout and the BENCH_BASELINE build, for scenario
+ * `scenario` (it names --cpu-prof profiles: `<scenario>-<mode>-<build>[-<contender>].cpuprofile`). Returns, in order,
+ * { key, base, build, mode, label, host, refs, remote: true, run(request), settle(), close() }: `refs` maps a base key
+ * ('raw', 'original', 'nestjs'...) to the key of the contender this one is compared with (its own process's raw
+ * ioredis in-process). With several modes, every key (and ref) ends in `@<mode>`, so that one set of rounds
+ * interleaves the modes; rounds.js forModes() splits the results again.
+ */
+export async function startContenders(specs, { scenario, modes, url, nodeArgs = [] }) {
+  for (const mode of modes) if (!MODES.includes(mode)) throw new Error(`unknown mode ${mode} (${MODES.join(', ')})`);
+  const contenders = [];
+  try {
+    for (const mode of modes) {
+      const suffix = modes.length > 1 ? `@${mode}` : '';
+      for (const build of buildsToCompare()) {
+        const own = mode === 'isolated' && build.name !== 'nestjs' ? specs.filter((spec) => NESTJS_KEYS.has(spec.key)) : specs;
+        const name = `${scenario}-${mode}-${build.name}`;
+        const shared = mode === 'in-process' ? await AppProcess.start(build, url, nodeArgs, name) : undefined;
+        const refs = Object.fromEntries(
+          specs.map(({ key }) => [key, (mode === 'in-process' || NESTJS_KEYS.has(key) ? resultKey(build, key) : key) + suffix]),
+        );
+        for (const { key: base, sync = false } of own) {
+          const app = shared ?? (await AppProcess.start(build, url, nodeArgs, `${name}-${base}`));
+          app.users++;
+          const key = resultKey(build, base) + suffix;
+          await app.request({ op: 'create', name: key, key: base, sync });
+          const run = (request) => app.request({ ...request, name: key });
+          contenders.push({
+            key,
+            base,
+            build: build.name,
+            mode,
+            label: labelOf(build, base),
+            host: shared ? `${build.name} app process` : 'own process',
+            refs,
+            remote: true,
+            run,
+            settle: () => run({ op: 'settle' }),
+            close: () => app.release(),
+          });
+        }
+      }
+    }
+    return contenders;
+  } catch (error) {
+    for (const contender of contenders) await contender.close().catch(() => undefined);
+    throw error;
+  }
+}
