@@ -255,6 +255,10 @@ describe('README.md', () => {
         body: { statusCode: 400, error: 'Bad Request', message: '"text" must be a non-empty string' },
       });
       expect((await post(`${baseUrl}/rooms/general/messages`, { author: 7, text: 'x' })).status).toBe(400);
+      expect(await post(`${baseUrl}/users/%20/notifications`, { text: 'to nobody' })).toEqual({
+        status: 400,
+        body: { statusCode: 400, error: 'Bad Request', message: '"id" must be a non-empty string' },
+      });
     });
 
     it("@Dispatch on the room route reaches the room's other member, stored while offline and redelivered with s = 1", async () => {
