@@ -9,13 +9,8 @@ import {
   SWEEP_STEP_USERS,
 } from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
-import { ScriptRunner } from '../publishing/script-runner.js';
-import {
-  BACKLOG_SWEEP_SCRIPT,
-  BACKLOG_SWEEP_SCRIPT_LEGACY,
-  RELEASE_SWEEP_LOCK_SCRIPT,
-  RENEW_SWEEP_LOCK_SCRIPT,
-} from '../redis/backlog-sweep.script.js';
+import { BACKLOG_SWEEP_SCRIPT, RELEASE_SWEEP_LOCK_SCRIPT, RENEW_SWEEP_LOCK_SCRIPT } from '../redis/backlog-sweep.script.js';
+import { ScriptRunner } from '../redis/script-runner.js';
 import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
 
@@ -59,11 +54,7 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
     @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
     @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
   ) {
-    const { serverMajorVersion } = connection;
-    this.runner = new ScriptRunner(
-      connection.client,
-      serverMajorVersion > 0 && serverMajorVersion < 7 ? BACKLOG_SWEEP_SCRIPT_LEGACY : BACKLOG_SWEEP_SCRIPT,
-    );
+    this.runner = new ScriptRunner(connection, BACKLOG_SWEEP_SCRIPT);
     this.keys = [options.names.undeliveredMessages, options.names.sweepLock];
     this.lockMs = Math.min(SWEEP_LOCK_MS, options.sweepInterval);
   }

@@ -9,9 +9,10 @@ import {
   MAX_BATCH_SIZE,
 } from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
-import { DISPATCH_BATCH_SCRIPT, DISPATCH_BATCH_SCRIPT_LEGACY } from '../redis/dispatch-batch.script.js';
+import { DISPATCH_BATCH_SCRIPT } from '../redis/dispatch-batch.script.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
+import { ScriptRunner } from '../redis/script-runner.js';
 import {
   decodeReplies,
   encodeBatch,
@@ -25,7 +26,6 @@ import {
 import { DeferredStores } from './deferred-stores.js';
 import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch-failures.js';
 import { DispatchQueue } from './dispatch-queue.js';
-import { ScriptRunner } from './script-runner.js';
 import { sendWithoutScripts } from './transactional-batch.js';
 import { UnawaitedFailureLog } from './unawaited-failure-log.js';
 
@@ -64,9 +64,8 @@ export class MesaPublisher {
     @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
     @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
   ) {
-    const { client, target, serverMajorVersion } = connection;
-    const script = serverMajorVersion > 0 && serverMajorVersion < 7 ? DISPATCH_BATCH_SCRIPT_LEGACY : DISPATCH_BATCH_SCRIPT;
-    this.runner = new ScriptRunner(client, script);
+    const { client, target } = connection;
+    this.runner = new ScriptRunner(connection, DISPATCH_BATCH_SCRIPT);
     this.keys = [options.names.connectedClients, options.names.undeliveredMessages];
     this.storeKeys = [...this.keys, `${options.names.storesHeld}:${randomUUID()}`];
     this.storeCall = { budget: BACKLOG_BYTES_PER_CALL, holdMs: options.dispatchTimeout };

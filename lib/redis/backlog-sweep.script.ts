@@ -72,11 +72,8 @@ end
 return { cursor, removed, users, read, leftover }
 `;
 
-/** The sweep step for Redis 7 and later (a writing script: refused before it runs under OOM or on a replica). */
+/** The sweep step, a writing script (`#!lua`; `ScriptRunner` leaves that line out for Redis before 7). */
 export const BACKLOG_SWEEP_SCRIPT = `#!lua\n${BACKLOG_SWEEP_BODY}`;
-
-/** The same script for Redis before 7. */
-export const BACKLOG_SWEEP_SCRIPT_LEGACY = BACKLOG_SWEEP_BODY;
 
 /** Renews the sweep's lock if this sweeper holds it or nobody does (KEYS[1]: the lock; ARGV: the token, ms); 1 when held. */
 export const RENEW_SWEEP_LOCK_SCRIPT = `

@@ -257,8 +257,5 @@ end
 return replies
 `;
 
-/** The batch script for Redis 7 and later: a writing script, refused before it runs under OOM or on a replica. */
+/** The batch script, a writing script (`#!lua`; `ScriptRunner` leaves that line out for Redis before 7). */
 export const DISPATCH_BATCH_SCRIPT = `#!lua\n${DISPATCH_BATCH_BODY}`;
-
-/** The same script for Redis before 7, which does not read the `#!lua` line. */
-export const DISPATCH_BATCH_SCRIPT_LEGACY = DISPATCH_BATCH_BODY;
