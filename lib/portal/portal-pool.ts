@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
+import { readRedisTimeMs } from '../redis/redis-time.js';
 import { readyAnnouncement } from './portal-protocol.js';
 
 /**
@@ -220,9 +221,8 @@ export class PortalPool {
     return /run_id:(\w+)/.exec(info)?.[1];
   }
 
-  private async now(): Promise<number> {
-    const [seconds, micros] = await this.redis.time();
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  private now(): Promise<number> {
+    return readRedisTimeMs(this.redis);
   }
 
   private exclusive<T>(step: () => Promise<T>): Promise<T> {

@@ -4,6 +4,7 @@ import { StoredBacklog } from '../backlog/stored-backlog.js';
 import { MesaDispatchError } from '../errors/mesa.errors.js';
 import { mesaEnvelope, type MesaRedisNames } from '../redis/mesa-redis-names.js';
 import { countsById, publishedResult, type BacklogCaps, type BatchEntry, type EntryOutcome, type PublishEntry } from './batch-protocol.js';
+import { redisTimeMs } from '../redis/redis-time.js';
 import { readRedisError } from './dispatch-failures.js';
 
 const MAX_ATTEMPTS = 20;
@@ -45,8 +46,7 @@ export async function sendWithoutScripts(
       if (error) throw error;
       return value;
     });
-    const [seconds, micros] = values.pop() as [string, string];
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const now = redisTimeMs(values.pop() as string[]);
     const [membership, stored] = (ids.length > 0 ? values : [[], []]) as [number[], Array<string | null>];
     const members = (broadcasts ? values.at(-1) : []) as string[];
     const online = new Map(ids.map((id, k) => [id, membership[k] === 1]));

@@ -1,4 +1,5 @@
 import { BACKLOG_TEXT_FUNCTIONS } from './backlog-text.lua.js';
+import { REDIS_TIME_LUA } from './redis-time.js';
 
 /**
  * The Lua script of one step of the backlog sweep: removes the expired messages (`{"x":<expiry ms>,…}`, see
@@ -25,8 +26,8 @@ local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[1] then return { 'busy', 0, 0, 0, {} } end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return { '0', 0, 0, 0, {} } end
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+${REDIS_TIME_LUA}
+local now = redis_time_ms()
 local max_count, max_bytes = 0, 0
 ${BACKLOG_TEXT_FUNCTIONS}
 local budget, spent = tonumber(ARGV[5]), false

@@ -1,4 +1,5 @@
 import { BACKLOG_TEXT_FUNCTIONS } from './backlog-text.lua.js';
+import { REDIS_TIME_LUA } from './redis-time.js';
 
 /**
  * The Lua script that carries a whole batch of coalesced dispatches in one round trip, atomically.
@@ -51,12 +52,10 @@ local max_count, max_bytes, budget = tonumber(ARGV[3]), tonumber(ARGV[4]), tonum
 if budget == 0 then budget = math.huge end
 local continuation, hold_ms = ARGV[6] == 'c', ARGV[7]
 local now_ms
+${REDIS_TIME_LUA}
 -- Redis's clock in ms, read once per call and only when an expiry is written or checked
 local function now()
-  if not now_ms then
-    local time = redis.call('TIME')
-    now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  end
+  if not now_ms then now_ms = redis_time_ms() end
   return now_ms
 end
 
