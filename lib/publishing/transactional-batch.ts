@@ -5,6 +5,7 @@ import { MesaDispatchError } from '../errors/mesa.errors.js';
 import { mesaEnvelope, type MesaRedisNames } from '../redis/mesa-redis-names.js';
 import { countsById, publishedResult, type BacklogCaps, type BatchEntry, type EntryOutcome, type PublishEntry } from './batch-protocol.js';
 import { redisTimeMs } from '../redis/redis-time.js';
+import { watchedTransaction, type TransactionResults } from '../redis/watched-transaction.js';
 import { readRedisError } from './dispatch-failures.js';
 
 const MAX_ATTEMPTS = 20;
@@ -36,37 +37,43 @@ export async function sendWithoutScripts(
   }
   const ids = [...new Set(entries.flatMap((entry) => (entry.kind === 'sync' ? entry.recipients : [])))];
   const broadcasts = entries.some((entry) => entry.kind === 'broadcast-except');
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    await client.watch(names.connectedClients, names.undeliveredMessages);
-    const reads = client.pipeline();
-    if (ids.length > 0) reads.smismember(names.connectedClients, ids as never).hmget(names.undeliveredMessages, ids as never);
-    if (broadcasts) reads.smembers(names.connectedClients);
-    reads.time();
-    const values = (await reads.exec())!.map(([error, value]) => {
-      if (error) throw error;
-      return value;
-    });
-    const now = redisTimeMs(values.pop() as string[]);
-    const [membership, stored] = (ids.length > 0 ? values : [[], []]) as [number[], Array<string | null>];
-    const members = (broadcasts ? values.at(-1) : []) as string[];
-    const online = new Map(ids.map((id, k) => [id, membership[k] === 1]));
-    const backlogs = new Map(ids.map((id, k) => [id, stored[k]]));
-    const transaction = client.multi();
-    const plans = planEntries(entries, online, backlogs, members, caps, now, (envelope) => transaction.publish(names.channel, envelope));
-    for (const [id, backlog] of plans.backlogs) {
-      const text = backlog.text();
-      if (text === undefined) transaction.hdel(names.undeliveredMessages, id);
-      else transaction.hset(names.undeliveredMessages, id, text);
-    }
-    const results = await transaction.exec();
-    if (results === null) continue;
-    return plans.outcomes.map((outcome) => (typeof outcome === 'function' ? outcome(results) : outcome));
-  }
-  await client.unwatch();
-  throw new MesaDispatchError(`could not store for offline users: ${MAX_ATTEMPTS} transactions in a row conflicted with Mesa servers.`);
+  const outcomes = await watchedTransaction(
+    client,
+    [names.connectedClients, names.undeliveredMessages],
+    async () => {
+      const reads = client.pipeline();
+      if (ids.length > 0) reads.smismember(names.connectedClients, ids as never).hmget(names.undeliveredMessages, ids as never);
+      if (broadcasts) reads.smembers(names.connectedClients);
+      reads.time();
+      const values = (await reads.exec())!.map(([error, value]) => {
+        if (error) throw error;
+        return value;
+      });
+      const now = redisTimeMs(values.pop() as string[]);
+      const [membership, stored] = (ids.length > 0 ? values : [[], []]) as [number[], Array<string | null>];
+      const members = (broadcasts ? values.at(-1) : []) as string[];
+      const online = new Map(ids.map((id, k) => [id, membership[k] === 1]));
+      const backlogs = new Map(ids.map((id, k) => [id, stored[k]]));
+      const transaction = client.multi();
+      const plans = planEntries(entries, online, backlogs, members, caps, now, (envelope) => transaction.publish(names.channel, envelope));
+      for (const [id, backlog] of plans.backlogs) {
+        const text = backlog.text();
+        if (text === undefined) transaction.hdel(names.undeliveredMessages, id);
+        else transaction.hset(names.undeliveredMessages, id, text);
+      }
+      return {
+        transaction,
+        outcome: (results) => plans.outcomes.map((outcome) => (typeof outcome === 'function' ? outcome(results) : outcome)),
+      };
+    },
+    MAX_ATTEMPTS,
+    (attempts) =>
+      new MesaDispatchError(`could not store for offline users: ${attempts} transactions in a row conflicted with Mesa servers.`),
+  );
+  return outcomes!;
 }
 
-type Planned = EntryOutcome | ((results: Array<[Error | null, unknown]>) => EntryOutcome);
+type Planned = EntryOutcome | ((results: TransactionResults) => EntryOutcome);
 
 function planEntries(
   entries: BatchEntry[],
@@ -81,7 +88,7 @@ function planEntries(
   const written = new Map<string, StoredBacklog>();
   const outcomes: Planned[] = [];
   let publishes = 0;
-  const receiversAt = (at: number) => (results: Array<[Error | null, unknown]>) => results[at][1] as number;
+  const receiversAt = (at: number) => (results: TransactionResults) => results[at][1] as number;
   for (const entry of entries) {
     if (entry.kind === 'publish') {
       publish(entry.envelope);
