@@ -4,7 +4,6 @@ import { MesaConnectionError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
 import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
-import { SHUTDOWN_STEP_TIMEOUT_MS } from '../mesa.constants.js';
 
 /**
  * Opens one of the portal's own connections, a `duplicate()` of the module's (same server, credentials
@@ -51,18 +50,4 @@ export async function openPortalConnection(
     );
   }
   return client;
-}
-
-/**
- * Closes a portal connection: QUIT, or a hard disconnect when Redis does not answer within 2 s; at once
- * when `redisAnswers` is false (Redis already failed to answer at shutdown).
- */
-export async function closePortalConnection(client: Redis | undefined, redisAnswers = true): Promise<void> {
-  if (!client || client.status === 'end') return;
-  if (!redisAnswers) return client.disconnect();
-  try {
-    await withTimeout(client.quit(), SHUTDOWN_STEP_TIMEOUT_MS);
-  } catch {
-    client.disconnect();
-  }
 }

@@ -6,7 +6,7 @@ import type { Subscription } from 'rxjs';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
 import { MESA_PORTAL_DEFAULTS, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, PORTAL_LEAVE_TIMEOUT_MS } from '../mesa.constants.js';
-import { type MesaRedisConnection, TimeoutError, withTimeout } from '../redis/redis-connection.js';
+import { closeRedisClient, type MesaRedisConnection, TimeoutError, withTimeout } from '../redis/redis-connection.js';
 import { LogThrottle } from './log-throttle.js';
 import type { MesaPortalOptions } from './mesa-portal-options.interface.js';
 import { MesaPortalExplorer, type MesaPortalHandler } from './portal-explorer.js';
@@ -14,7 +14,7 @@ import { readFrameAddress } from './portal-frame-address.js';
 import { PortalHandlerSet } from './portal-handler-set.js';
 import { PortalPool, type PortalHeartbeat } from './portal-pool.js';
 import { parsePortalFrame, type MesaPortalEvent } from './portal-protocol.js';
-import { openPortalConnection, closePortalConnection } from './portal-connections.js';
+import { openPortalConnection } from './portal-connections.js';
 import { PortalSubscription } from './portal-subscription.js';
 import { PortalWorkQueue, type PortalRefusal, type PortalWork } from './portal-work-queue.js';
 import { argumentsOf, describeClient, describeEvent, NO_CLIENT } from './portal-event-text.js';
@@ -157,7 +157,7 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
    */
   async onApplicationShutdown(): Promise<void> {
     await this.onModuleDestroy();
-    await Promise.all([this.subscription?.close(this.redisAnswered), closePortalConnection(this.commands, this.redisAnswered)]);
+    await Promise.all([this.subscription?.close(this.redisAnswered), closeRedisClient(this.commands, this.redisAnswered)]);
     this.throttle.flush();
   }
 

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { MesaConnectionError } from '../errors/mesa.errors.js';
+import { SHUTDOWN_STEP_TIMEOUT_MS } from '../mesa.constants.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { describeRedisTarget, redactSecrets } from './redis-target.js';
@@ -74,16 +75,9 @@ export class MesaRedisConnection {
     return next;
   }
 
-  /** Closes the connection if the module opened it; an application-owned client is left open. */
+  /** Closes the connection if the module opened it ({@link closeRedisClient}); an application-owned client is left open. */
   async close(): Promise<void> {
-    if (!this.owned || this.client.status === 'end') return;
-    const ended = new Promise<void>((resolve) => this.client.once('end', () => resolve()));
-    try {
-      await withTimeout(this.client.quit(), 2_000);
-    } catch {
-      this.client.disconnect();
-    }
-    await withTimeout(ended, 2_000).catch(() => this.client.disconnect());
+    if (this.owned) await closeRedisClient(this.client);
   }
 
   private lastError?: string;
@@ -94,6 +88,23 @@ export class MesaRedisConnection {
     this.logger.error(`Redis connection to ${this.target}: ${message}`);
     this.client.once('ready', () => (this.lastError = undefined));
   }
+}
+
+/**
+ * Closes a connection the module opened, the one way it does: QUIT (what was sent before is answered first), then
+ * waits for the socket to end; a hard disconnect when either takes longer than `SHUTDOWN_STEP_TIMEOUT_MS` (a frozen
+ * Redis answers nothing), or at once when `redisAnswers` is false (Redis already failed to answer at shutdown).
+ */
+export async function closeRedisClient(client: Redis | undefined, redisAnswers = true): Promise<void> {
+  if (!client || client.status === 'end') return;
+  if (!redisAnswers) return client.disconnect();
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  try {
+    await withTimeout(client.quit(), SHUTDOWN_STEP_TIMEOUT_MS);
+  } catch {
+    client.disconnect();
+  }
+  await withTimeout(ended, SHUTDOWN_STEP_TIMEOUT_MS).catch(() => client.disconnect());
 }
 
 /** Name the module's own connections carry in `CLIENT LIST`, unless the options set `connectionName`. */
