@@ -9,6 +9,7 @@ import {
   SWEEP_STEP_USERS,
 } from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
+import { LogThrottle } from '../logging/log-throttle.js';
 import { BACKLOG_SWEEP_SCRIPT, RELEASE_SWEEP_LOCK_SCRIPT, RENEW_SWEEP_LOCK_SCRIPT } from '../redis/backlog-sweep.script.js';
 import { ScriptRunner } from '../redis/script-runner.js';
 import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
@@ -48,7 +49,8 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
   /** HSCAN's COUNT for the next step, adapted to the bytes the steps read. */
   private count = SWEEP_STEP_USERS;
   private stopped = false;
-  private lastFailure?: string;
+  /** A failing pass (Redis down) is logged once per distinct reason, then summed up once a minute. */
+  private readonly failureLog = new LogThrottle(this.logger, { limit: 1, windowMs: 60_000 });
 
   constructor(
     @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
@@ -75,6 +77,7 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
     this.stopped = true;
     clearInterval(this.passTimer);
     clearInterval(this.lockTimer);
+    this.failureLog.flush();
     const finished = await withTimeout<unknown>(this.pass ?? Promise.resolve(), SHUTDOWN_STEP_TIMEOUT_MS).then(
       () => true,
       () => false,
@@ -86,7 +89,7 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
 
   /**
    * Runs one pass now (the timer runs them every `sweepInterval`), unless one is in progress, in which case it
-   * returns that one. Never rejects: a failure is logged (once per distinct reason) and the pass ends.
+   * returns that one. Never rejects: a failure is logged (once per reason, then summed up once a minute) and the pass ends.
    */
   sweep(): Promise<SweepOutcome> {
     this.pass ??= this.runPass().finally(() => (this.pass = undefined));
@@ -134,11 +137,9 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
         leftover = reply[4];
         await new Promise((resolve) => setImmediate(resolve));
       } while ((cursor !== '0' || leftover.length > 0) && !this.stopped);
-      this.lastFailure = undefined;
     } catch (error) {
       const reason = redactSecrets((error as Error)?.message ?? String(error), this.options.given);
-      if (reason !== this.lastFailure) this.logger.warn(`Sweeping expired stored messages on ${this.connection.target} failed: ${reason}`);
-      this.lastFailure = reason;
+      this.failureLog.warn(reason, `Sweeping expired stored messages on ${this.connection.target} failed: ${reason}`);
     }
     return outcome;
   }

@@ -3,6 +3,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { MesaConnectionError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
 import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
+import { LogThrottle } from '../logging/log-throttle.js';
 import { redactSecrets } from '../redis/redis-target.js';
 
 /**
@@ -33,12 +34,11 @@ export async function openPortalConnection(
     ...(role === 'subscriber' ? subscriberOptions : {}),
   });
   let lastError: string | undefined;
+  const errorLog = new LogThrottle(logger, { limit: 1 });
   client.on('error', (error: Error) => {
-    const message = redactSecrets(error.message, options);
-    if (message !== lastError) logger.error(`Portal ${role} connection to ${connection.target}: ${message}`);
-    lastError = message;
+    lastError = redactSecrets(error.message, options);
+    errorLog.error(lastError, `Portal ${role} connection to ${connection.target}: ${lastError}`);
   });
-  client.on('ready', () => (lastError = undefined));
   try {
     await withTimeout(client.connect(), timeout);
   } catch (error) {

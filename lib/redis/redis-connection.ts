@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { MesaConnectionError } from '../errors/mesa.errors.js';
+import { LogThrottle } from '../logging/log-throttle.js';
 import { SHUTDOWN_STEP_TIMEOUT_MS } from '../mesa.constants.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
@@ -77,16 +78,16 @@ export class MesaRedisConnection {
 
   /** Closes the connection if the module opened it ({@link closeRedisClient}); an application-owned client is left open. */
   async close(): Promise<void> {
-    if (this.owned) await closeRedisClient(this.client);
+    if (!this.owned) return;
+    this.errorLog.flush();
+    await closeRedisClient(this.client);
   }
 
-  private lastError?: string;
+  /** ioredis reports each failed reconnection: the same error, logged once, then summed up every 10 s. */
+  private readonly errorLog = new LogThrottle(this.logger, { limit: 1 });
   private reportError(error: Error, options: MesaModuleOptions): void {
     const message = redactSecrets(error.message, options);
-    if (message === this.lastError) return;
-    this.lastError = message;
-    this.logger.error(`Redis connection to ${this.target}: ${message}`);
-    this.client.once('ready', () => (this.lastError = undefined));
+    this.errorLog.error(message, `Redis connection to ${this.target}: ${message}`);
   }
 }
 
