@@ -1,3 +1,4 @@
+import type { BacklogCaps } from '../backlog/stored-backlog.js';
 import type { DispatchPromise } from '../dispatch-promise.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
@@ -56,12 +57,6 @@ export interface EntryFailure {
 
 /** What became of one entry: its result, or its failure. */
 export type EntryOutcome = DispatchResult | EntryFailure;
-
-/** Caps on one user's stored messages, as the script reads them (`0`: none). */
-export interface BacklogCaps {
-  maxCount: number;
-  maxBytes: number;
-}
 
 /** How one script call of a batch that stores runs (see `dispatch-batch.script.ts`). */
 export interface StoreCall {

@@ -8,21 +8,13 @@ import {
   MAX_BATCH_DISPATCHES,
   MAX_BATCH_SIZE,
 } from '../mesa.constants.js';
+import type { BacklogCaps } from '../backlog/stored-backlog.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { DISPATCH_BATCH_SCRIPT } from '../redis/dispatch-batch.script.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
 import { ScriptRunner } from '../redis/script-runner.js';
-import {
-  decodeReplies,
-  encodeBatch,
-  HELD,
-  NOT_RUN,
-  type BacklogCaps,
-  type BatchEntry,
-  type EntryOutcome,
-  type StoreCall,
-} from './batch-protocol.js';
+import { decodeReplies, encodeBatch, HELD, NOT_RUN, type BatchEntry, type EntryOutcome, type StoreCall } from './batch-protocol.js';
 import { DeferredStores } from './deferred-stores.js';
 import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch-failures.js';
 import { DispatchQueue } from './dispatch-queue.js';

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
-import { StoredBacklog } from '../backlog/stored-backlog.js';
+import { StoredBacklog, type BacklogCaps } from '../backlog/stored-backlog.js';
 import { MesaDispatchError } from '../errors/mesa.errors.js';
 import { mesaEnvelope, type MesaRedisNames } from '../redis/mesa-redis-names.js';
-import { countsById, publishedResult, type BacklogCaps, type BatchEntry, type EntryOutcome, type PublishEntry } from './batch-protocol.js';
+import { countsById, publishedResult, type BatchEntry, type EntryOutcome, type PublishEntry } from './batch-protocol.js';
 import { redisTimeMs } from '../redis/redis-time.js';
 import { watchedTransaction, type TransactionResults } from '../redis/watched-transaction.js';
 import { readRedisError } from './dispatch-failures.js';
