@@ -44,7 +44,7 @@ export { DispatchPromise } from './dispatch-promise.js';
 export { getMesaOptionsToken, getMesaRedisConnectionToken, getMesaResolvedOptionsToken } from './mesa.tokens.js';
 export { getDispatcherToken, getMesaBacklogToken, getMesaPresenceToken } from './mesa.tokens.js';
 export { InjectDispatcher, InjectMesaBacklog, InjectMesaPresence } from './decorators/inject-mesa.decorators.js';
-export { DEFAULT_MESA_NAME } from './named/mesa-name.js';
+export { DEFAULT_MESA_NAME } from './validation/mesa-name.validator.js';
 export type { ResolvedMesaOptions } from './options/resolved-mesa-options.js';
 export {
   BROADCAST,

@@ -9,7 +9,7 @@ import { getDispatcherPropertyKey, getDispatcherToken } from '../mesa.tokens.js'
 import { Message, type MessageOptions } from '../messages/message.js';
 import { validateDispatchDecorator } from '../validation/dispatch-decorator.validator.js';
 import { prepareDispatch } from '../validation/dispatch-input.validator.js';
-import { sealMessage } from '../validation/message-snapshot.js';
+import { sealMessage } from '../messages/message-snapshot.js';
 import { checkSelectedIds } from '../validation/user-ids.validator.js';
 
 const logger = new Logger('MesaDispatcher');

@@ -1,6 +1,6 @@
 import { type DynamicModule, Inject, Module } from '@nestjs/common';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
-import { checkMesaName } from '../named/mesa-name.js';
+import { checkMesaName } from '../validation/mesa-name.validator.js';
 import { getMesaRedisConnectionToken, getMesaResolvedOptionsToken } from '../mesa.tokens.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';

@@ -1,5 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import type { MesaPortalOptions } from '../portal/mesa-portal-options.interface.js';
+import type { MesaPortalOptions } from './mesa-portal-options.interface.js';
 
 /** How a failed dispatch from `@Dispatch` is surfaced. */
 export type DispatchErrorMode = 'throw' | 'log';

@@ -1,5 +1,5 @@
 import { MESA_MESSAGE_KIND } from '../mesa.constants.js';
-import { prepareMessage } from '../validation/message-snapshot.js';
+import { prepareMessage } from './message-snapshot.js';
 
 /** Per-message options, as Mesa's `Message` takes them. */
 export interface MessageOptions {

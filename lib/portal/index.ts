@@ -10,9 +10,9 @@ export {
   OnMesaMessage,
   type MesaPortalHandlerMetadata,
 } from './portal.decorators.js';
-export type { MesaPortalOptions } from './mesa-portal-options.interface.js';
+export type { MesaPortalOptions } from '../interfaces/mesa-portal-options.interface.js';
 export type { MesaClientMessage, MesaPortalEvent, MesaPortalEventType } from './portal-protocol.js';
-export { validatePortalOptions } from './portal-options.validator.js';
+export { validatePortalOptions } from '../validation/portal-options.validator.js';
 export { MesaPortalService } from './portal.service.js';
 export type { MesaPortalStatus } from './mesa-portal-status.interface.js';
 export { MESA_PORTAL_CONTEXT_TYPE, MESA_PORTAL_HANDLER_METADATA } from '../mesa.constants.js';

@@ -8,7 +8,7 @@ import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
 import { MESA_PORTAL_DEFAULTS, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, PORTAL_LEAVE_TIMEOUT_MS } from '../mesa.constants.js';
 import { closeRedisClient, type MesaRedisConnection, TimeoutError, withTimeout } from '../redis/redis-connection.js';
 import { LogThrottle } from '../logging/log-throttle.js';
-import type { MesaPortalOptions } from './mesa-portal-options.interface.js';
+import type { MesaPortalOptions } from '../interfaces/mesa-portal-options.interface.js';
 import { MesaPortalExplorer, type MesaPortalHandler } from './portal-explorer.js';
 import { readFrameAddress } from './portal-frame-address.js';
 import { PortalHandlerSet } from './portal-handler-set.js';

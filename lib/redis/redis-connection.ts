@@ -4,8 +4,15 @@ import { MesaConnectionError } from '../errors/mesa.errors.js';
 import { LogThrottle } from '../logging/log-throttle.js';
 import { SHUTDOWN_STEP_TIMEOUT_MS } from '../mesa.constants.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
-import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { describeRedisTarget, redactSecrets } from './redis-target.js';
+
+/** What opening a connection reads of a registration's options (a `ResolvedMesaOptions` is one). */
+export interface ConnectionSettings {
+  /** The options as given: `url`, `redis` or `client`, `sharedConnection`. */
+  readonly given: MesaModuleOptions;
+  /** Bound on reaching Redis, in ms. */
+  readonly connectTimeout: number;
+}
 
 /**
  * The Redis connection the module dispatches through: one it opened (and closes at shutdown) or the
@@ -30,7 +37,7 @@ export class MesaRedisConnection {
    * checks that it reaches a primary: a replica would take the publishes for its own subscribers only.
    * @throws MesaConnectionError saying where it tried, without the password, or that it reached a replica.
    */
-  static async open(resolved: ResolvedMesaOptions): Promise<MesaRedisConnection> {
+  static async open(resolved: ConnectionSettings): Promise<MesaRedisConnection> {
     const options = resolved.given;
     const target = describeRedisTarget(options);
     const timeout = resolved.connectTimeout;

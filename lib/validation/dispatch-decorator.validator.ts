@@ -1,7 +1,7 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
-import { describeValue } from './describe-value.js';
-import { checkMesaName } from '../named/mesa-name.js';
+import { describeValue } from '../errors/describe-value.js';
+import { checkMesaName } from './mesa-name.validator.js';
 
 const KNOWN_OPTIONS = ['recipients', 'excluding', 'data', 'broadcast', 'sync', 'ttl', 'onError'];
 

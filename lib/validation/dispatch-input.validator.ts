@@ -1,6 +1,6 @@
 import { BROADCAST, BROADCAST_RECIPIENTS, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
 import { MesaValidationError } from '../errors/mesa.errors.js';
-import { prepareMessage } from './message-snapshot.js';
+import { prepareMessage } from '../messages/message-snapshot.js';
 import { RecipientListCache, type CheckedRecipients } from './recipient-list-cache.js';
 import { checkUserIds } from './user-ids.validator.js';
 

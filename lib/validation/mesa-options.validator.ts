@@ -1,7 +1,7 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
-import { describeValue } from './describe-value.js';
-import { validatePortalOptions } from '../portal/portal-options.validator.js';
+import { describeValue } from '../errors/describe-value.js';
+import { validatePortalOptions } from './portal-options.validator.js';
 
 const KNOWN_OPTIONS = [
   'url',

@@ -1,8 +1,7 @@
 import { MesaValidationError } from '../errors/mesa.errors.js';
 import { MESA_MESSAGE_KIND, OPCODE_INTERNAL_EVENT } from '../mesa.constants.js';
-import type { Message } from '../messages/message.js';
-import { describeValue } from './describe-value.js';
-import { isWellFormedText } from './user-ids.validator.js';
+import { describeValue } from '../errors/describe-value.js';
+import { isWellFormedText } from './well-formed-text.js';
 
 /** A message's JSON text, produced from one checked reading of its fields. */
 export interface PreparedMessage {
@@ -46,7 +45,7 @@ export function prepareMessage(message: unknown): PreparedMessage {
  * @internal Freezes a message `@Dispatch` built and prepares it once: `prepareMessage` (and so `prepareDispatch`)
  * then returns that same JSON, so the service publishes exactly what the decorator checked, serialized once.
  */
-export function sealMessage(message: Message<unknown>): PreparedMessage {
+export function sealMessage(message: object): PreparedMessage {
   const prepared = prepareMessage(Object.freeze(message));
   sealedMessages.set(message, prepared);
   return prepared;
