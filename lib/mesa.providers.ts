@@ -85,7 +85,7 @@ function resolveRegistration(options: unknown, name: string | undefined, registr
   if (name === undefined) return resolveMesaOptions(options);
   registry.claim(name);
   const resolved = resolveMesaOptions(options, name);
-  if (resolved.given.portal?.enabled === true) {
+  if (resolved.portal.enabled) {
     throw new MesaConfigurationError(
       `MesaModule '${name}': portal is available on the default (unnamed) registration only, because @OnMesa… ` +
         'handlers do not say which registration they belong to. Enable the portal on the default MesaModule.forRoot().',

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { DispatchErrorMode, MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
+import type { MesaPortalOptions } from '../interfaces/mesa-portal-options.interface.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DISPATCH_TIMEOUT_MS,
@@ -10,6 +12,7 @@ import {
   DEFAULT_MAX_UNANSWERED_BATCHES,
   DEFAULT_MAX_UNANSWERED_BYTES,
   DEFAULT_SWEEP_INTERVAL_MS,
+  MESA_PORTAL_DEFAULTS,
 } from '../mesa.constants.js';
 import { mesaRedisNames, type MesaRedisNames } from '../redis/mesa-redis-names.js';
 import { validateMesaOptions } from '../validation/mesa-options.validator.js';
@@ -44,7 +47,12 @@ export interface ResolvedMesaOptions {
   readonly maxQueuedDispatches: number;
   readonly maxQueuedBytes: number;
   readonly dispatchErrors: DispatchErrorMode;
+  /** The portal's options, every default applied and its id chosen (`enabled` false: no portal). */
+  readonly portal: ResolvedPortalOptions;
 }
+
+/** `MesaPortalOptions` with every default applied, and the portal's id (the configured one, or a random UUID). */
+export type ResolvedPortalOptions = Required<Omit<MesaPortalOptions, 'id'>> & { readonly id: string };
 
 /**
  * Validates `MesaModule` options and applies the defaults, once.
@@ -72,6 +80,18 @@ export function resolveMesaOptions(options: unknown, name?: string): ResolvedMes
     maxQueuedDispatches: given.maxQueuedDispatches ?? DEFAULT_MAX_QUEUED_DISPATCHES,
     maxQueuedBytes: given.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     dispatchErrors: given.dispatchErrors ?? 'throw',
+    portal: resolvePortalOptions(given.portal),
+  };
+}
+
+function resolvePortalOptions(portal: MesaPortalOptions | undefined): ResolvedPortalOptions {
+  const given = Object.fromEntries(Object.entries(portal ?? {}).filter(([, value]) => value !== undefined));
+  return {
+    ...MESA_PORTAL_DEFAULTS,
+    reportAllEvents: false,
+    ...given,
+    enabled: portal?.enabled === true,
+    id: portal?.id ?? randomUUID(),
   };
 }
 

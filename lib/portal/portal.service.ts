@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Redis } from 'ioredis';
 import type { Subscription } from 'rxjs';
-import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
+import type { ResolvedMesaOptions, ResolvedPortalOptions } from '../options/resolved-mesa-options.js';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
-import { MESA_PORTAL_DEFAULTS, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, PORTAL_LEAVE_TIMEOUT_MS } from '../mesa.constants.js';
+import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, PORTAL_LEAVE_TIMEOUT_MS } from '../mesa.constants.js';
 import { closeRedisClient, type MesaRedisConnection, TimeoutError, withTimeout } from '../redis/redis-connection.js';
 import { LogThrottle } from '../logging/log-throttle.js';
-import type { MesaPortalOptions } from '../interfaces/mesa-portal-options.interface.js';
 import { MesaPortalExplorer, type MesaPortalHandler } from './portal-explorer.js';
 import { readFrameAddress } from './portal-frame-address.js';
 import { PortalHandlerSet } from './portal-handler-set.js';
@@ -43,7 +41,7 @@ interface PortalFrame extends PortalWork {
 export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('MesaPortal');
   private readonly throttle = new LogThrottle(this.logger);
-  private readonly settings: Required<Omit<MesaPortalOptions, 'id'>> & { id: string };
+  private readonly settings: ResolvedPortalOptions;
   private readonly names: MesaRedisNames;
   private handlers = new PortalHandlerSet([]);
   private subscription?: PortalSubscription;
@@ -64,15 +62,7 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
     private readonly explorer: MesaPortalExplorer,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    const portal = options.given.portal;
-    const given = Object.fromEntries(Object.entries(portal ?? {}).filter(([, value]) => value !== undefined));
-    this.settings = {
-      ...MESA_PORTAL_DEFAULTS,
-      reportAllEvents: false,
-      ...given,
-      enabled: portal?.enabled === true,
-      id: portal?.id ?? randomUUID(),
-    };
+    this.settings = options.portal;
     this.names = options.names;
   }
 
