@@ -1,5 +1,6 @@
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
-import { countsById, decodeReplies, entryOf, splitByFlags, type BatchEntry, type EntryOutcome, type SyncEntry } from './batch-protocol.js';
+import { countsById, decodeReplies, splitByFlags, type EntryOutcome } from './batch-protocol.js';
+import { entryOf, type BatchEntry, type SyncEntry } from './dispatch-entries.js';
 
 const DEFERRED = '2';
 const NOT_STORED = '3';

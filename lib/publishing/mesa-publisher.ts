@@ -14,7 +14,13 @@ import { DISPATCH_BATCH_SCRIPT } from '../redis/dispatch-batch.script.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
 import { ScriptRunner } from '../redis/script-runner.js';
-import { decodeReplies, encodeBatch, HELD, NOT_RUN, type BatchEntry, type EntryOutcome, type StoreCall } from './batch-protocol.js';
+import { DispatchPromise } from '../dispatch-promise.js';
+import { MesaDispatchError } from '../errors/mesa.errors.js';
+import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
+import type { PreparedBroadcastExcept } from '../validation/broadcast-input.validator.js';
+import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
+import { decodeReplies, encodeBatch, HELD, NOT_RUN, type EntryOutcome, type StoreCall } from './batch-protocol.js';
+import { dispatchFields, entryOf, type BatchEntry } from './dispatch-entries.js';
 import { DeferredStores } from './deferred-stores.js';
 import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch-failures.js';
 import { DispatchQueue } from './dispatch-queue.js';
@@ -23,8 +29,9 @@ import { UnawaitedFailureLog } from './unawaited-failure-log.js';
 
 /**
  * The publishing engine: owns the dispatch queue, the batch script and the connection's events. The service
- * prepares dispatches and {@link push}es them; the publisher batches them, sends each batch in one round trip,
- * settles every dispatch with its result or a truthful error, and on shutdown {@link close}s after draining.
+ * validates a dispatch and hands it over with {@link publish} (or {@link broadcastExcept}, or {@link refuse} for
+ * input it refused); the publisher turns it into a batch entry, batches the entries, sends each batch in one round
+ * trip, settles every dispatch with its result or a truthful error, and on shutdown {@link close}s after draining.
  *
  * When the connection drops, the batches awaiting an answer fail at once as "may have been published"; what
  * waits unsent is sent when it is back (or fails as not sent after `dispatchTimeout`). Where Lua scripts are
@@ -48,7 +55,7 @@ export class MesaPublisher {
   /** Whether a batch's deferred stores are being finished (a batch answered "held" then is expected). */
   private finishing = false;
   /** Reports the failures of dispatches nobody awaited, aggregated. */
-  readonly unawaitedFailures = new UnawaitedFailureLog();
+  private readonly unawaitedFailures = new UnawaitedFailureLog();
   private scriptsUnavailable = false;
   private closed = false;
 
@@ -85,14 +92,41 @@ export class MesaPublisher {
     client.on('close', this.onClose);
   }
 
-  /** Whether {@link close} has begun: pushing is then refused by the service. */
-  get isClosed(): boolean {
-    return this.closed;
+  /**
+   * Sends a checked dispatch: published to its recipients, with sync stored for the offline ones. The promise
+   * settles when Redis answered for its batch, or fails (see the queue); an empty list resolves at once.
+   */
+  publish(prepared: PreparedDispatch): Promise<DispatchResult> {
+    const promise = DispatchPromise.pending<DispatchResult>();
+    try {
+      this.checkOpen();
+      if (prepared.recipients.length === 0) promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
+      else this.queue.push(entryOf(dispatchFields(prepared, this.options, promise), this.options.dispatchTimeout));
+    } catch (error) {
+      promise.fail(error, this.unawaitedFailures.report);
+    }
+    return promise;
   }
 
-  /** Queues a prepared dispatch; its promise settles when Redis answered for its batch, or fails (see the queue). */
-  push(entry: BatchEntry): void {
-    this.queue.push(entry);
+  /** Sends a checked broadcast to the online authenticated users but `excluding` (see `DispatcherService.broadcast`). */
+  broadcastExcept({ prepared, excluding }: PreparedBroadcastExcept): Promise<DispatchResult> {
+    const promise = DispatchPromise.pending<DispatchResult>();
+    try {
+      this.checkOpen();
+      this.queue.push(
+        entryOf({ kind: 'broadcast-except', messageJson: prepared.messageJson, excluding, promise }, this.options.dispatchTimeout),
+      );
+    } catch (error) {
+      promise.fail(error, this.unawaitedFailures.report);
+    }
+    return promise;
+  }
+
+  /** The promise of a dispatch refused before it got here (invalid input): rejected with `error`, logged if nobody awaits it. */
+  refuse(error: unknown): Promise<DispatchResult> {
+    const promise = DispatchPromise.pending<DispatchResult>();
+    promise.fail(error, this.unawaitedFailures.report);
+    return promise;
   }
 
   /** Resolves once every dispatch pushed so far (and meanwhile) has settled. */
@@ -108,6 +142,12 @@ export class MesaPublisher {
     this.connection.client.off('close', this.onClose);
     this.unawaitedFailures.close();
     await this.connection.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) {
+      throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
+    }
   }
 
   private async send(batch: BatchEntry[], progress: () => boolean): Promise<EntryOutcome[] | typeof NOT_RUN> {

@@ -37,14 +37,3 @@ export function mesaRedisNames(namespace?: string): MesaRedisNames {
     storesHeld: name(MESA_REDIS_NAMES.storesHeld),
   };
 }
-
-/**
- * The envelope Mesa servers read from the channel: `{"message":…,"recipients":[…]}`, from the message's JSON
- * and the recipients' JSON. Returned flat (one string, not a tree of the parts), so that while it waits to be
- * sent it holds only its own characters and the parts can be collected at once.
- */
-export function mesaEnvelope(messageJson: string, recipientsJson: string): string {
-  const envelope = `{"message":${messageJson},"recipients":${recipientsJson}}`;
-  envelope.charCodeAt(0); // flattens the concatenation in place (V8)
-  return envelope;
-}

@@ -1,5 +1,6 @@
 import { DispatchPromise, type DispatchResult } from '../../../lib/index.js';
-import { encodeBatch, entryOf, type BatchEntry, type SyncEntry } from '../../../lib/publishing/batch-protocol.js';
+import { encodeBatch } from '../../../lib/publishing/batch-protocol.js';
+import { entryOf, type BatchEntry, type SyncEntry } from '../../../lib/publishing/dispatch-entries.js';
 import { DeferredStores } from '../../../lib/publishing/deferred-stores.js';
 import { mesaRedisNames } from '../../../lib/redis/mesa-redis-names.js';
 
