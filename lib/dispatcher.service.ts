@@ -1,9 +1,9 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type OnApplicationShutdown } from '@nestjs/common';
 import type { AnyEvents, DispatchableFor, EventMap } from './events/event-map.js';
 import type { BroadcastOptions } from './interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from './interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from './interfaces/mesa-module-options.interface.js';
-import { BROADCAST_RECIPIENTS, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
+import { BROADCAST_RECIPIENTS } from './mesa.constants.js';
 import { DISCONNECT_CLIENT } from './messages/message.js';
 import type { ResolvedMesaOptions } from './options/resolved-mesa-options.js';
 import { MesaPublisher } from './publishing/mesa-publisher.js';
@@ -26,10 +26,9 @@ import { prepareDispatch, type PreparedDispatch } from './validation/dispatch-in
  *
  * @typeParam Events the application's event map; untyped ({@link AnyEvents}) by default.
  */
-@Injectable()
 export class DispatcherService<Events extends EventMap = AnyEvents> implements OnApplicationShutdown {
   constructor(
-    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
+    private readonly options: ResolvedMesaOptions,
     private readonly publisher: MesaPublisher,
   ) {}
 

@@ -1,13 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import {
-  BACKLOG_BYTES_PER_CALL,
-  MESA_REDIS_CONNECTION,
-  MESA_RESOLVED_OPTIONS,
-  SHUTDOWN_STEP_TIMEOUT_MS,
-  SWEEP_LOCK_MS,
-  SWEEP_STEP_USERS,
-} from '../mesa.constants.js';
+import { BACKLOG_BYTES_PER_CALL, SHUTDOWN_STEP_TIMEOUT_MS, SWEEP_LOCK_MS, SWEEP_STEP_USERS } from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { LogThrottle } from '../logging/log-throttle.js';
 import { BACKLOG_SWEEP_SCRIPT, RELEASE_SWEEP_LOCK_SCRIPT, RENEW_SWEEP_LOCK_SCRIPT } from '../redis/backlog-sweep.script.js';
@@ -35,7 +28,6 @@ export interface SweepOutcome {
  * bootstrapped and stops, finishing its step and releasing the lock, when the module is destroyed (before the
  * connection closes). Inactive when sync is off or no sweep is set.
  */
-@Injectable()
 export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('MesaBacklogSweeper');
   private readonly token = randomUUID();
@@ -53,8 +45,8 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
   private readonly failureLog = new LogThrottle(this.logger, { limit: 1, windowMs: 60_000 });
 
   constructor(
-    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
-    @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
+    private readonly options: ResolvedMesaOptions,
+    private readonly connection: MesaRedisConnection,
   ) {
     this.runner = new ScriptRunner(connection, BACKLOG_SWEEP_SCRIPT);
     this.keys = [options.names.undeliveredMessages, options.names.sweepLock];

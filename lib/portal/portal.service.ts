@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Redis } from 'ioredis';
 import type { Subscription } from 'rxjs';
 import type { ResolvedMesaOptions, ResolvedPortalOptions } from '../options/resolved-mesa-options.js';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
-import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, PORTAL_LEAVE_TIMEOUT_MS } from '../mesa.constants.js';
+import { PORTAL_LEAVE_TIMEOUT_MS } from '../mesa.constants.js';
 import { closeRedisClient, type MesaRedisConnection, TimeoutError, withTimeout } from '../redis/redis-connection.js';
 import { LogThrottle } from '../logging/log-throttle.js';
 import { MesaPortalExplorer, type MesaPortalHandler } from './portal-explorer.js';
@@ -37,7 +37,6 @@ interface PortalFrame extends PortalWork {
  * closes its two Redis connections in `onApplicationShutdown`. It never exits the process. With
  * `portal.enabled` false it does nothing at all.
  */
-@Injectable()
 export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('MesaPortal');
   private readonly throttle = new LogThrottle(this.logger);
@@ -57,8 +56,8 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
   private redisAnswered = true;
 
   constructor(
-    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
-    @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
+    private readonly options: ResolvedMesaOptions,
+    private readonly connection: MesaRedisConnection,
     private readonly explorer: MesaPortalExplorer,
     private readonly adapterHost: HttpAdapterHost,
   ) {

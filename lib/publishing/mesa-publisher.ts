@@ -1,13 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import {
-  BACKLOG_BYTES_PER_CALL,
-  MESA_REDIS_CONNECTION,
-  MESA_RESOLVED_OPTIONS,
-  MAX_BATCH_ARGS,
-  MAX_BATCH_DISPATCHES,
-  MAX_BATCH_SIZE,
-} from '../mesa.constants.js';
+import { BACKLOG_BYTES_PER_CALL, MAX_BATCH_ARGS, MAX_BATCH_DISPATCHES, MAX_BATCH_SIZE } from '../mesa.constants.js';
 import type { BacklogCaps } from '../backlog/stored-backlog.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { DISPATCH_BATCH_SCRIPT } from '../redis/dispatch-batch.script.js';
@@ -41,7 +34,6 @@ import { UnawaitedFailureLog } from './unawaited-failure-log.js';
  * calls, each bounded alike, so no call blocks Redis long; meanwhile nothing else is sent, and batches sent before
  * the client knew come back unrun (the script's hold key) and are sent again after it, in order.
  */
-@Injectable()
 export class MesaPublisher {
   private readonly logger = new Logger('MesaDispatcher');
   private readonly failures: DispatchFailures;
@@ -60,8 +52,8 @@ export class MesaPublisher {
   private closed = false;
 
   constructor(
-    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
-    @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
+    private readonly options: ResolvedMesaOptions,
+    private readonly connection: MesaRedisConnection,
   ) {
     const { client, target } = connection;
     this.runner = new ScriptRunner(connection, DISPATCH_BATCH_SCRIPT);

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
 import { MesaRedisConnection, type ConnectionSettings } from './redis-connection.js';
@@ -25,7 +24,6 @@ interface ConnectionEntry {
  * When a registration fails the bootstrap (a name registered twice, Redis unreachable), Nest calls no shutdown
  * hook: the registry then closes every connection it had opened, which would otherwise retry forever.
  */
-@Injectable()
 export class MesaConnectionRegistry {
   private readonly shared = new Map<string, ConnectionEntry>();
   private readonly names = new Set<string>();
