@@ -263,8 +263,10 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     if (text === undefined) return [];
     const now = this.now();
     const live: WireMessage[] = [];
-    for (const { x, m: _m, l: _l, n: _n, ...message } of JSON.parse(text) as StoredMessage[]) {
-      if (x === undefined || x > now) live.push(message);
+    for (const { x, ...message } of JSON.parse(text) as StoredMessage[]) {
+      if (x !== undefined && x <= now) continue;
+      for (const state of BACKLOG_STATE) delete message[state];
+      live.push(message);
     }
     return live;
   }
@@ -274,3 +276,5 @@ type Counts = Record<string, number>;
 
 /** A message as stored: its expiry (`x`) first, and on the last one the backlog's state (`m`, `l`, `n`). */
 type StoredMessage = WireMessage & { x?: number; m?: number; l?: number; n?: number };
+
+const BACKLOG_STATE = ['m', 'l', 'n'] as const;
