@@ -31,6 +31,8 @@ export type {
   MesaModuleExtras,
   MesaModuleOptions,
   MesaSyncOptions,
+  MesaIdempotencyOptions,
+  MesaRetryOptions,
 } from './interfaces/mesa-module-options.interface.js';
 export { MesaConfigurationError, MesaConnectionError, MesaDispatchError, MesaError, MesaValidationError } from './errors/mesa.errors.js';
 export { MesaRedisError } from './errors/mesa.errors.js';

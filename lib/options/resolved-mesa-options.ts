@@ -3,6 +3,8 @@ import type { DispatchErrorMode, MesaModuleOptions } from '../interfaces/mesa-mo
 import type { MesaPortalOptions } from '../interfaces/mesa-portal-options.interface.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDEMPOTENCY_WINDOW_MS,
+  DEFAULT_RETRY_DELAY_MS,
   DEFAULT_DISPATCH_TIMEOUT_MS,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_MAX_QUEUED_BYTES,
@@ -16,6 +18,7 @@ import {
 } from '../mesa.constants.js';
 import { mesaRedisNames, type MesaRedisNames } from '../redis/mesa-redis-names.js';
 import { validateMesaOptions } from '../validation/mesa-options.validator.js';
+import { DEFAULT_MESA_NAME } from '../validation/mesa-name.validator.js';
 import { MesaValidationError } from '../errors/mesa.errors.js';
 
 /**
@@ -47,6 +50,13 @@ export interface ResolvedMesaOptions {
   readonly maxQueuedDispatches: number;
   readonly maxQueuedBytes: number;
   readonly dispatchErrors: DispatchErrorMode;
+  /** The registration's scope of idempotency keys: its name (`'default'` for the default registration). */
+  readonly idempotencyScope: string;
+  /** Milliseconds an idempotency key is remembered. */
+  readonly idempotencyWindow: number;
+  /** Tries of a dispatch in all (`1`: no retry), and the pause between two, in ms. */
+  readonly retryAttempts: number;
+  readonly retryDelay: number;
   /** The portal's options, every default applied and its id chosen (`enabled` false: no portal). */
   readonly portal: ResolvedPortalOptions;
 }
@@ -80,6 +90,10 @@ export function resolveMesaOptions(options: unknown, name?: string): ResolvedMes
     maxQueuedDispatches: given.maxQueuedDispatches ?? DEFAULT_MAX_QUEUED_DISPATCHES,
     maxQueuedBytes: given.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     dispatchErrors: given.dispatchErrors ?? 'throw',
+    idempotencyScope: name ?? DEFAULT_MESA_NAME,
+    idempotencyWindow: given.idempotency?.window ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
+    retryAttempts: given.retry?.attempts ?? 1,
+    retryDelay: given.retry?.delay ?? DEFAULT_RETRY_DELAY_MS,
     portal: resolvePortalOptions(given.portal),
   };
 }

@@ -7,6 +7,8 @@ import type { BatchEntry, PublishEntry, SyncEntry } from './dispatch-entries.js'
 export interface EntryFailure {
   reason: string;
   mayHaveBeenPublished: boolean;
+  /** True when trying again would fail the same way (Redis refused this entry for what it holds): never retried. */
+  final?: boolean;
 }
 
 /** What became of one entry: its result, or its failure. */
@@ -33,15 +35,24 @@ export function isFailure(outcome: EntryOutcome): outcome is EntryFailure {
   return (outcome as EntryFailure).reason !== undefined;
 }
 
+/** What encoding a registration's batches reads: its Redis names, its backlog caps, how long its keys are kept. */
+export interface BatchSettings {
+  names: MesaRedisNames;
+  caps: BacklogCaps;
+  /** Milliseconds an idempotency key is remembered (`idempotency.window`). */
+  keyWindow: number;
+}
+
 /**
  * The script arguments for a batch (see `dispatch-batch.script.ts`): layout `p` when every entry is a plain
- * publish, else `e` with one operation per entry. A recipient list already sent in this batch is referred to
- * by its number: lists are told apart by identity, then by their JSON text (never by joining ids with a
- * separator an id could contain).
+ * publish without an idempotency key, else `e` with one operation per entry, a keyed one preceded by
+ * `i <key> <window>`. A recipient list already sent in this batch is referred to by its number: lists are told
+ * apart by identity, then by their JSON text (never by joining ids with a separator an id could contain).
  */
-export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisNames, caps: BacklogCaps, call?: StoreCall): string[] {
+export function encodeBatch(entries: readonly BatchEntry[], settings: BatchSettings, call?: StoreCall): string[] {
+  const { names, caps } = settings;
   const args = [names.channel];
-  if (entries.every((entry) => entry.kind === 'publish')) {
+  if (entries.every((entry) => entry.kind === 'publish' && entry.key === undefined)) {
     args.push('p');
     for (const entry of entries) args.push((entry as PublishEntry).envelope);
     return args;
@@ -57,7 +68,9 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
   );
   const byIdentity = new Map<readonly string[], number>();
   const byText = new Map<string, number>();
+  const window = String(settings.keyWindow);
   for (const entry of entries) {
+    if (entry.key !== undefined) args.push('i', entry.key, window);
     if (entry.kind === 'publish') {
       args.push('p', entry.envelope);
     } else if (entry.kind === 'broadcast-except') {
@@ -99,13 +112,14 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: number | 
     const entry = entries[index];
     const reply = replies[index] as Reply;
     if (typeof reply === 'number') outcomes[index] = publishedResult(entry as PublishEntry, reply);
-    else if (reply[0] === 0) outcomes[index] = { reason: reply[1], mayHaveBeenPublished: false };
+    else if (reply[0] === 0) outcomes[index] = { reason: reply[1], mayHaveBeenPublished: false, final: true };
+    else if (reply[0] === 3) outcomes[index] = duplicateResult(entry);
     else if (reply[0] === 2) {
       const online = reply.slice(2) as string[];
       outcomes[index] = { recipients: online, publishedTo: [...online], storedFor: [], receivers: reply[1] };
     } else {
       const { recipients: ids } = entry as SyncEntry;
-      const [, receivers, flags, dropped, expired] = reply;
+      const [, receivers, flags, dropped, expired, duplicate] = reply;
       const earlier = last !== undefined && last.ids === ids && last.flags === flags ? last.result : undefined;
       const result: DispatchResult = earlier
         ? {
@@ -118,16 +132,27 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: number | 
       if (!earlier) last = { ids, flags, result };
       if (dropped.length > 0) result.dropped = countsById(dropped);
       if (expired.length > 0) result.expired = countsById(expired);
+      if (duplicate === 1) result.duplicate = true;
       outcomes[index] = result;
     }
   }
   return outcomes;
 }
 
+/**
+ * The result of a dispatch whose idempotency key was already recorded (`{3}`): nothing published or stored by it.
+ * `recipients` are the ids it asked for (none for a broadcast-except).
+ */
+export function duplicateResult(entry: BatchEntry): DispatchResult {
+  const recipients = entry.kind === 'broadcast-except' ? [] : entry.recipients.slice();
+  return { recipients, publishedTo: [], storedFor: [], receivers: 0, duplicate: true };
+}
+
 type Pairs = Array<string | number>;
-type Reply = number | [0, string] | [1, number, string, Pairs, Pairs] | [2, number, ...string[]];
+type Reply = number | [0, string] | [1, number, string, Pairs, Pairs, 1?] | [2, number, ...string[]] | [3];
 
 const ONLINE = '1'.charCodeAt(0);
+const STORED = '0'.charCodeAt(0);
 
 /**
  * A plain publish's result, however it was sent (script or transaction): one copy of its list the caller owns (the
@@ -138,15 +163,24 @@ export function publishedResult(entry: PublishEntry, receivers: number): Dispatc
   return { recipients, publishedTo: recipients, storedFor: [], receivers };
 }
 
-/** A sync dispatch's result: its recipients split by the script's flags (`1` published to, `0` stored for). */
+/**
+ * A sync dispatch's result: its recipients split by the script's flags (`1` published to, `0` stored for; `4`,
+ * handled by an earlier attempt with the same idempotency key: neither).
+ */
 export function splitByFlags(ids: readonly string[], flags: string, receivers: number): DispatchResult {
   let online = 0;
-  for (let k = 0; k < ids.length; k++) if (flags.charCodeAt(k) === ONLINE) online++;
+  let stored = 0;
+  for (let k = 0; k < ids.length; k++) {
+    const flag = flags.charCodeAt(k);
+    if (flag === ONLINE) online++;
+    else if (flag === STORED) stored++;
+  }
   const publishedTo = new Array<string>(online);
-  const storedFor = new Array<string>(ids.length - online);
+  const storedFor = new Array<string>(stored);
   for (let k = 0, p = 0, s = 0; k < ids.length; k++) {
-    if (flags.charCodeAt(k) === ONLINE) publishedTo[p++] = ids[k];
-    else storedFor[s++] = ids[k];
+    const flag = flags.charCodeAt(k);
+    if (flag === ONLINE) publishedTo[p++] = ids[k];
+    else if (flag === STORED) storedFor[s++] = ids[k];
   }
   return { recipients: ids.slice(), publishedTo, storedFor, receivers };
 }

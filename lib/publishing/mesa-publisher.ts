@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { BACKLOG_BYTES_PER_CALL, MAX_BATCH_ARGS, MAX_BATCH_DISPATCHES, MAX_BATCH_SIZE } from '../mesa.constants.js';
-import type { BacklogCaps } from '../backlog/stored-backlog.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { DISPATCH_BATCH_SCRIPT } from '../redis/dispatch-batch.script.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
@@ -12,8 +11,8 @@ import { MesaDispatchError } from '../errors/mesa.errors.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { PreparedBroadcastExcept } from '../validation/broadcast-input.validator.js';
 import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
-import { decodeReplies, encodeBatch, HELD, NOT_RUN, type EntryOutcome, type StoreCall } from './batch-protocol.js';
-import { dispatchFields, entryOf, type BatchEntry } from './dispatch-entries.js';
+import { decodeReplies, encodeBatch, HELD, NOT_RUN, type BatchSettings, type EntryOutcome, type StoreCall } from './batch-protocol.js';
+import { dispatchFields, entryOf, idempotencyKeyName, type BatchEntry, type EntryFields, type Settlement } from './dispatch-entries.js';
 import { DeferredStores } from './deferred-stores.js';
 import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch-failures.js';
 import { DispatchQueue } from './dispatch-queue.js';
@@ -39,7 +38,7 @@ export class MesaPublisher {
   private readonly failures: DispatchFailures;
   private readonly queue: DispatchQueue;
   private readonly runner: ScriptRunner;
-  private readonly caps: BacklogCaps;
+  private readonly settings: BatchSettings;
   private readonly keys: string[];
   /** The keys of a batch that may store: `keys` and this publisher's hold key. */
   private readonly storeKeys: string[];
@@ -60,7 +59,8 @@ export class MesaPublisher {
     this.keys = [options.names.connectedClients, options.names.undeliveredMessages];
     this.storeKeys = [...this.keys, `${options.names.storesHeld}:${randomUUID()}`];
     this.storeCall = { budget: BACKLOG_BYTES_PER_CALL, holdMs: options.dispatchTimeout };
-    this.caps = { maxCount: options.maxStoredPerUser, maxBytes: options.maxStoredBytesPerUser };
+    const caps = { maxCount: options.maxStoredPerUser, maxBytes: options.maxStoredBytesPerUser };
+    this.settings = { names: options.names, caps, keyWindow: options.idempotencyWindow };
     this.failures = new DispatchFailures(target);
     this.queue = new DispatchQueue({
       send: (batch, progress) => this.send(batch, progress),
@@ -89,29 +89,14 @@ export class MesaPublisher {
    * settles when Redis answered for its batch, or fails (see the queue); an empty list resolves at once.
    */
   publish(prepared: PreparedDispatch): Promise<DispatchResult> {
-    const promise = DispatchPromise.pending<DispatchResult>();
-    try {
-      this.checkOpen();
-      if (prepared.recipients.length === 0) promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
-      else this.queue.push(entryOf(dispatchFields(prepared, this.options, promise), this.options.dispatchTimeout));
-    } catch (error) {
-      promise.fail(error, this.unawaitedFailures.report);
-    }
-    return promise;
+    return this.submit((promise) => (prepared.recipients.length === 0 ? undefined : dispatchFields(prepared, this.options, promise)));
   }
 
   /** Sends a checked broadcast to the online authenticated users but `excluding` (see `DispatcherService.broadcast`). */
   broadcastExcept({ prepared, excluding }: PreparedBroadcastExcept): Promise<DispatchResult> {
-    const promise = DispatchPromise.pending<DispatchResult>();
-    try {
-      this.checkOpen();
-      this.queue.push(
-        entryOf({ kind: 'broadcast-except', messageJson: prepared.messageJson, excluding, promise }, this.options.dispatchTimeout),
-      );
-    } catch (error) {
-      promise.fail(error, this.unawaitedFailures.report);
-    }
-    return promise;
+    const { messageJson, idempotencyKey } = prepared;
+    const key = idempotencyKey === undefined ? undefined : idempotencyKeyName(this.options, idempotencyKey);
+    return this.submit((promise) => ({ kind: 'broadcast-except', messageJson, excluding, key, promise }));
   }
 
   /** The promise of a dispatch refused before it got here (invalid input): rejected with `error`, logged if nobody awaits it. */
@@ -136,17 +121,29 @@ export class MesaPublisher {
     await this.connection.close();
   }
 
-  private checkOpen(): void {
-    if (this.closed) {
-      throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
+  /**
+   * Queues the entry `fieldsOf` builds (none: nothing to send, resolved at once).
+   */
+  private submit(fieldsOf: (settlement: Settlement) => EntryFields | undefined): Promise<DispatchResult> {
+    const promise = DispatchPromise.pending<DispatchResult>();
+    try {
+      if (this.closed) {
+        throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
+      }
+      const fields = fieldsOf(promise);
+      if (fields === undefined) promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
+      else this.queue.push(entryOf(fields, this.options.dispatchTimeout));
+    } catch (error) {
+      promise.fail(error, this.unawaitedFailures.report);
     }
+    return promise;
   }
 
   private async send(batch: BatchEntry[], progress: () => boolean): Promise<EntryOutcome[] | typeof NOT_RUN> {
     if (this.scriptsUnavailable) return this.sendSerialized(batch);
     let args: string[];
     try {
-      args = encodeBatch(batch, this.options.names, this.caps, this.storeCall);
+      args = encodeBatch(batch, this.settings, this.storeCall);
     } catch (error) {
       throw new NotSentFailure(`the batch could not be encoded (${(error as Error)?.message ?? error})`);
     }
@@ -183,7 +180,7 @@ export class MesaPublisher {
     const work = (async () => {
       while (deferred.unfinished) {
         if (!progress()) throw new Error(`no answer within dispatchTimeout (${this.options.dispatchTimeout} ms)`);
-        const args = encodeBatch(deferred.next(), this.options.names, this.caps, call);
+        const args = encodeBatch(deferred.next(), this.settings, call);
         deferred.merge((await this.runner.run(this.storeKeys, args)) as unknown[]);
       }
     })();
@@ -220,7 +217,7 @@ export class MesaPublisher {
    */
   private sendSerialized(batch: BatchEntry[]): Promise<EntryOutcome[]> {
     const send = () =>
-      sendWithoutScripts(this.connection.client, this.options.names, batch, this.caps).catch((error: Error) => {
+      sendWithoutScripts(this.connection.client, this.settings, batch).catch((error: Error) => {
         if (error?.name !== 'ReplyError' && error?.name !== 'MesaDispatchError') throw error;
         throw new NotSentFailure(`Redis at ${this.connection.target} did not take it: ${readRedisError(error.message).reason}`);
       });

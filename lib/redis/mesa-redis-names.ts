@@ -20,6 +20,8 @@ export interface MesaRedisNames {
   sweepLock: string;
   /** Prefix of a publisher's hold key (`nestjs_mesa_stores_held[_ns]:<id>`, nestjs-mesa's own): see the batch script. */
   storesHeld: string;
+  /** Prefix of the idempotency keys (`nestjs_mesa_idempotency[_ns]:<registration>:<key>`, nestjs-mesa's own). */
+  idempotencyKeys: string;
 }
 
 /** Builds {@link MesaRedisNames} for a namespace (none: the bare prefixes). */
@@ -35,5 +37,6 @@ export function mesaRedisNames(namespace?: string): MesaRedisNames {
     portalHeartbeats: name(MESA_REDIS_NAMES.portalHeartbeats),
     sweepLock: name(MESA_REDIS_NAMES.sweepLock),
     storesHeld: name(MESA_REDIS_NAMES.storesHeld),
+    idempotencyKeys: name(MESA_REDIS_NAMES.idempotencyKeys),
   };
 }

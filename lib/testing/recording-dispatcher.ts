@@ -42,13 +42,15 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
   /** Each user's backlog as the script would hold it in `undelivered_messages` (Mesa's format), by first store. */
   private readonly stored = new Map<string, string>();
   private readonly channel: string;
+  /** The idempotency keys used within the window: key → when it is forgotten (on the double's clock). */
+  private readonly keys = new Map<string, number>();
   private online: Set<string>;
   private receivers: number;
   private pendingFailure?: string;
 
   /** @param options sync simulation, online ids, namespace, reported receivers, `@Dispatch` error mode. */
   constructor(private readonly options: RecordingDispatcherOptions = {}) {
-    const { namespace, sync, maxPayloadBytes, maxStoredPerUser, maxStoredBytesPerUser, dispatchErrors } = options;
+    const { namespace, sync, maxPayloadBytes, maxStoredPerUser, maxStoredBytesPerUser, dispatchErrors, idempotency } = options;
     const given = {
       url: 'redis://mesa-testing.invalid',
       namespace,
@@ -57,6 +59,7 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
       maxStoredPerUser,
       maxStoredBytesPerUser,
       dispatchErrors,
+      idempotency,
     };
     this.resolved = resolveMesaOptions(Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)));
     this.now = options.now ?? Date.now;
@@ -72,7 +75,10 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
       const prepared = prepareDispatch(message, recipients, excluding, this.resolved.maxPayloadBytes);
       const storing = this.resolved.syncEnabled && prepared.storable && !prepared.broadcast;
       const ttl = storing ? storedCopiesTtl(this.resolved, prepared.ttl) : 0;
-      if (prepared.recipients.length > 0) this.failIfAsked();
+      if (prepared.recipients.length > 0) {
+        this.failIfAsked();
+        if (this.isDuplicate(prepared.idempotencyKey)) return duplicateOf([...prepared.recipients]);
+      }
       return this.record(prepared.messageJson, [...prepared.recipients], prepared.storable, undefined, ttl);
     });
   }
@@ -86,6 +92,7 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     return this.settle(() => {
       const { prepared, excluding } = prepareBroadcastExcept(message, options, this.resolved.maxPayloadBytes);
       this.failIfAsked();
+      if (this.isDuplicate(prepared.idempotencyKey)) return duplicateOf([]);
       const skip = new Set(excluding);
       const reached = [...this.online].filter((id) => !skip.has(id));
       return this.record(prepared.messageJson, reached, false, excluding);
@@ -211,6 +218,19 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     return promise;
   }
 
+  /**
+   * The batch script's idempotency rule on the double's clock: a key used within `idempotency.window` makes the
+   * dispatch a duplicate (nothing recorded, published or stored); otherwise the key is remembered for the window.
+   */
+  private isDuplicate(key: string | undefined): boolean {
+    if (key === undefined) return false;
+    const now = this.now();
+    for (const [used, until] of this.keys) if (until <= now) this.keys.delete(used);
+    if (this.keys.has(key)) return true;
+    this.keys.set(key, now + this.resolved.idempotencyWindow);
+    return false;
+  }
+
   private failIfAsked(): void {
     if (this.pendingFailure === undefined) return;
     const reason = this.pendingFailure;
@@ -273,6 +293,11 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
 }
 
 type Counts = Record<string, number>;
+
+/** What a duplicate dispatch resolves with: nothing published or stored (see `DispatchResult.duplicate`). */
+function duplicateOf(recipients: string[]): DispatchResult {
+  return { recipients, publishedTo: [], storedFor: [], receivers: 0, duplicate: true };
+}
 
 /** A message as stored: its expiry (`x`) first, and on the last one the backlog's state (`m`, `l`, `n`). */
 type StoredMessage = WireMessage & { x?: number; m?: number; l?: number; n?: number };

@@ -14,11 +14,11 @@ const sync = (n: number, ids: string[], ttl = 0) =>
   entry({ kind: 'sync', messageJson: `{"op":0,"d":${n}}`, recipients: ids, recipientsJson: JSON.stringify(ids), ttl });
 const except = (n: number, excluding: string[]) => entry({ kind: 'broadcast-except', messageJson: `{"op":0,"d":${n}}`, excluding });
 const names = mesaRedisNames('ns');
-const caps = { maxCount: 10, maxBytes: 2048 };
+const settings = { names, caps: { maxCount: 10, maxBytes: 2048 }, keyWindow: 60_000 };
 
 describe('encodeBatch: the batch script arguments', () => {
   it('sends a batch of plain publishes in the `p` layout: the channel, then the envelopes as they are', () => {
-    expect(encodeBatch([publish(1, ['a']), publish(2, ['*'])], names, caps)).toEqual(
+    expect(encodeBatch([publish(1, ['a']), publish(2, ['*'])], settings)).toEqual(
       words('ws_ns p {"message":{"op":0,"d":1},"recipients":["a"]} {"message":{"op":0,"d":2},"recipients":["*"]}'),
     );
   });
@@ -26,7 +26,7 @@ describe('encodeBatch: the batch script arguments', () => {
   it('sends a mixed batch in the `e` layout: caps, budget, continuation flag and hold time, then one operation per entry', () => {
     const room = ['a', 'b'];
     const batch = [sync(1, room, 500), publish(2, ['x']), except(3, ['c']), sync(4, room)];
-    const args = encodeBatch(batch, names, caps, { budget: 100, holdMs: 7 });
+    const args = encodeBatch(batch, settings, { budget: 100, holdMs: 7 });
     expect(args.slice(0, 7)).toEqual(['ws_ns', 'e', '10', '2048', '100', '', '7']);
     expect(args.slice(7)).toEqual(
       words(
@@ -40,13 +40,33 @@ describe('encodeBatch: the batch script arguments', () => {
   });
 
   it('tells lists apart by their JSON text, never by joining ids: ["a,b"] and ["a", "b"] are two lists', () => {
-    const args = encodeBatch([sync(1, ['a,b']), sync(2, ['a', 'b']), sync(3, ['a', 'b'])], names, caps);
+    const args = encodeBatch([sync(1, ['a,b']), sync(2, ['a', 'b']), sync(3, ['a', 'b'])], settings);
     expect(args.slice(7)).toEqual(words('s {"op":0,"d":1} 0 1 a,b s {"op":0,"d":2} 0 2 a b s {"op":0,"d":3} 0 =2'));
   });
 
   it("writes, in a continuation, each ttl as an expiry at the first call's Redis time (`@<ms>`); no ttl stays `0`", () => {
-    const args = encodeBatch([sync(1, ['a'], 500), sync(2, ['a'])], names, caps, { budget: 1, holdMs: 2, expiryBase: 1_000 });
+    const args = encodeBatch([sync(1, ['a'], 500), sync(2, ['a'])], settings, { budget: 1, holdMs: 2, expiryBase: 1_000 });
     expect(args.slice(5)).toEqual(words('c 2 s {"op":0,"d":1} @1500 1 a s {"op":0,"d":2} 0 =1'));
+  });
+});
+
+describe('encodeBatch: idempotency keys', () => {
+  const keyedPublish = entry({ kind: 'publish', envelope: mesaEnvelope('{"op":0}', '["a"]'), recipients: ['a'], key: 'K1' });
+
+  it('a keyed publish never takes the `p` layout: each keyed entry is preceded by `i <key> <window>`', () => {
+    const args = encodeBatch([publish(1, ['a']), keyedPublish], settings);
+    expect(args.slice(0, 2)).toEqual(['ws_ns', 'e']);
+    expect(args.slice(7)).toEqual(
+      words('p {"message":{"op":0,"d":1},"recipients":["a"]} i K1 60000 p {"message":{"op":0},"recipients":["a"]}'),
+    );
+  });
+
+  it('carries the key on a sync entry and a broadcast-except alike, and counts its three arguments and its size', () => {
+    const keyedSync = entry({ kind: 'sync', messageJson: '{"op":0}', recipients: ['a'], recipientsJson: '["a"]', ttl: 0, key: 'K2' });
+    const keyedExcept = entry({ kind: 'broadcast-except', messageJson: '{"op":0}', excluding: [], key: 'K3' });
+    expect(encodeBatch([keyedSync, keyedExcept], settings).slice(7)).toEqual(words('i K2 60000 s {"op":0} 0 1 a i K3 60000 x {"op":0} 0'));
+    expect([keyedSync.args, keyedSync.size]).toEqual([4 + 1 + 3, '{"op":0}'.length + 1 + 2]);
+    expect([keyedPublish.args, sync(1, ['a']).args]).toEqual([5, 5]);
   });
 });
 
@@ -74,7 +94,7 @@ describe('decodeReplies: one outcome per entry', () => {
       { recipients: room, publishedTo: ['a'], storedFor: ['b', 'c'], receivers: 2, dropped: { b: 1 }, expired: { c: 2 } },
       { recipients: ['x'], publishedTo: ['x'], storedFor: [], receivers: 5 },
       { recipients: ['u', 'v'], publishedTo: ['u', 'v'], storedFor: [], receivers: 4 },
-      { reason: 'WRONGTYPE: undelivered_messages holds a string', mayHaveBeenPublished: false },
+      { reason: 'WRONGTYPE: undelivered_messages holds a string', mayHaveBeenPublished: false, final: true },
     ]);
   });
 
@@ -90,6 +110,17 @@ describe('decodeReplies: one outcome per entry', () => {
     expect(second).toEqual(first);
     expect(second.publishedTo).not.toBe(first.publishedTo);
     expect(second.storedFor).not.toBe(first.storedFor);
+  });
+
+  it('reads `{3}` as a duplicate (nothing published or stored by it), and flags `4` (done by an earlier try) as neither', () => {
+    const batch = [sync(1, ['a', 'b']), publish(2, ['x']), except(3, ['c']), sync(4, ['a', 'b', 'c'])];
+    const outcomes = decodeReplies(batch, [[3], [3], [3], [1, 1, '401', [], [], 1]]);
+    expect(outcomes).toEqual([
+      { recipients: ['a', 'b'], publishedTo: [], storedFor: [], receivers: 0, duplicate: true },
+      { recipients: ['x'], publishedTo: [], storedFor: [], receivers: 0, duplicate: true },
+      { recipients: [], publishedTo: [], storedFor: [], receivers: 0, duplicate: true },
+      { recipients: ['a', 'b', 'c'], publishedTo: ['c'], storedFor: ['b'], receivers: 1, duplicate: true },
+    ]);
   });
 
   it('keeps counts by id in objects without a prototype (an id may be __proto__)', () => {

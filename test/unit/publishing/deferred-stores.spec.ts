@@ -32,8 +32,7 @@ describe('DeferredStores: a batch whose stores are finished in continuation call
     expect((next[0] as SyncEntry).recipients).toBe((next[1] as SyncEntry).recipients);
     const args = encodeBatch(
       next,
-      mesaRedisNames(),
-      { maxCount: 0, maxBytes: 0 },
+      { names: mesaRedisNames(), caps: { maxCount: 0, maxBytes: 0 }, keyWindow: 1 },
       { budget: 10, holdMs: 5, expiryBase: deferred.expiryBase },
     );
     expect(args).toEqual([
@@ -99,11 +98,13 @@ describe('DeferredStores: a batch whose stores are finished in continuation call
       reason:
         'not stored for "d" (their undelivered_messages field is not a JSON array Mesa can read (Mesa would redeliver none of it); clear it with MesaBacklog.clear()); published or stored for the other recipients',
       mayHaveBeenPublished: true,
+      final: true, // a retry would find the same text
     };
     expect([outcomes[0], outcomes[2]]).toEqual([unreadable, unreadable]);
     expect(outcomes[3]).toEqual({
       reason: 'not stored for "d" (WRONGTYPE: …); published or stored for the other recipients',
       mayHaveBeenPublished: true,
+      final: true,
     });
   });
 
