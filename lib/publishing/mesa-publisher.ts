@@ -13,6 +13,7 @@ import type { PreparedBroadcastExcept } from '../validation/broadcast-input.vali
 import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
 import { decodeReplies, encodeBatch, HELD, NOT_RUN, type BatchSettings, type EntryOutcome, type StoreCall } from './batch-protocol.js';
 import { dispatchFields, entryOf, idempotencyKeyName, type BatchEntry, type EntryFields, type Settlement } from './dispatch-entries.js';
+import { RetriedDispatch, type RetryPolicy } from './retried-dispatch.js';
 import { DeferredStores } from './deferred-stores.js';
 import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch-failures.js';
 import { DispatchQueue } from './dispatch-queue.js';
@@ -47,6 +48,10 @@ export class MesaPublisher {
   private finishing = false;
   /** Reports the failures of dispatches nobody awaited, aggregated. */
   private readonly unawaitedFailures = new UnawaitedFailureLog();
+  /** With `retry`: how failed tries are sent again. */
+  private readonly retry?: RetryPolicy;
+  /** Tries waiting for `retry.delay` before they are sent again. */
+  private readonly retriesWaiting = new Set<Promise<void>>();
   private scriptsUnavailable = false;
   private closed = false;
 
@@ -62,6 +67,25 @@ export class MesaPublisher {
     const caps = { maxCount: options.maxStoredPerUser, maxBytes: options.maxStoredBytesPerUser };
     this.settings = { names: options.names, caps, keyWindow: options.idempotencyWindow };
     this.failures = new DispatchFailures(target);
+    if (options.retryAttempts > 1) {
+      this.retry = {
+        attempts: options.retryAttempts,
+        delay: options.retryDelay,
+        failures: this.failures,
+        resend: (fields) => {
+          try {
+            this.queue.push(entryOf(fields, options.dispatchTimeout));
+          } catch (error) {
+            fields.promise.fail(error, this.unawaitedFailures.report);
+          }
+        },
+        later: (send, delay) => {
+          const waiting = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(send);
+          this.retriesWaiting.add(waiting);
+          void waiting.finally(() => this.retriesWaiting.delete(waiting));
+        },
+      };
+    }
     this.queue = new DispatchQueue({
       send: (batch, progress) => this.send(batch, progress),
       batchFailure: (error) => this.batchFailure(error),
@@ -86,7 +110,8 @@ export class MesaPublisher {
 
   /**
    * Sends a checked dispatch: published to its recipients, with sync stored for the offline ones. The promise
-   * settles when Redis answered for its batch, or fails (see the queue); an empty list resolves at once.
+   * settles when Redis answered for its batch (or, with `retry`, for the try that succeeded), or fails (see the
+   * queue); an empty list resolves at once.
    */
   publish(prepared: PreparedDispatch): Promise<DispatchResult> {
     return this.submit((promise) => (prepared.recipients.length === 0 ? undefined : dispatchFields(prepared, this.options, promise)));
@@ -107,8 +132,13 @@ export class MesaPublisher {
   }
 
   /** Resolves once every dispatch pushed so far (and meanwhile) has settled. */
-  drain(): Promise<void> {
-    return this.queue.drain();
+  async drain(): Promise<void> {
+    await this.queue.drain();
+    // tries waiting for their delay are dispatches in flight too: each sends its entry, then the queue drains it
+    while (this.retriesWaiting.size > 0) {
+      await Promise.all(this.retriesWaiting);
+      await this.queue.drain();
+    }
   }
 
   /** Drains, stops listening to the connection and closes it if the module opened it. */
@@ -122,7 +152,8 @@ export class MesaPublisher {
   }
 
   /**
-   * Queues the entry `fieldsOf` builds (none: nothing to send, resolved at once).
+   * Queues the entry `fieldsOf` builds (none: nothing to send, resolved at once), settling the caller's promise
+   * directly or, with `retry`, through its tries.
    */
   private submit(fieldsOf: (settlement: Settlement) => EntryFields | undefined): Promise<DispatchResult> {
     const promise = DispatchPromise.pending<DispatchResult>();
@@ -130,9 +161,10 @@ export class MesaPublisher {
       if (this.closed) {
         throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
       }
-      const fields = fieldsOf(promise);
+      const retried = this.retry && new RetriedDispatch(promise, this.retry);
+      const fields = fieldsOf(retried ?? promise);
       if (fields === undefined) promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
-      else this.queue.push(entryOf(fields, this.options.dispatchTimeout));
+      else this.queue.push(entryOf(retried ? retried.sends(fields) : fields, this.options.dispatchTimeout));
     } catch (error) {
       promise.fail(error, this.unawaitedFailures.report);
     }
