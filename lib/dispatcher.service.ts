@@ -40,9 +40,15 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
    * Duplicates are sent once; an empty list (after `excluding`) publishes nothing and resolves.
    * Rejects with MesaValidationError for a non-message, ids that are not non-empty well-formed strings,
    * `'*'` mixed with ids or with `excluding`, data JSON cannot carry (BigInt, circular), or a message over
-   * `maxPayloadBytes`; with MesaDispatchError when Redis does not take it: its message ends "was not sent"
-   * only when nothing of it can have reached the wire, and "may have been published" otherwise (see the
-   * README's Guarantees, and the module's `dispatchTimeout`, `whenDisconnected` and queue bounds).
+   * `maxPayloadBytes`, or an idempotency key that is not a non-empty string of at most 256 characters; with
+   * MesaDispatchError when Redis does not take it: its message ends "was not sent" only when nothing of it can
+   * have reached the wire, and "may have been published" otherwise (`error.mayHaveBeenPublished`; see the README's
+   * Guarantees, and the module's `dispatchTimeout`, `whenDisconnected` and queue bounds).
+   *
+   * A message with an idempotency key (`new Message(op, data, type, { idempotencyKey })`) is safe to send again:
+   * within the module's `idempotency.window` a second dispatch with that key publishes and stores nothing and
+   * resolves with `duplicate: true`. With the module's `retry`, a failed dispatch is tried again by itself ("not
+   * sent" always, "may have been published" only with a key) and settles once.
    */
   dispatch(message: DispatchableFor<Events>, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
     let prepared: PreparedDispatch;
