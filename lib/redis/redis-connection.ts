@@ -83,7 +83,7 @@ export class MesaRedisConnection {
     return next;
   }
 
-  /** Closes the connection if the module opened it ({@link closeRedisClient}); an application-owned client is left open. */
+  /** Closes the connection if the module opened it (`closeRedisClient`); an application-owned client is left open. */
   async close(): Promise<void> {
     if (!this.owned) return;
     this.errorLog.flush();
