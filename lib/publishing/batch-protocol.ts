@@ -14,14 +14,16 @@ export interface EntryFailure {
 /** What became of one entry: its result, or its failure. */
 export type EntryOutcome = DispatchResult | EntryFailure;
 
-/** How one script call of a batch that stores runs (see `dispatch-batch.script.ts`). */
-export interface StoreCall {
+/** How one script call of an `e` batch runs (see `dispatch-batch.script.ts`). */
+export interface ScriptCall {
   /** Bytes of stored text the call may read and rewrite before it defers the other users' stores. */
   budget: number;
   /** Milliseconds the hold key set by a call that defers lives (refreshed by each continuation). */
   holdMs: number;
   /** For a continuation: the Redis time (ms) the first call answered, from which the messages' ttls count. */
   expiryBase?: number;
+  /** Milliseconds an idempotency key is remembered (`idempotency.window`); needed when an entry has a key. */
+  keyWindow?: number;
 }
 
 /** What a batch's script call answers when an earlier batch of the same publisher still has stores to finish. */
@@ -35,22 +37,13 @@ export function isFailure(outcome: EntryOutcome): outcome is EntryFailure {
   return (outcome as EntryFailure).reason !== undefined;
 }
 
-/** What encoding a registration's batches reads: its Redis names, its backlog caps, how long its keys are kept. */
-export interface BatchSettings {
-  names: MesaRedisNames;
-  caps: BacklogCaps;
-  /** Milliseconds an idempotency key is remembered (`idempotency.window`). */
-  keyWindow: number;
-}
-
 /**
  * The script arguments for a batch (see `dispatch-batch.script.ts`): layout `p` when every entry is a plain
  * publish without an idempotency key, else `e` with one operation per entry, a keyed one preceded by
  * `i <key> <window>`. A recipient list already sent in this batch is referred to by its number: lists are told
  * apart by identity, then by their JSON text (never by joining ids with a separator an id could contain).
  */
-export function encodeBatch(entries: readonly BatchEntry[], settings: BatchSettings, call?: StoreCall): string[] {
-  const { names, caps } = settings;
+export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisNames, caps: BacklogCaps, call?: ScriptCall): string[] {
   const args = [names.channel];
   if (entries.every((entry) => entry.kind === 'publish' && entry.key === undefined)) {
     args.push('p');
@@ -68,9 +61,12 @@ export function encodeBatch(entries: readonly BatchEntry[], settings: BatchSetti
   );
   const byIdentity = new Map<readonly string[], number>();
   const byText = new Map<string, number>();
-  const window = String(settings.keyWindow);
+  const window = String(call?.keyWindow);
   for (const entry of entries) {
-    if (entry.key !== undefined) args.push('i', entry.key, window);
+    if (entry.key !== undefined) {
+      if (call?.keyWindow === undefined) throw new Error("a dispatch with an idempotency key needs the call's keyWindow");
+      args.push('i', entry.key, window);
+    }
     if (entry.kind === 'publish') {
       args.push('p', entry.envelope);
     } else if (entry.kind === 'broadcast-except') {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { BACKLOG_BYTES_PER_CALL, MAX_BATCH_ARGS, MAX_BATCH_DISPATCHES, MAX_BATCH_SIZE } from '../mesa.constants.js';
+import type { BacklogCaps } from '../backlog/stored-backlog.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { DISPATCH_BATCH_SCRIPT } from '../redis/dispatch-batch.script.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
@@ -11,7 +12,7 @@ import { MesaDispatchError } from '../errors/mesa.errors.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { PreparedBroadcastExcept } from '../validation/broadcast-input.validator.js';
 import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
-import { decodeReplies, encodeBatch, HELD, NOT_RUN, type BatchSettings, type EntryOutcome, type StoreCall } from './batch-protocol.js';
+import { decodeReplies, encodeBatch, HELD, NOT_RUN, type EntryOutcome, type ScriptCall } from './batch-protocol.js';
 import { dispatchFields, entryOf, idempotencyKeyName, type BatchEntry, type EntryFields, type Settlement } from './dispatch-entries.js';
 import { RetriedDispatch, type RetryPolicy } from './retried-dispatch.js';
 import { DeferredStores } from './deferred-stores.js';
@@ -39,11 +40,11 @@ export class MesaPublisher {
   private readonly failures: DispatchFailures;
   private readonly queue: DispatchQueue;
   private readonly runner: ScriptRunner;
-  private readonly settings: BatchSettings;
+  private readonly caps: BacklogCaps;
   private readonly keys: string[];
   /** The keys of a batch that may store: `keys` and this publisher's hold key. */
   private readonly storeKeys: string[];
-  private readonly storeCall: StoreCall;
+  private readonly storeCall: ScriptCall;
   /** Whether a batch's deferred stores are being finished (a batch answered "held" then is expected). */
   private finishing = false;
   /** Reports the failures of dispatches nobody awaited, aggregated. */
@@ -63,9 +64,8 @@ export class MesaPublisher {
     this.runner = new ScriptRunner(connection, DISPATCH_BATCH_SCRIPT);
     this.keys = [options.names.connectedClients, options.names.undeliveredMessages];
     this.storeKeys = [...this.keys, `${options.names.storesHeld}:${randomUUID()}`];
-    this.storeCall = { budget: BACKLOG_BYTES_PER_CALL, holdMs: options.dispatchTimeout };
-    const caps = { maxCount: options.maxStoredPerUser, maxBytes: options.maxStoredBytesPerUser };
-    this.settings = { names: options.names, caps, keyWindow: options.idempotencyWindow };
+    this.storeCall = { budget: BACKLOG_BYTES_PER_CALL, holdMs: options.dispatchTimeout, keyWindow: options.idempotencyWindow };
+    this.caps = { maxCount: options.maxStoredPerUser, maxBytes: options.maxStoredBytesPerUser };
     this.failures = new DispatchFailures(target);
     if (options.retryAttempts > 1) {
       this.retry = {
@@ -175,7 +175,7 @@ export class MesaPublisher {
     if (this.scriptsUnavailable) return this.sendSerialized(batch);
     let args: string[];
     try {
-      args = encodeBatch(batch, this.settings, this.storeCall);
+      args = encodeBatch(batch, this.options.names, this.caps, this.storeCall);
     } catch (error) {
       throw new NotSentFailure(`the batch could not be encoded (${(error as Error)?.message ?? error})`);
     }
@@ -207,12 +207,12 @@ export class MesaPublisher {
    */
   private async finishStores(batch: BatchEntry[], reply: unknown[], progress: () => boolean): Promise<EntryOutcome[]> {
     const deferred = new DeferredStores(batch, reply);
-    const call: StoreCall = { ...this.storeCall, expiryBase: deferred.expiryBase };
+    const call: ScriptCall = { ...this.storeCall, expiryBase: deferred.expiryBase };
     this.finishing = true;
     const work = (async () => {
       while (deferred.unfinished) {
         if (!progress()) throw new Error(`no answer within dispatchTimeout (${this.options.dispatchTimeout} ms)`);
-        const args = encodeBatch(deferred.next(), this.settings, call);
+        const args = encodeBatch(deferred.next(), this.options.names, this.caps, call);
         deferred.merge((await this.runner.run(this.storeKeys, args)) as unknown[]);
       }
     })();
@@ -249,10 +249,12 @@ export class MesaPublisher {
    */
   private sendSerialized(batch: BatchEntry[]): Promise<EntryOutcome[]> {
     const send = () =>
-      sendWithoutScripts(this.connection.client, this.settings, batch).catch((error: Error) => {
-        if (error?.name !== 'ReplyError' && error?.name !== 'MesaDispatchError') throw error;
-        throw new NotSentFailure(`Redis at ${this.connection.target} did not take it: ${readRedisError(error.message).reason}`);
-      });
+      sendWithoutScripts(this.connection.client, this.options.names, batch, this.caps, this.options.idempotencyWindow).catch(
+        (error: Error) => {
+          if (error?.name !== 'ReplyError' && error?.name !== 'MesaDispatchError') throw error;
+          throw new NotSentFailure(`Redis at ${this.connection.target} did not take it: ${readRedisError(error.message).reason}`);
+        },
+      );
     return this.connection.exclusive(send);
   }
 

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import { StoredBacklog, type BacklogCaps } from '../backlog/stored-backlog.js';
 import { MesaDispatchError } from '../errors/mesa.errors.js';
-import { countsById, duplicateResult, publishedResult, type BatchSettings, type EntryOutcome } from './batch-protocol.js';
+import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
+import { countsById, duplicateResult, publishedResult, type EntryOutcome } from './batch-protocol.js';
 import { mesaEnvelope, type BatchEntry, type PublishEntry } from './dispatch-entries.js';
 import { redisTimeMs } from '../redis/redis-time.js';
 import { watchedTransaction, type TransactionResults } from '../redis/watched-transaction.js';
@@ -20,8 +21,13 @@ const MAX_ATTEMPTS = 20;
  * idempotency keys follow the script's rule (see `dispatch-batch.script.ts`). Unlike the script, a batch's backlogs
  * are read (HMGET) and written (EXEC) whole, in one command each, and its stores are never split.
  */
-export async function sendWithoutScripts(client: Redis, settings: BatchSettings, entries: BatchEntry[]): Promise<EntryOutcome[]> {
-  const { names, caps } = settings;
+export async function sendWithoutScripts(
+  client: Redis,
+  names: MesaRedisNames,
+  entries: BatchEntry[],
+  caps: BacklogCaps,
+  keyWindow: number,
+): Promise<EntryOutcome[]> {
   if (entries.every((entry) => entry.kind === 'publish' && entry.key === undefined)) {
     const results = await client
       .pipeline(entries.map((entry) => ['publish', names.channel, (entry as { envelope: string }).envelope]))
@@ -76,7 +82,7 @@ export async function sendWithoutScripts(client: Redis, settings: BatchSettings,
         else transaction.hset(names.undeliveredMessages, id, text);
       }
       for (const [key, done] of plans.records) {
-        if (done === FRESH) transaction.sadd(key, RECORDED).pexpire(key, settings.keyWindow);
+        if (done === FRESH) transaction.sadd(key, RECORDED).pexpire(key, keyWindow);
         else if (done.length > 0) transaction.srem(key, ...done);
       }
       return {

@@ -14,11 +14,12 @@ const sync = (n: number, ids: string[], ttl = 0) =>
   entry({ kind: 'sync', messageJson: `{"op":0,"d":${n}}`, recipients: ids, recipientsJson: JSON.stringify(ids), ttl });
 const except = (n: number, excluding: string[]) => entry({ kind: 'broadcast-except', messageJson: `{"op":0,"d":${n}}`, excluding });
 const names = mesaRedisNames('ns');
-const settings = { names, caps: { maxCount: 10, maxBytes: 2048 }, keyWindow: 60_000 };
+const caps = { maxCount: 10, maxBytes: 2048 };
+const keyed = { budget: 0, holdMs: 1, keyWindow: 60_000 };
 
 describe('encodeBatch: the batch script arguments', () => {
   it('sends a batch of plain publishes in the `p` layout: the channel, then the envelopes as they are', () => {
-    expect(encodeBatch([publish(1, ['a']), publish(2, ['*'])], settings)).toEqual(
+    expect(encodeBatch([publish(1, ['a']), publish(2, ['*'])], names, caps)).toEqual(
       words('ws_ns p {"message":{"op":0,"d":1},"recipients":["a"]} {"message":{"op":0,"d":2},"recipients":["*"]}'),
     );
   });
@@ -26,7 +27,7 @@ describe('encodeBatch: the batch script arguments', () => {
   it('sends a mixed batch in the `e` layout: caps, budget, continuation flag and hold time, then one operation per entry', () => {
     const room = ['a', 'b'];
     const batch = [sync(1, room, 500), publish(2, ['x']), except(3, ['c']), sync(4, room)];
-    const args = encodeBatch(batch, settings, { budget: 100, holdMs: 7 });
+    const args = encodeBatch(batch, names, caps, { budget: 100, holdMs: 7 });
     expect(args.slice(0, 7)).toEqual(['ws_ns', 'e', '10', '2048', '100', '', '7']);
     expect(args.slice(7)).toEqual(
       words(
@@ -40,12 +41,12 @@ describe('encodeBatch: the batch script arguments', () => {
   });
 
   it('tells lists apart by their JSON text, never by joining ids: ["a,b"] and ["a", "b"] are two lists', () => {
-    const args = encodeBatch([sync(1, ['a,b']), sync(2, ['a', 'b']), sync(3, ['a', 'b'])], settings);
+    const args = encodeBatch([sync(1, ['a,b']), sync(2, ['a', 'b']), sync(3, ['a', 'b'])], names, caps);
     expect(args.slice(7)).toEqual(words('s {"op":0,"d":1} 0 1 a,b s {"op":0,"d":2} 0 2 a b s {"op":0,"d":3} 0 =2'));
   });
 
   it("writes, in a continuation, each ttl as an expiry at the first call's Redis time (`@<ms>`); no ttl stays `0`", () => {
-    const args = encodeBatch([sync(1, ['a'], 500), sync(2, ['a'])], settings, { budget: 1, holdMs: 2, expiryBase: 1_000 });
+    const args = encodeBatch([sync(1, ['a'], 500), sync(2, ['a'])], names, caps, { budget: 1, holdMs: 2, expiryBase: 1_000 });
     expect(args.slice(5)).toEqual(words('c 2 s {"op":0,"d":1} @1500 1 a s {"op":0,"d":2} 0 =1'));
   });
 });
@@ -54,7 +55,7 @@ describe('encodeBatch: idempotency keys', () => {
   const keyedPublish = entry({ kind: 'publish', envelope: mesaEnvelope('{"op":0}', '["a"]'), recipients: ['a'], key: 'K1' });
 
   it('a keyed publish never takes the `p` layout: each keyed entry is preceded by `i <key> <window>`', () => {
-    const args = encodeBatch([publish(1, ['a']), keyedPublish], settings);
+    const args = encodeBatch([publish(1, ['a']), keyedPublish], names, caps, keyed);
     expect(args.slice(0, 2)).toEqual(['ws_ns', 'e']);
     expect(args.slice(7)).toEqual(
       words('p {"message":{"op":0,"d":1},"recipients":["a"]} i K1 60000 p {"message":{"op":0},"recipients":["a"]}'),
@@ -64,7 +65,9 @@ describe('encodeBatch: idempotency keys', () => {
   it('carries the key on a sync entry and a broadcast-except alike, and counts its three arguments and its size', () => {
     const keyedSync = entry({ kind: 'sync', messageJson: '{"op":0}', recipients: ['a'], recipientsJson: '["a"]', ttl: 0, key: 'K2' });
     const keyedExcept = entry({ kind: 'broadcast-except', messageJson: '{"op":0}', excluding: [], key: 'K3' });
-    expect(encodeBatch([keyedSync, keyedExcept], settings).slice(7)).toEqual(words('i K2 60000 s {"op":0} 0 1 a i K3 60000 x {"op":0} 0'));
+    expect(encodeBatch([keyedSync, keyedExcept], names, caps, keyed).slice(7)).toEqual(
+      words('i K2 60000 s {"op":0} 0 1 a i K3 60000 x {"op":0} 0'),
+    );
     expect([keyedSync.args, keyedSync.size]).toEqual([4 + 1 + 3, '{"op":0}'.length + 1 + 2]);
     expect([keyedPublish.args, sync(1, ['a']).args]).toEqual([5, 5]);
   });

@@ -32,7 +32,8 @@ describe('DeferredStores: a batch whose stores are finished in continuation call
     expect((next[0] as SyncEntry).recipients).toBe((next[1] as SyncEntry).recipients);
     const args = encodeBatch(
       next,
-      { names: mesaRedisNames(), caps: { maxCount: 0, maxBytes: 0 }, keyWindow: 1 },
+      mesaRedisNames(),
+      { maxCount: 0, maxBytes: 0 },
       { budget: 10, holdMs: 5, expiryBase: deferred.expiryBase },
     );
     expect(args).toEqual([
