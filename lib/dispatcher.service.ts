@@ -1,18 +1,14 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { DispatchPromise } from './dispatch-promise.js';
-import { MesaDispatchError } from './errors/mesa.errors.js';
+import { type OnApplicationShutdown } from '@nestjs/common';
 import type { AnyEvents, DispatchableFor, EventMap } from './events/event-map.js';
 import type { BroadcastOptions } from './interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from './interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from './interfaces/mesa-module-options.interface.js';
-import { BROADCAST_RECIPIENTS, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
+import { BROADCAST_RECIPIENTS } from './mesa.constants.js';
 import { DISCONNECT_CLIENT } from './messages/message.js';
-import { storedCopiesTtl, type ResolvedMesaOptions } from './options/resolved-mesa-options.js';
-import { entryOf } from './publishing/batch-protocol.js';
+import type { ResolvedMesaOptions } from './options/resolved-mesa-options.js';
 import { MesaPublisher } from './publishing/mesa-publisher.js';
-import { mesaEnvelope } from './redis/mesa-redis-names.js';
-import { prepareBroadcastExcept } from './validation/broadcast-input.validator.js';
-import { prepareDispatch } from './validation/dispatch-input.validator.js';
+import { prepareBroadcastExcept, type PreparedBroadcastExcept } from './validation/broadcast-input.validator.js';
+import { prepareDispatch, type PreparedDispatch } from './validation/dispatch-input.validator.js';
 
 /**
  * Sends messages to the users connected to Mesa servers, through Redis. Inject it anywhere once
@@ -30,10 +26,9 @@ import { prepareDispatch } from './validation/dispatch-input.validator.js';
  *
  * @typeParam Events the application's event map; untyped ({@link AnyEvents}) by default.
  */
-@Injectable()
 export class DispatcherService<Events extends EventMap = AnyEvents> implements OnApplicationShutdown {
   constructor(
-    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
+    private readonly options: ResolvedMesaOptions,
     private readonly publisher: MesaPublisher,
   ) {}
 
@@ -45,31 +40,24 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
    * Duplicates are sent once; an empty list (after `excluding`) publishes nothing and resolves.
    * Rejects with MesaValidationError for a non-message, ids that are not non-empty well-formed strings,
    * `'*'` mixed with ids or with `excluding`, data JSON cannot carry (BigInt, circular), or a message over
-   * `maxPayloadBytes`; with MesaDispatchError when Redis does not take it: its message ends "was not sent"
-   * only when nothing of it can have reached the wire, and "may have been published" otherwise (see the
-   * README's Guarantees, and the module's `dispatchTimeout`, `whenDisconnected` and queue bounds).
+   * `maxPayloadBytes`, or an idempotency key that is not a non-empty string of at most 256 characters; with
+   * MesaDispatchError when Redis does not take it: its message ends "was not sent" only when nothing of it can
+   * have reached the wire, and "may have been published" otherwise (`error.mayHaveBeenPublished`; see the README's
+   * Guarantees, and the module's `dispatchTimeout`, `whenDisconnected` and queue bounds).
+   *
+   * A message with an idempotency key (`new Message(op, data, type, { idempotencyKey })`) is safe to send again:
+   * within the module's `idempotency.window` a second dispatch with that key publishes and stores nothing and
+   * resolves with `duplicate: true`. With the module's `retry`, a failed dispatch is tried again by itself ("not
+   * sent" always, "may have been published" only with a key) and settles once.
    */
   dispatch(message: DispatchableFor<Events>, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
-    const promise = DispatchPromise.pending<DispatchResult>();
+    let prepared: PreparedDispatch;
     try {
-      const prepared = prepareDispatch(message, recipients, excluding, this.options.maxPayloadBytes);
-      this.checkOpen();
-      const { messageJson, recipients: ids, recipientsJson } = prepared;
-      if (ids.length === 0) {
-        promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
-      } else if (this.options.syncEnabled && prepared.storable && !prepared.broadcast) {
-        const ttl = storedCopiesTtl(this.options, prepared.ttl);
-        this.publisher.push(
-          entryOf({ kind: 'sync', messageJson, recipients: ids, recipientsJson, ttl, promise }, this.options.dispatchTimeout),
-        );
-      } else {
-        const envelope = mesaEnvelope(messageJson, recipientsJson);
-        this.publisher.push(entryOf({ kind: 'publish', envelope, recipients: ids, promise }, this.options.dispatchTimeout));
-      }
+      prepared = prepareDispatch(message, recipients, excluding, this.options.maxPayloadBytes);
     } catch (error) {
-      promise.fail(error, this.publisher.unawaitedFailures.report);
+      return this.publisher.refuse(error);
     }
-    return promise;
+    return this.publisher.publish(prepared);
   }
 
   /**
@@ -89,16 +77,13 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
    */
   broadcast(message: DispatchableFor<Events>, options?: BroadcastOptions): Promise<DispatchResult> {
     if (options === undefined) return this.dispatch(message, BROADCAST_RECIPIENTS);
-    const promise = DispatchPromise.pending<DispatchResult>();
+    let prepared: PreparedBroadcastExcept;
     try {
-      const { prepared, excluding } = prepareBroadcastExcept(message, options, this.options.maxPayloadBytes);
-      this.checkOpen();
-      const { messageJson } = prepared;
-      this.publisher.push(entryOf({ kind: 'broadcast-except', messageJson, excluding, promise }, this.options.dispatchTimeout));
+      prepared = prepareBroadcastExcept(message, options, this.options.maxPayloadBytes);
     } catch (error) {
-      promise.fail(error, this.publisher.unawaitedFailures.report);
+      return this.publisher.refuse(error);
     }
-    return promise;
+    return this.publisher.broadcastExcept(prepared);
   }
 
   /**
@@ -126,11 +111,5 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
   /** Waits for the dispatches in flight, then closes the connection the module opened. */
   async onApplicationShutdown(): Promise<void> {
     await this.publisher.close();
-  }
-
-  private checkOpen(): void {
-    if (this.publisher.isClosed) {
-      throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
-    }
   }
 }

@@ -31,6 +31,8 @@ export type {
   MesaModuleExtras,
   MesaModuleOptions,
   MesaSyncOptions,
+  MesaIdempotencyOptions,
+  MesaRetryOptions,
 } from './interfaces/mesa-module-options.interface.js';
 export { MesaConfigurationError, MesaConnectionError, MesaDispatchError, MesaError, MesaValidationError } from './errors/mesa.errors.js';
 export { MesaRedisError } from './errors/mesa.errors.js';
@@ -38,14 +40,14 @@ export { MesaPresence, type MesaScanOptions } from './presence/mesa-presence.ser
 export { MesaBacklog } from './backlog/mesa-backlog.service.js';
 export { MesaBacklogSweeper, type SweepOutcome } from './backlog/backlog-sweeper.js';
 export type { RedeliveredMessage } from './backlog/redelivered-message.interface.js';
-export { MesaRedisConnection } from './redis/redis-connection.js';
+export { MesaRedisConnection, type ConnectionSettings } from './redis/redis-connection.js';
 export { mesaRedisNames, type MesaRedisNames } from './redis/mesa-redis-names.js';
 export { DispatchPromise } from './dispatch-promise.js';
 export { getMesaOptionsToken, getMesaRedisConnectionToken, getMesaResolvedOptionsToken } from './mesa.tokens.js';
 export { getDispatcherToken, getMesaBacklogToken, getMesaPresenceToken } from './mesa.tokens.js';
 export { InjectDispatcher, InjectMesaBacklog, InjectMesaPresence } from './decorators/inject-mesa.decorators.js';
-export { DEFAULT_MESA_NAME } from './named/mesa-name.js';
-export type { ResolvedMesaOptions } from './options/resolved-mesa-options.js';
+export { DEFAULT_MESA_NAME } from './validation/mesa-name.validator.js';
+export type { ResolvedMesaOptions, ResolvedPortalOptions } from './options/resolved-mesa-options.js';
 export {
   BROADCAST,
   MESA_MODULE_OPTIONS,

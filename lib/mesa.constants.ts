@@ -55,6 +55,18 @@ export const MAX_BATCH_SIZE = 4_194_304;
 /** Most script arguments one batch carries (a dispatch to more recipients travels alone). */
 export const MAX_BATCH_ARGS = 65_536;
 
+/** Default time an idempotency key is remembered, in ms (`idempotency.window`): 5 minutes. */
+export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 300_000;
+
+/** Longest idempotency key accepted, in characters (it becomes part of a Redis key name). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+
+/** Default pause between two tries of a dispatch, in ms (`retry.delay`). */
+export const DEFAULT_RETRY_DELAY_MS = 100;
+
+/** Most tries of one dispatch (`retry.attempts`). */
+export const MAX_RETRY_ATTEMPTS = 100;
+
 /** Default interval between sweeps of expired stored messages, when `sync.ttl` is set (`sync.sweepInterval`). */
 export const DEFAULT_SWEEP_INTERVAL_MS = 10_000;
 
@@ -101,6 +113,8 @@ export const MESA_REDIS_NAMES = {
   sweepLock: 'nestjs_mesa_sweep_lock',
   /** STRING (nestjs-mesa's own), suffixed `:<publisher id>`: set while a dispatch's stores are finished in further calls. */
   storesHeld: 'nestjs_mesa_stores_held',
+  /** SET (nestjs-mesa's own), suffixed `:<registration>:<key>`: a dispatch's idempotency key, kept for the window (see the batch script). */
+  idempotencyKeys: 'nestjs_mesa_idempotency',
   connectedClientsCount: 'connected_clients_count',
 } as const;
 

@@ -1,7 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { MesaModuleExtras, MesaModuleOptions } from './interfaces/mesa-module-options.interface.js';
 import { MESA_MODULE_OPTIONS } from './mesa.constants.js';
-import { checkMesaName } from './named/mesa-name.js';
+import { checkMesaName } from './validation/mesa-name.validator.js';
 import { namedMesaModule } from './named/named-mesa-module.js';
 
 /**

@@ -23,7 +23,8 @@ import type { MesaRedisConnection } from './redis/redis-connection.js';
  * The parts of one `MesaModule` registration, the default one (`name` undefined: the parts are injected by class
  * and the tokens of before) or a named one (each part under the name's own token), built by factories so that each
  * part receives its registration's options and connection: options → connection → publisher → dispatcher, presence,
- * backlog and its sweeper.
+ * backlog and its sweeper. One wiring style for the whole module: every part (the portal's and the health
+ * indicator's too) is built by a factory that names its tokens, and the classes carry no Nest decorator.
  */
 export function mesaRegistrationProviders(name?: string): Provider[] {
   const resolved = getMesaResolvedOptionsToken(name);
@@ -85,7 +86,7 @@ function resolveRegistration(options: unknown, name: string | undefined, registr
   if (name === undefined) return resolveMesaOptions(options);
   registry.claim(name);
   const resolved = resolveMesaOptions(options, name);
-  if (resolved.given.portal?.enabled === true) {
+  if (resolved.portal.enabled) {
     throw new MesaConfigurationError(
       `MesaModule '${name}': portal is available on the default (unnamed) registration only, because @OnMesa… ` +
         'handlers do not say which registration they belong to. Enable the portal on the default MesaModule.forRoot().',

@@ -2,7 +2,7 @@ import { MesaBacklogSweeper } from './backlog/backlog-sweeper.js';
 import { MesaBacklog } from './backlog/mesa-backlog.service.js';
 import { DispatcherService } from './dispatcher.service.js';
 import { MESA_DISPATCHER_PROPERTY, MESA_MODULE_OPTIONS, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from './mesa.constants.js';
-import { checkMesaName } from './named/mesa-name.js';
+import { checkMesaName } from './validation/mesa-name.validator.js';
 import { MesaPresence } from './presence/mesa-presence.service.js';
 import { MesaPublisher } from './publishing/mesa-publisher.js';
 

@@ -1,21 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import {
-  BACKLOG_BYTES_PER_CALL,
-  MESA_REDIS_CONNECTION,
-  MESA_RESOLVED_OPTIONS,
-  SHUTDOWN_STEP_TIMEOUT_MS,
-  SWEEP_LOCK_MS,
-  SWEEP_STEP_USERS,
-} from '../mesa.constants.js';
+import { BACKLOG_BYTES_PER_CALL, SHUTDOWN_STEP_TIMEOUT_MS, SWEEP_LOCK_MS, SWEEP_STEP_USERS } from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
-import { ScriptRunner } from '../publishing/script-runner.js';
-import {
-  BACKLOG_SWEEP_SCRIPT,
-  BACKLOG_SWEEP_SCRIPT_LEGACY,
-  RELEASE_SWEEP_LOCK_SCRIPT,
-  RENEW_SWEEP_LOCK_SCRIPT,
-} from '../redis/backlog-sweep.script.js';
+import { LogThrottle } from '../logging/log-throttle.js';
+import { BACKLOG_SWEEP_SCRIPT, RELEASE_SWEEP_LOCK_SCRIPT, RENEW_SWEEP_LOCK_SCRIPT } from '../redis/backlog-sweep.script.js';
+import { ScriptRunner } from '../redis/script-runner.js';
 import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
 
@@ -39,7 +28,6 @@ export interface SweepOutcome {
  * bootstrapped and stops, finishing its step and releasing the lock, when the module is destroyed (before the
  * connection closes). Inactive when sync is off or no sweep is set.
  */
-@Injectable()
 export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('MesaBacklogSweeper');
   private readonly token = randomUUID();
@@ -53,17 +41,14 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
   /** HSCAN's COUNT for the next step, adapted to the bytes the steps read. */
   private count = SWEEP_STEP_USERS;
   private stopped = false;
-  private lastFailure?: string;
+  /** A failing pass (Redis down) is logged once per distinct reason, then summed up once a minute. */
+  private readonly failureLog = new LogThrottle(this.logger, { limit: 1, windowMs: 60_000 });
 
   constructor(
-    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
-    @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
+    private readonly options: ResolvedMesaOptions,
+    private readonly connection: MesaRedisConnection,
   ) {
-    const { serverMajorVersion } = connection;
-    this.runner = new ScriptRunner(
-      connection.client,
-      serverMajorVersion > 0 && serverMajorVersion < 7 ? BACKLOG_SWEEP_SCRIPT_LEGACY : BACKLOG_SWEEP_SCRIPT,
-    );
+    this.runner = new ScriptRunner(connection, BACKLOG_SWEEP_SCRIPT);
     this.keys = [options.names.undeliveredMessages, options.names.sweepLock];
     this.lockMs = Math.min(SWEEP_LOCK_MS, options.sweepInterval);
   }
@@ -84,6 +69,7 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
     this.stopped = true;
     clearInterval(this.passTimer);
     clearInterval(this.lockTimer);
+    this.failureLog.flush();
     const finished = await withTimeout<unknown>(this.pass ?? Promise.resolve(), SHUTDOWN_STEP_TIMEOUT_MS).then(
       () => true,
       () => false,
@@ -95,7 +81,7 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
 
   /**
    * Runs one pass now (the timer runs them every `sweepInterval`), unless one is in progress, in which case it
-   * returns that one. Never rejects: a failure is logged (once per distinct reason) and the pass ends.
+   * returns that one. Never rejects: a failure is logged (once per reason, then summed up once a minute) and the pass ends.
    */
   sweep(): Promise<SweepOutcome> {
     this.pass ??= this.runPass().finally(() => (this.pass = undefined));
@@ -143,11 +129,9 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
         leftover = reply[4];
         await new Promise((resolve) => setImmediate(resolve));
       } while ((cursor !== '0' || leftover.length > 0) && !this.stopped);
-      this.lastFailure = undefined;
     } catch (error) {
       const reason = redactSecrets((error as Error)?.message ?? String(error), this.options.given);
-      if (reason !== this.lastFailure) this.logger.warn(`Sweeping expired stored messages on ${this.connection.target} failed: ${reason}`);
-      this.lastFailure = reason;
+      this.failureLog.warn(reason, `Sweeping expired stored messages on ${this.connection.target} failed: ${reason}`);
     }
     return outcome;
   }

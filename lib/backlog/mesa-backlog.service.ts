@@ -1,7 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { MesaRedisError } from '../errors/mesa.errors.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
-import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
 import { DEFAULT_SCAN_COUNT, MAX_SCAN_COUNT, type MesaScanOptions } from '../presence/mesa-presence.service.js';
 import { MesaRedisReader } from '../presence/mesa-redis-reader.js';
 import { checkPositiveInteger, checkNamedUserId } from '../validation/user-ids.validator.js';
@@ -19,13 +17,12 @@ import { redeliveredMessages, storedCount } from './redelivered-messages.js';
  * Redis does not answer within `dispatchTimeout`, the key is not a HASH (WRONGTYPE), or a user's stored
  * value is not a JSON array (a Mesa server would redeliver none of it, and keep it: `clear()` it).
  */
-@Injectable()
 export class MesaBacklog {
   private readonly names: MesaRedisNames;
   private readonly reader: MesaRedisReader;
 
   /** @param options the module's options (namespace, dispatchTimeout); @param connection its Redis connection. */
-  constructor(@Inject(MESA_RESOLVED_OPTIONS) options: ResolvedMesaOptions, @Inject(MESA_REDIS_CONNECTION) connection: MesaRedisConnection) {
+  constructor(options: ResolvedMesaOptions, connection: MesaRedisConnection) {
     this.names = options.names;
     this.reader = new MesaRedisReader(connection.client, connection.target, options.dispatchTimeout);
   }

@@ -1,4 +1,8 @@
-import type { BacklogCaps } from '../publishing/batch-protocol.js';
+/** Caps on one user's stored messages (`maxStoredPerUser`, `maxStoredBytesPerUser`), as the scripts read them (`0`: none). */
+export interface BacklogCaps {
+  maxCount: number;
+  maxBytes: number;
+}
 
 /** Bytes the caps keep free for the state written on the last message (`,"m":…,"l":…,"n":…`). */
 export const TAIL_RESERVE = 48;

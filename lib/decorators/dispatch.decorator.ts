@@ -9,7 +9,7 @@ import { getDispatcherPropertyKey, getDispatcherToken } from '../mesa.tokens.js'
 import { Message, type MessageOptions } from '../messages/message.js';
 import { validateDispatchDecorator } from '../validation/dispatch-decorator.validator.js';
 import { prepareDispatch } from '../validation/dispatch-input.validator.js';
-import { sealMessage } from '../validation/message-snapshot.js';
+import { checkIdempotencyKey, sealMessage } from '../messages/message-snapshot.js';
 import { checkSelectedIds } from '../validation/user-ids.validator.js';
 
 const logger = new Logger('MesaDispatcher');
@@ -148,7 +148,9 @@ function prepareOutgoing<R>(
   const recipients = options.broadcast ? BROADCAST_RECIPIENTS : checkSelectedIds(select(options.recipients!, value, args), 'recipients');
   const excluding = options.excluding ? checkSelectedIds(select(options.excluding, value, args), 'excluding') : undefined;
   const data = options.data ? select(options.data, value, args) : value;
-  const message = new Message(OPCODE_DISPATCH, data, type, messageOptions);
+  const key =
+    options.idempotencyKey && checkIdempotencyKey(select(options.idempotencyKey, value, args) ?? null, 'what idempotencyKey returned');
+  const message = new Message(OPCODE_DISPATCH, data, type, key ? { ...messageOptions, idempotencyKey: key } : messageOptions);
   sealMessage(message);
   const limit = dispatcher.maxPayloadBytes;
   prepareDispatch(message, recipients, excluding, typeof limit === 'number' ? limit : Number.POSITIVE_INFINITY);

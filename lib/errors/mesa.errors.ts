@@ -29,9 +29,23 @@ export class MesaValidationError extends MesaError {}
 
 /**
  * Rejected by `dispatch()` when Redis did not take the publish (or the sync writes): the connection
- * failed, a command errored, or the module was shut down.
+ * failed, a command errored, or the module was shut down. Its message ends "was not sent" or "may have been
+ * published", and {@link mayHaveBeenPublished} says the same for code.
  */
-export class MesaDispatchError extends MesaError {}
+export class MesaDispatchError extends MesaError {
+  /**
+   * `false`: nothing of the message reached the wire, and it never will (safe to send again). `true`: Redis may
+   * have run it (the connection dropped or Redis did not answer in time): sending it again may deliver it twice,
+   * unless it carries an idempotency key.
+   */
+  readonly mayHaveBeenPublished: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; mayHaveBeenPublished?: boolean }) {
+    super(message, options);
+    this.mayHaveBeenPublished =
+      options?.mayHaveBeenPublished ?? (options?.cause as MesaDispatchError | undefined)?.mayHaveBeenPublished ?? false;
+  }
+}
 
 /**
  * Rejected by `MesaPresence` and `MesaBacklog` when Redis did not answer (not connected, timed out,

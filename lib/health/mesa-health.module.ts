@@ -1,10 +1,12 @@
 import { type DynamicModule, Inject, Module } from '@nestjs/common';
 import { HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
-import { checkMesaName } from '../named/mesa-name.js';
+import { checkMesaName } from '../validation/mesa-name.validator.js';
 import { getMesaRedisConnectionToken, getMesaResolvedOptionsToken } from '../mesa.tokens.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import { MesaHealthIndicator } from './mesa.health-indicator.js';
+import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
+import { MesaPortalService } from '../portal/portal.service.js';
 
 /**
  * Token of the {@link MesaHealthIndicator} of the `MesaModule` registration called `name`: the class itself
@@ -40,7 +42,18 @@ export class MesaNamedHealthModule {}
  */
 @Module({
   imports: [TerminusModule],
-  providers: [MesaHealthIndicator],
+  providers: [
+    {
+      provide: MesaHealthIndicator,
+      inject: [HealthIndicatorService, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, { token: MesaPortalService, optional: true }],
+      useFactory: (
+        service: HealthIndicatorService,
+        connection: MesaRedisConnection,
+        options: ResolvedMesaOptions,
+        portal?: MesaPortalService,
+      ) => new MesaHealthIndicator(service, connection, options, portal),
+    },
+  ],
   exports: [MesaHealthIndicator, TerminusModule],
 })
 export class MesaHealthModule {

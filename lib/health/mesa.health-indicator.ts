@@ -1,7 +1,5 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
-import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { TimeoutError, withTimeout, type MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
@@ -26,13 +24,12 @@ export interface MesaHealthCheckOptions {
  * `portal.handlerTimeout` and never settled: it left the pool and handles nothing). The target never contains a
  * password. Needs `TerminusModule` (see `MesaHealthModule`).
  */
-@Injectable()
 export class MesaHealthIndicator {
   constructor(
     private readonly healthIndicatorService: HealthIndicatorService,
-    @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
-    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
-    @Optional() private readonly portal?: MesaPortalService,
+    private readonly connection: MesaRedisConnection,
+    private readonly options: ResolvedMesaOptions,
+    private readonly portal?: MesaPortalService,
   ) {}
 
   /**

@@ -37,6 +37,13 @@ export interface DispatchDecoratorOptions<R = any> {
    * `sync.ttl`. Needs the module's sweep (`sync.ttl` or `sync.sweepInterval`).
    */
   ttl?: number;
+  /**
+   * The message's idempotency key, chosen from the result (and the call's arguments), such as
+   * `(order) => \`order-${order.id}:shipped\``: a retried call (a client's retry, a redelivered job) then
+   * dispatches once within the module's `idempotency.window`; the repeat resolves with `duplicate: true`. It must
+   * return a non-empty string of at most 256 characters; anything else fails the call (MesaValidationError).
+   */
+  idempotencyKey?: ResultSelector<R, string>;
   /** Overrides the module's `dispatchErrors` for this method. */
   onError?: DispatchErrorMode;
 }

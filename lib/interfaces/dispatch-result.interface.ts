@@ -20,4 +20,12 @@ export interface DispatchResult {
    * many this dispatch removed as it stored for them. Absent when none.
    */
   expired?: Record<string, number>;
+  /**
+   * `true` when the message's idempotency key was already used in this registration within `idempotency.window`:
+   * this dispatch published and stored nothing (`publishedTo` and `storedFor` empty, `receivers` 0; `recipients` the
+   * ids it asked for). Exception: when the earlier dispatch was cut short while its stores ran in several script
+   * calls, this one makes the stores it left undone (to users still offline, or publishes to those now online), and
+   * `publishedTo`/`storedFor` list those. Absent otherwise.
+   */
+  duplicate?: boolean;
 }

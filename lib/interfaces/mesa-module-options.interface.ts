@@ -1,5 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import type { MesaPortalOptions } from '../portal/mesa-portal-options.interface.js';
+import type { MesaPortalOptions } from './mesa-portal-options.interface.js';
 
 /** How a failed dispatch from `@Dispatch` is surfaced. */
 export type DispatchErrorMode = 'throw' | 'log';
@@ -85,8 +85,40 @@ export interface MesaModuleOptions {
    * An invalid message (MesaValidationError) always fails the call.
    */
   dispatchErrors?: DispatchErrorMode;
+  /**
+   * Idempotency keys (`new Message(op, data, type, { idempotencyKey })`, `@Dispatch(type, { idempotencyKey })`):
+   * how long a key is remembered. Within that window a second dispatch with the same key in the same registration
+   * (same namespace and registration name) publishes and stores nothing and resolves with `duplicate: true`.
+   */
+  idempotency?: MesaIdempotencyOptions;
+  /**
+   * Built-in retries (default: none, each dispatch is tried once). A dispatch that failed "not sent" is tried again;
+   * one that failed "may have been published" only when it has an idempotency key (so that it cannot be delivered
+   * twice). The caller sees one settlement: the result (possibly `duplicate`) or the last failure.
+   */
+  retry?: MesaRetryOptions;
   /** Mesa's Portal: client frames reach `@OnMesaMessage` handlers. Off unless `{ enabled: true }`. */
   portal?: MesaPortalOptions;
+}
+
+/** Options of idempotency keys (`MesaModuleOptions.idempotency`). */
+export interface MesaIdempotencyOptions {
+  /**
+   * Milliseconds a dispatch's key is remembered in Redis (a key per dispatch, expiring by itself: memory is bounded
+   * by the keys of this window). Default 300000 (5 minutes).
+   */
+  window?: number;
+}
+
+/** Options of built-in retries (`MesaModuleOptions.retry`). */
+export interface MesaRetryOptions {
+  /**
+   * How many times a dispatch is tried in all, the first try included: `1` is no retry, `3` is the first try and
+   * at most two more. 1 to 100.
+   */
+  attempts: number;
+  /** Milliseconds between a failed try and the next. Default 100. */
+  delay?: number;
 }
 
 /** Options of message sync (`MesaModuleOptions.sync`). */

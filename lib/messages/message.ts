@@ -1,5 +1,5 @@
 import { MESA_MESSAGE_KIND } from '../mesa.constants.js';
-import { prepareMessage } from '../validation/message-snapshot.js';
+import { prepareMessage } from './message-snapshot.js';
 
 /** Per-message options, as Mesa's `Message` takes them. */
 export interface MessageOptions {
@@ -10,6 +10,14 @@ export interface MessageOptions {
    * it. Overrides the module's `sync.ttl`. Needs a sweep (`sync.ttl` or `sync.sweepInterval`). nestjs-mesa only.
    */
   ttl?: number;
+  /**
+   * Makes the dispatch safe to retry: within the module's `idempotency.window` (default 5 minutes), a second
+   * dispatch with the same key in the same registration publishes and stores nothing and resolves with
+   * `duplicate: true`. A non-empty, well-formed string of at most 256 characters, such as `'order-42:shipped'`;
+   * it names this one message (the same key for a different message drops that message). Never sent to clients.
+   * nestjs-mesa only.
+   */
+  idempotencyKey?: string;
 }
 
 /** A message as it travels in Mesa's envelope and sync storage. */
@@ -35,7 +43,7 @@ export class Message<D = unknown> {
    * @param data any JSON value.
    * @param type the event type clients switch on, e.g. `'NEW_MESSAGE'`.
    * @param options `{ sync: false }` keeps the message from being stored for offline recipients; `{ ttl }` makes
-   *   its stored copies expire (see {@link MessageOptions}).
+   *   its stored copies expire; `{ idempotencyKey }` makes its dispatch safe to retry (see {@link MessageOptions}).
    */
   constructor(
     readonly opcode: number,
@@ -43,8 +51,12 @@ export class Message<D = unknown> {
     readonly type?: string,
     options?: MessageOptions,
   ) {
-    if (options)
-      this.options = options.ttl === undefined ? { sync: options.sync !== false } : { sync: options.sync !== false, ttl: options.ttl };
+    if (options) {
+      const { ttl, idempotencyKey } = options;
+      this.options = { sync: options.sync !== false };
+      if (ttl !== undefined) this.options.ttl = ttl;
+      if (idempotencyKey !== undefined) this.options.idempotencyKey = idempotencyKey;
+    }
   }
 
   /**

@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { DispatchErrorMode, MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
+import type { MesaPortalOptions } from '../interfaces/mesa-portal-options.interface.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDEMPOTENCY_WINDOW_MS,
+  DEFAULT_RETRY_DELAY_MS,
   DEFAULT_DISPATCH_TIMEOUT_MS,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_MAX_QUEUED_BYTES,
@@ -10,9 +14,11 @@ import {
   DEFAULT_MAX_UNANSWERED_BATCHES,
   DEFAULT_MAX_UNANSWERED_BYTES,
   DEFAULT_SWEEP_INTERVAL_MS,
+  MESA_PORTAL_DEFAULTS,
 } from '../mesa.constants.js';
 import { mesaRedisNames, type MesaRedisNames } from '../redis/mesa-redis-names.js';
 import { validateMesaOptions } from '../validation/mesa-options.validator.js';
+import { DEFAULT_MESA_NAME } from '../validation/mesa-name.validator.js';
 import { MesaValidationError } from '../errors/mesa.errors.js';
 
 /**
@@ -44,7 +50,19 @@ export interface ResolvedMesaOptions {
   readonly maxQueuedDispatches: number;
   readonly maxQueuedBytes: number;
   readonly dispatchErrors: DispatchErrorMode;
+  /** The registration's scope of idempotency keys: its name (`'default'` for the default registration). */
+  readonly idempotencyScope: string;
+  /** Milliseconds an idempotency key is remembered. */
+  readonly idempotencyWindow: number;
+  /** Tries of a dispatch in all (`1`: no retry), and the pause between two, in ms. */
+  readonly retryAttempts: number;
+  readonly retryDelay: number;
+  /** The portal's options, every default applied and its id chosen (`enabled` false: no portal). */
+  readonly portal: ResolvedPortalOptions;
 }
+
+/** `MesaPortalOptions` with every default applied, and the portal's id (the configured one, or a random UUID). */
+export type ResolvedPortalOptions = Required<Omit<MesaPortalOptions, 'id'>> & { readonly id: string };
 
 /**
  * Validates `MesaModule` options and applies the defaults, once.
@@ -72,6 +90,22 @@ export function resolveMesaOptions(options: unknown, name?: string): ResolvedMes
     maxQueuedDispatches: given.maxQueuedDispatches ?? DEFAULT_MAX_QUEUED_DISPATCHES,
     maxQueuedBytes: given.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     dispatchErrors: given.dispatchErrors ?? 'throw',
+    idempotencyScope: name ?? DEFAULT_MESA_NAME,
+    idempotencyWindow: given.idempotency?.window ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
+    retryAttempts: given.retry?.attempts ?? 1,
+    retryDelay: given.retry?.delay ?? DEFAULT_RETRY_DELAY_MS,
+    portal: resolvePortalOptions(given.portal),
+  };
+}
+
+function resolvePortalOptions(portal: MesaPortalOptions | undefined): ResolvedPortalOptions {
+  const given = Object.fromEntries(Object.entries(portal ?? {}).filter(([, value]) => value !== undefined));
+  return {
+    ...MESA_PORTAL_DEFAULTS,
+    reportAllEvents: false,
+    ...given,
+    enabled: portal?.enabled === true,
+    id: portal?.id ?? randomUUID(),
   };
 }
 

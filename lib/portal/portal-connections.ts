@@ -3,8 +3,8 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { MesaConnectionError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
 import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
+import { LogThrottle } from '../logging/log-throttle.js';
 import { redactSecrets } from '../redis/redis-target.js';
-import { SHUTDOWN_STEP_TIMEOUT_MS } from '../mesa.constants.js';
 
 /**
  * Opens one of the portal's own connections, a `duplicate()` of the module's (same server, credentials
@@ -34,12 +34,11 @@ export async function openPortalConnection(
     ...(role === 'subscriber' ? subscriberOptions : {}),
   });
   let lastError: string | undefined;
+  const errorLog = new LogThrottle(logger, { limit: 1 });
   client.on('error', (error: Error) => {
-    const message = redactSecrets(error.message, options);
-    if (message !== lastError) logger.error(`Portal ${role} connection to ${connection.target}: ${message}`);
-    lastError = message;
+    lastError = redactSecrets(error.message, options);
+    errorLog.error(lastError, `Portal ${role} connection to ${connection.target}: ${lastError}`);
   });
-  client.on('ready', () => (lastError = undefined));
   try {
     await withTimeout(client.connect(), timeout);
   } catch (error) {
@@ -51,18 +50,4 @@ export async function openPortalConnection(
     );
   }
   return client;
-}
-
-/**
- * Closes a portal connection: QUIT, or a hard disconnect when Redis does not answer within 2 s; at once
- * when `redisAnswers` is false (Redis already failed to answer at shutdown).
- */
-export async function closePortalConnection(client: Redis | undefined, redisAnswers = true): Promise<void> {
-  if (!client || client.status === 'end') return;
-  if (!redisAnswers) return client.disconnect();
-  try {
-    await withTimeout(client.quit(), SHUTDOWN_STEP_TIMEOUT_MS);
-  } catch {
-    client.disconnect();
-  }
 }

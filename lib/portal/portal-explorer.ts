@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner } from '@nestjs/core';
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { MesaPortalHandlerMetadata } from './portal.decorators.js';
@@ -23,7 +22,6 @@ const EVENT_ARGUMENT_FACTORY = { exchangeKeyForValue: (_type: number, _data: unk
  * DiscoveryService pattern of @nestjs/event-emitter) and wraps each in Nest's external context (see
  * {@link portalContextCreator} for what happens to the exceptions no filter handles).
  */
-@Injectable()
 export class MesaPortalExplorer {
   constructor(
     private readonly discovery: DiscoveryService,

@@ -1,5 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
+import { readRedisTimeMs } from '../redis/redis-time.js';
+import { watchedTransaction } from '../redis/watched-transaction.js';
 import { readyAnnouncement } from './portal-protocol.js';
 
 /**
@@ -184,34 +186,26 @@ export class PortalPool {
     }).then((outcome) => outcome === true);
   }
 
-  /**
-   * WATCHes `keys`, lets `prepare` read and queue a MULTI, and EXECs it; retries when a watched key
-   * changed meanwhile. `prepare` returning undefined means nothing to do.
-   */
-  private async watched<T>(
-    keys: string[],
-    prepare: () => Promise<{ tx: ReturnType<Redis['multi']>; outcome: T } | undefined>,
-  ): Promise<T | undefined> {
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      await this.redis.watch(...keys);
-      let prepared: Awaited<ReturnType<typeof prepare>>;
-      try {
-        prepared = await prepare();
-      } catch (error) {
-        await this.redis.unwatch().catch(() => undefined);
-        throw error;
-      }
-      if (!prepared) {
-        await this.redis.unwatch();
-        return undefined;
-      }
-      const results = await prepared.tx.exec();
-      if (results === null) continue;
-      const failure = results.find(([error]) => error)?.[0];
-      if (failure) throw failure;
-      return prepared.outcome;
-    }
-    throw new Error(`the pool kept changing during ${ATTEMPTS} attempts`);
+  /** {@link watchedTransaction} on the pool's connection; a command the MULTI refused fails the step. */
+  private watched<T>(keys: string[], prepare: () => Promise<{ tx: ChainableCommander; outcome: T } | undefined>): Promise<T | undefined> {
+    return watchedTransaction(
+      this.redis,
+      keys,
+      async () => {
+        const prepared = await prepare();
+        if (!prepared) return undefined;
+        return {
+          transaction: prepared.tx,
+          outcome: (results) => {
+            const failure = results.find(([error]) => error)?.[0];
+            if (failure) throw failure;
+            return prepared.outcome;
+          },
+        };
+      },
+      ATTEMPTS,
+      (attempts) => new Error(`the pool kept changing during ${attempts} attempts`),
+    );
   }
 
   /** The Redis server's `run_id` (another one after a restart or a failover); undefined when INFO is not allowed. */
@@ -220,9 +214,8 @@ export class PortalPool {
     return /run_id:(\w+)/.exec(info)?.[1];
   }
 
-  private async now(): Promise<number> {
-    const [seconds, micros] = await this.redis.time();
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  private now(): Promise<number> {
+    return readRedisTimeMs(this.redis);
   }
 
   private exclusive<T>(step: () => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { closePortalConnection } from './portal-connections.js';
+import { closeRedisClient } from '../redis/redis-connection.js';
 
 /** What {@link PortalSubscription} reports besides the frames. */
 export interface PortalSubscriptionEvents {
@@ -48,10 +48,10 @@ export class PortalSubscription {
     this.client.unsubscribe(this.channel).catch(() => undefined);
   }
 
-  /** Closes the connection (QUIT, or a hard disconnect after 2 s or, if `redisAnswers` is false, at once). */
+  /** Closes the connection (see `closeRedisClient`). */
   async close(redisAnswers = true): Promise<void> {
     this.closing = true;
-    await closePortalConnection(this.client, redisAnswers);
+    await closeRedisClient(this.client, redisAnswers);
   }
 
   private noteLoss(): void {

@@ -1,20 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Redis } from 'ioredis';
 import type { Subscription } from 'rxjs';
-import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
+import type { ResolvedMesaOptions, ResolvedPortalOptions } from '../options/resolved-mesa-options.js';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
-import { MESA_PORTAL_DEFAULTS, MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS, PORTAL_LEAVE_TIMEOUT_MS } from '../mesa.constants.js';
-import { type MesaRedisConnection, TimeoutError, withTimeout } from '../redis/redis-connection.js';
-import { LogThrottle } from './log-throttle.js';
-import type { MesaPortalOptions } from './mesa-portal-options.interface.js';
+import { PORTAL_LEAVE_TIMEOUT_MS } from '../mesa.constants.js';
+import { closeRedisClient, type MesaRedisConnection, TimeoutError, withTimeout } from '../redis/redis-connection.js';
+import { LogThrottle } from '../logging/log-throttle.js';
 import { MesaPortalExplorer, type MesaPortalHandler } from './portal-explorer.js';
 import { readFrameAddress } from './portal-frame-address.js';
 import { PortalHandlerSet } from './portal-handler-set.js';
 import { PortalPool, type PortalHeartbeat } from './portal-pool.js';
 import { parsePortalFrame, type MesaPortalEvent } from './portal-protocol.js';
-import { openPortalConnection, closePortalConnection } from './portal-connections.js';
+import { openPortalConnection } from './portal-connections.js';
 import { PortalSubscription } from './portal-subscription.js';
 import { PortalWorkQueue, type PortalRefusal, type PortalWork } from './portal-work-queue.js';
 import { argumentsOf, describeClient, describeEvent, NO_CLIENT } from './portal-event-text.js';
@@ -39,11 +37,10 @@ interface PortalFrame extends PortalWork {
  * closes its two Redis connections in `onApplicationShutdown`. It never exits the process. With
  * `portal.enabled` false it does nothing at all.
  */
-@Injectable()
 export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('MesaPortal');
   private readonly throttle = new LogThrottle(this.logger);
-  private readonly settings: Required<Omit<MesaPortalOptions, 'id'>> & { id: string };
+  private readonly settings: ResolvedPortalOptions;
   private readonly names: MesaRedisNames;
   private handlers = new PortalHandlerSet([]);
   private subscription?: PortalSubscription;
@@ -59,20 +56,12 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
   private redisAnswered = true;
 
   constructor(
-    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
-    @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
+    private readonly options: ResolvedMesaOptions,
+    private readonly connection: MesaRedisConnection,
     private readonly explorer: MesaPortalExplorer,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    const portal = options.given.portal;
-    const given = Object.fromEntries(Object.entries(portal ?? {}).filter(([, value]) => value !== undefined));
-    this.settings = {
-      ...MESA_PORTAL_DEFAULTS,
-      reportAllEvents: false,
-      ...given,
-      enabled: portal?.enabled === true,
-      id: portal?.id ?? randomUUID(),
-    };
+    this.settings = options.portal;
     this.names = options.names;
   }
 
@@ -157,7 +146,7 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
    */
   async onApplicationShutdown(): Promise<void> {
     await this.onModuleDestroy();
-    await Promise.all([this.subscription?.close(this.redisAnswered), closePortalConnection(this.commands, this.redisAnswered)]);
+    await Promise.all([this.subscription?.close(this.redisAnswered), closeRedisClient(this.commands, this.redisAnswered)]);
     this.throttle.flush();
   }
 

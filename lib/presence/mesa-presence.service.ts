@@ -1,7 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { MesaRedisError } from '../errors/mesa.errors.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
-import { MESA_REDIS_CONNECTION, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import { isUnsupported, MesaRedisReader } from './mesa-redis-reader.js';
@@ -33,7 +32,6 @@ const MEMBERSHIP_CHUNK = 1_000;
  * Every method fails with {@link MesaValidationError} for bad input and {@link MesaRedisError} when
  * Redis does not answer within `dispatchTimeout` or the key holds something else (WRONGTYPE).
  */
-@Injectable()
 export class MesaPresence {
   private readonly logger = new Logger('MesaModule');
   private readonly names: MesaRedisNames;
@@ -41,7 +39,7 @@ export class MesaPresence {
   private smismember = true;
 
   /** @param options the module's options (namespace, dispatchTimeout); @param connection its Redis connection. */
-  constructor(@Inject(MESA_RESOLVED_OPTIONS) options: ResolvedMesaOptions, @Inject(MESA_REDIS_CONNECTION) connection: MesaRedisConnection) {
+  constructor(options: ResolvedMesaOptions, connection: MesaRedisConnection) {
     this.names = options.names;
     this.reader = new MesaRedisReader(connection.client, connection.target, options.dispatchTimeout);
   }

@@ -1,76 +1,29 @@
-import type { DispatchPromise } from '../dispatch-promise.js';
+import type { BacklogCaps } from '../backlog/stored-backlog.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { MesaRedisNames } from '../redis/mesa-redis-names.js';
-
-/**
- * What every entry carries. Entries hold only what the batch and the result need (thousands may be in flight):
- * never the caller's message, nor text that is sent in another form.
- */
-interface EntryBase {
-  /** The caller's promise, settled when Redis has answered for the batch. */
-  promise: DispatchPromise<DispatchResult>;
-  /** What the entry weighs in a batch: its arguments' characters. */
-  size: number;
-  /** How many script arguments it takes. */
-  args: number;
-  /** When it is rejected as not sent if it is still waiting (epoch ms). */
-  expiresAt: number;
-}
-
-/** Publish a ready envelope as it is (sync off, a broadcast, a `{ sync: false }` message, an event). */
-export interface PublishEntry extends EntryBase {
-  kind: 'publish';
-  /** The envelope, a flat string (see `mesaEnvelope`). */
-  envelope: string;
-  /** Checked ids, shared (never mutated); results get copies. */
-  recipients: readonly string[];
-}
-
-/** Sync: publish to the recipients online, store for the others (script op `s`). */
-export interface SyncEntry extends EntryBase {
-  kind: 'sync';
-  messageJson: string;
-  /** Checked ids, shared (never mutated); results get copies. */
-  recipients: readonly string[];
-  /** `JSON.stringify(recipients)`: tells lists apart within a batch. */
-  recipientsJson: string;
-  /** Milliseconds the stored copies stay deliverable; `0`: no expiry. */
-  ttl: number;
-}
-
-/** Broadcast to the members of `connected_clients` but `excluding` (script op `x`; never stored). */
-export interface BroadcastExceptEntry extends EntryBase {
-  kind: 'broadcast-except';
-  messageJson: string;
-  excluding: string[];
-}
-
-/** One dispatch waiting in, or travelling with, a batch: one kind per operation of the script. */
-export type BatchEntry = PublishEntry | SyncEntry | BroadcastExceptEntry;
+import type { BatchEntry, PublishEntry, SyncEntry } from './dispatch-entries.js';
 
 /** Why Redis did not take an entry, and whether anything of it can have reached the wire. */
 export interface EntryFailure {
   reason: string;
   mayHaveBeenPublished: boolean;
+  /** True when trying again would fail the same way (Redis refused this entry for what it holds): never retried. */
+  final?: boolean;
 }
 
 /** What became of one entry: its result, or its failure. */
 export type EntryOutcome = DispatchResult | EntryFailure;
 
-/** Caps on one user's stored messages, as the script reads them (`0`: none). */
-export interface BacklogCaps {
-  maxCount: number;
-  maxBytes: number;
-}
-
-/** How one script call of a batch that stores runs (see `dispatch-batch.script.ts`). */
-export interface StoreCall {
+/** How one script call of an `e` batch runs (see `dispatch-batch.script.ts`). */
+export interface ScriptCall {
   /** Bytes of stored text the call may read and rewrite before it defers the other users' stores. */
   budget: number;
   /** Milliseconds the hold key set by a call that defers lives (refreshed by each continuation). */
   holdMs: number;
   /** For a continuation: the Redis time (ms) the first call answered, from which the messages' ttls count. */
   expiryBase?: number;
+  /** Milliseconds an idempotency key is remembered (`idempotency.window`); needed when an entry has a key. */
+  keyWindow?: number;
 }
 
 /** What a batch's script call answers when an earlier batch of the same publisher still has stores to finish. */
@@ -84,40 +37,15 @@ export function isFailure(outcome: EntryOutcome): outcome is EntryFailure {
   return (outcome as EntryFailure).reason !== undefined;
 }
 
-/** What the service gives to build an entry: everything but what {@link entryOf} computes. */
-export type EntryFields = BatchEntry extends infer E ? (E extends BatchEntry ? Omit<E, 'size' | 'args' | 'expiresAt'> : never) : never;
-
-/**
- * Builds an entry with its size, argument count and expiry, so the queue can split batches and expire them. The
- * entry is a new object with every field in place (one shape per kind, nothing added later).
- */
-export function entryOf(fields: EntryFields, dispatchTimeout: number): BatchEntry {
-  const expiresAt = Date.now() + dispatchTimeout;
-  if (fields.kind === 'publish') {
-    const { envelope, recipients, promise } = fields;
-    return { kind: 'publish', envelope, recipients, promise, size: envelope.length, args: 2, expiresAt };
-  }
-  const ids = fields.kind === 'sync' ? fields.recipients : fields.excluding;
-  let size = fields.messageJson.length;
-  for (let k = 0; k < ids.length; k++) size += ids[k].length;
-  const args = 4 + ids.length;
-  if (fields.kind === 'sync') {
-    const { messageJson, recipients, recipientsJson, ttl, promise } = fields;
-    return { kind: 'sync', messageJson, recipients, recipientsJson, ttl, promise, size, args, expiresAt };
-  }
-  const { messageJson, excluding, promise } = fields;
-  return { kind: 'broadcast-except', messageJson, excluding, promise, size, args, expiresAt };
-}
-
 /**
  * The script arguments for a batch (see `dispatch-batch.script.ts`): layout `p` when every entry is a plain
- * publish, else `e` with one operation per entry. A recipient list already sent in this batch is referred to
- * by its number: lists are told apart by identity, then by their JSON text (never by joining ids with a
- * separator an id could contain).
+ * publish without an idempotency key, else `e` with one operation per entry, a keyed one preceded by
+ * `i <key> <window>`. A recipient list already sent in this batch is referred to by its number: lists are told
+ * apart by identity, then by their JSON text (never by joining ids with a separator an id could contain).
  */
-export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisNames, caps: BacklogCaps, call?: StoreCall): string[] {
+export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisNames, caps: BacklogCaps, call?: ScriptCall): string[] {
   const args = [names.channel];
-  if (entries.every((entry) => entry.kind === 'publish')) {
+  if (entries.every((entry) => entry.kind === 'publish' && entry.key === undefined)) {
     args.push('p');
     for (const entry of entries) args.push((entry as PublishEntry).envelope);
     return args;
@@ -133,7 +61,12 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
   );
   const byIdentity = new Map<readonly string[], number>();
   const byText = new Map<string, number>();
+  const window = String(call?.keyWindow);
   for (const entry of entries) {
+    if (entry.key !== undefined) {
+      if (call?.keyWindow === undefined) throw new Error("a dispatch with an idempotency key needs the call's keyWindow");
+      args.push('i', entry.key, window);
+    }
     if (entry.kind === 'publish') {
       args.push('p', entry.envelope);
     } else if (entry.kind === 'broadcast-except') {
@@ -175,13 +108,14 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: number | 
     const entry = entries[index];
     const reply = replies[index] as Reply;
     if (typeof reply === 'number') outcomes[index] = publishedResult(entry as PublishEntry, reply);
-    else if (reply[0] === 0) outcomes[index] = { reason: reply[1], mayHaveBeenPublished: false };
+    else if (reply[0] === 0) outcomes[index] = { reason: reply[1], mayHaveBeenPublished: false, final: true };
+    else if (reply[0] === 3) outcomes[index] = duplicateResult(entry);
     else if (reply[0] === 2) {
       const online = reply.slice(2) as string[];
       outcomes[index] = { recipients: online, publishedTo: [...online], storedFor: [], receivers: reply[1] };
     } else {
       const { recipients: ids } = entry as SyncEntry;
-      const [, receivers, flags, dropped, expired] = reply;
+      const [, receivers, flags, dropped, expired, duplicate] = reply;
       const earlier = last !== undefined && last.ids === ids && last.flags === flags ? last.result : undefined;
       const result: DispatchResult = earlier
         ? {
@@ -194,16 +128,27 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: number | 
       if (!earlier) last = { ids, flags, result };
       if (dropped.length > 0) result.dropped = countsById(dropped);
       if (expired.length > 0) result.expired = countsById(expired);
+      if (duplicate === 1) result.duplicate = true;
       outcomes[index] = result;
     }
   }
   return outcomes;
 }
 
+/**
+ * The result of a dispatch whose idempotency key was already recorded (`{3}`): nothing published or stored by it.
+ * `recipients` are the ids it asked for (none for a broadcast-except).
+ */
+export function duplicateResult(entry: BatchEntry): DispatchResult {
+  const recipients = entry.kind === 'broadcast-except' ? [] : entry.recipients.slice();
+  return { recipients, publishedTo: [], storedFor: [], receivers: 0, duplicate: true };
+}
+
 type Pairs = Array<string | number>;
-type Reply = number | [0, string] | [1, number, string, Pairs, Pairs] | [2, number, ...string[]];
+type Reply = number | [0, string] | [1, number, string, Pairs, Pairs, 1?] | [2, number, ...string[]] | [3];
 
 const ONLINE = '1'.charCodeAt(0);
+const STORED = '0'.charCodeAt(0);
 
 /**
  * A plain publish's result, however it was sent (script or transaction): one copy of its list the caller owns (the
@@ -214,15 +159,24 @@ export function publishedResult(entry: PublishEntry, receivers: number): Dispatc
   return { recipients, publishedTo: recipients, storedFor: [], receivers };
 }
 
-/** A sync dispatch's result: its recipients split by the script's flags (`1` published to, `0` stored for). */
+/**
+ * A sync dispatch's result: its recipients split by the script's flags (`1` published to, `0` stored for; `4`,
+ * handled by an earlier attempt with the same idempotency key: neither).
+ */
 export function splitByFlags(ids: readonly string[], flags: string, receivers: number): DispatchResult {
   let online = 0;
-  for (let k = 0; k < ids.length; k++) if (flags.charCodeAt(k) === ONLINE) online++;
+  let stored = 0;
+  for (let k = 0; k < ids.length; k++) {
+    const flag = flags.charCodeAt(k);
+    if (flag === ONLINE) online++;
+    else if (flag === STORED) stored++;
+  }
   const publishedTo = new Array<string>(online);
-  const storedFor = new Array<string>(ids.length - online);
+  const storedFor = new Array<string>(stored);
   for (let k = 0, p = 0, s = 0; k < ids.length; k++) {
-    if (flags.charCodeAt(k) === ONLINE) publishedTo[p++] = ids[k];
-    else storedFor[s++] = ids[k];
+    const flag = flags.charCodeAt(k);
+    if (flag === ONLINE) publishedTo[p++] = ids[k];
+    else if (flag === STORED) storedFor[s++] = ids[k];
   }
   return { recipients: ids.slice(), publishedTo, storedFor, receivers };
 }

@@ -1,5 +1,6 @@
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
-import { countsById, decodeReplies, entryOf, splitByFlags, type BatchEntry, type EntryOutcome, type SyncEntry } from './batch-protocol.js';
+import { countsById, decodeReplies, splitByFlags, type EntryOutcome } from './batch-protocol.js';
+import { entryOf, type BatchEntry, type SyncEntry } from './dispatch-entries.js';
 
 const DEFERRED = '2';
 const NOT_STORED = '3';
@@ -30,6 +31,8 @@ interface Pending {
   expired: Pairs;
   /** Why Redis refused a continuation of it, if it did. */
   refused?: string;
+  /** It completes an earlier attempt with the same idempotency key (see `DispatchResult.duplicate`). */
+  duplicate: boolean;
 }
 
 /**
@@ -56,13 +59,14 @@ export class DeferredStores {
       const flags = reply[2] as string;
       if (!flags.includes(DEFERRED) && !flags.includes(NOT_STORED)) continue;
       const entry = entries[index] as SyncEntry;
-      let recipients = lists.get(entry.recipients);
+      // a keyed dispatch's continuations may find some of its recipients done by another attempt: never shared
+      let recipients = entry.key === undefined ? lists.get(entry.recipients) : undefined;
       if (recipients?.flags !== flags) {
         recipients = { ids: entry.recipients, flags, computedFor: 0 };
-        lists.set(entry.recipients, recipients);
+        if (entry.key === undefined) lists.set(entry.recipients, recipients);
       }
-      const [, receivers, , dropped, expired] = reply as [1, number, string, Pairs, Pairs];
-      this.pending.push({ index, entry, recipients, receivers, dropped, expired });
+      const [, receivers, , dropped, expired, duplicate] = reply as [1, number, string, Pairs, Pairs, 1?];
+      this.pending.push({ index, entry, recipients, receivers, dropped, expired, duplicate: duplicate === 1 });
     }
   }
 
@@ -82,8 +86,8 @@ export class DeferredStores {
         recipients.computedFor = this.continuations;
       }
       const { ids, json } = recipients.deferred!;
-      const { kind, messageJson, ttl, promise } = entry;
-      return entryOf({ kind, messageJson, recipients: ids, recipientsJson: json, ttl, promise }, 0);
+      const { kind, messageJson, ttl, key, promise } = entry;
+      return entryOf({ kind, messageJson, recipients: ids, recipientsJson: json, ttl, key, promise }, 0);
     });
   }
 
@@ -117,7 +121,7 @@ export class DeferredStores {
   finish(reason?: string): EntryOutcome[] {
     let last: { recipients: Recipients; flags: string; result: DispatchResult } | undefined;
     for (const pending of this.pending) {
-      const { entry, recipients, receivers, dropped, expired, refused } = pending;
+      const { entry, recipients, receivers, dropped, expired, refused, duplicate } = pending;
       const { flags } = recipients;
       if (flags.includes(DEFERRED)) {
         this.outcomes[pending.index] = {
@@ -129,6 +133,7 @@ export class DeferredStores {
         this.outcomes[pending.index] = {
           reason: `not stored for ${missed.map((id) => JSON.stringify(id)).join(', ')} (${refused ?? NOT_READABLE}); published or stored for the other recipients`,
           mayHaveBeenPublished: true,
+          final: true,
         };
       } else {
         // a room's dispatches share one list: split it once, copy it for the others
@@ -144,6 +149,7 @@ export class DeferredStores {
         if (!earlier) last = { recipients, flags, result };
         if (dropped.length > 0) result.dropped = countsById(dropped);
         if (expired.length > 0) result.expired = countsById(expired);
+        if (duplicate) result.duplicate = true;
         this.outcomes[pending.index] = result;
       }
     }

@@ -59,11 +59,13 @@ export function scriptsUnavailable(message: string): boolean {
 export class DispatchFailures {
   constructor(private readonly target: string) {}
 
-  /** The entry failed as Redis or the script said. */
+  /** The entry failed as Redis or the script said (a `final` failure is never retried). */
   fromEntry(failure: EntryFailure): MesaDispatchError {
-    return failure.mayHaveBeenPublished
+    const error = failure.mayHaveBeenPublished
       ? this.mayHaveBeenPublished(failure.reason)
       : this.notSent(`Redis at ${this.target} did not take it: ${failure.reason}`);
+    if (failure.final) finalFailures.add(error);
+    return error;
   }
 
   /** Nothing was written to Redis for this dispatch. */
@@ -73,7 +75,22 @@ export class DispatchFailures {
 
   /** It was written to Redis, and the outcome is unknown. */
   mayHaveBeenPublished(reason: string): MesaDispatchError {
-    return new MesaDispatchError(`Redis at ${this.target}: ${reason}; the message may have been published.`);
+    return new MesaDispatchError(`Redis at ${this.target}: ${reason}; the message may have been published.`, {
+      mayHaveBeenPublished: true,
+    });
+  }
+
+  /**
+   * The last of several tries was not sent, but an earlier one may have been published: the outcome is unknown,
+   * and the error says so (never "was not sent").
+   */
+  earlierTryMayHaveBeenPublished(tries: number, last: MesaDispatchError, earlier: MesaDispatchError): MesaDispatchError {
+    const reason = (error: Error) => error.message.replace(/\.$/, '');
+    return new MesaDispatchError(
+      `Tried ${tries} times: the last try failed (${reason(last)}), and an earlier one may have been published (${reason(earlier)}); ` +
+        'the message may have been published.',
+      { mayHaveBeenPublished: true },
+    );
   }
 
   /** `whenDisconnected: 'fail'` and Redis is not connected. */
@@ -108,6 +125,21 @@ export class DispatchFailures {
   connectionLost(reason: string): MesaDispatchError {
     return new MesaDispatchError(
       `Redis at ${this.target} lost the connection before answering (${reason}); the message may have been published.`,
+      { mayHaveBeenPublished: true },
     );
   }
+}
+
+/** Failures that trying again would repeat (Redis refused the entry for what it holds): see {@link mayRetry}. */
+const finalFailures = new WeakSet<object>();
+
+/**
+ * Whether a failed dispatch may be tried again (`retry`): a {@link MesaDispatchError} that says "was not sent"
+ * (nothing reached the wire), or "may have been published" for a dispatch with an idempotency key (`keyed`: a
+ * try that did run makes the next one a duplicate). Never a refusal that would recur (a key of the wrong type, a
+ * backlog Mesa cannot read), nor anything else (invalid input, the module shutting down is refused before).
+ */
+export function mayRetry(error: unknown, keyed: boolean): boolean {
+  if (!(error instanceof MesaDispatchError) || finalFailures.has(error)) return false;
+  return keyed || !error.mayHaveBeenPublished;
 }

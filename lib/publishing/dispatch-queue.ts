@@ -1,5 +1,6 @@
 import type { MesaDispatchError } from '../errors/mesa.errors.js';
-import { isFailure, NOT_RUN, type BatchEntry, type EntryOutcome } from './batch-protocol.js';
+import { isFailure, NOT_RUN, type EntryOutcome } from './batch-protocol.js';
+import type { BatchEntry } from './dispatch-entries.js';
 import type { DispatchFailures } from './dispatch-failures.js';
 
 /** Bounds on batches, on what is written to Redis and not answered, and on what waits unsent. */

@@ -1,38 +1,31 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import {
-  BACKLOG_BYTES_PER_CALL,
-  MESA_REDIS_CONNECTION,
-  MESA_RESOLVED_OPTIONS,
-  MAX_BATCH_ARGS,
-  MAX_BATCH_DISPATCHES,
-  MAX_BATCH_SIZE,
-} from '../mesa.constants.js';
+import { BACKLOG_BYTES_PER_CALL, MAX_BATCH_ARGS, MAX_BATCH_DISPATCHES, MAX_BATCH_SIZE } from '../mesa.constants.js';
+import type { BacklogCaps } from '../backlog/stored-backlog.js';
 import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
-import { DISPATCH_BATCH_SCRIPT, DISPATCH_BATCH_SCRIPT_LEGACY } from '../redis/dispatch-batch.script.js';
+import { DISPATCH_BATCH_SCRIPT } from '../redis/dispatch-batch.script.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
-import {
-  decodeReplies,
-  encodeBatch,
-  HELD,
-  NOT_RUN,
-  type BacklogCaps,
-  type BatchEntry,
-  type EntryOutcome,
-  type StoreCall,
-} from './batch-protocol.js';
+import { ScriptRunner } from '../redis/script-runner.js';
+import { DispatchPromise } from '../dispatch-promise.js';
+import { MesaDispatchError } from '../errors/mesa.errors.js';
+import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
+import type { PreparedBroadcastExcept } from '../validation/broadcast-input.validator.js';
+import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
+import { decodeReplies, encodeBatch, HELD, NOT_RUN, type EntryOutcome, type ScriptCall } from './batch-protocol.js';
+import { dispatchFields, entryOf, idempotencyKeyName, type BatchEntry, type EntryFields, type Settlement } from './dispatch-entries.js';
+import { RetriedDispatch, type RetryPolicy } from './retried-dispatch.js';
 import { DeferredStores } from './deferred-stores.js';
 import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch-failures.js';
 import { DispatchQueue } from './dispatch-queue.js';
-import { ScriptRunner } from './script-runner.js';
 import { sendWithoutScripts } from './transactional-batch.js';
 import { UnawaitedFailureLog } from './unawaited-failure-log.js';
 
 /**
  * The publishing engine: owns the dispatch queue, the batch script and the connection's events. The service
- * prepares dispatches and {@link push}es them; the publisher batches them, sends each batch in one round trip,
- * settles every dispatch with its result or a truthful error, and on shutdown {@link close}s after draining.
+ * validates a dispatch and hands it over with {@link publish} (or {@link broadcastExcept}, or {@link refuse} for
+ * input it refused); the publisher turns it into a batch entry, batches the entries, sends each batch in one round
+ * trip, settles every dispatch with its result or a truthful error, and on shutdown {@link close}s after draining.
  *
  * When the connection drops, the batches awaiting an answer fail at once as "may have been published"; what
  * waits unsent is sent when it is back (or fails as not sent after `dispatchTimeout`). Where Lua scripts are
@@ -42,7 +35,6 @@ import { UnawaitedFailureLog } from './unawaited-failure-log.js';
  * calls, each bounded alike, so no call blocks Redis long; meanwhile nothing else is sent, and batches sent before
  * the client knew come back unrun (the script's hold key) and are sent again after it, in order.
  */
-@Injectable()
 export class MesaPublisher {
   private readonly logger = new Logger('MesaDispatcher');
   private readonly failures: DispatchFailures;
@@ -52,26 +44,48 @@ export class MesaPublisher {
   private readonly keys: string[];
   /** The keys of a batch that may store: `keys` and this publisher's hold key. */
   private readonly storeKeys: string[];
-  private readonly storeCall: StoreCall;
+  private readonly storeCall: ScriptCall;
   /** Whether a batch's deferred stores are being finished (a batch answered "held" then is expected). */
   private finishing = false;
   /** Reports the failures of dispatches nobody awaited, aggregated. */
-  readonly unawaitedFailures = new UnawaitedFailureLog();
+  private readonly unawaitedFailures = new UnawaitedFailureLog();
+  /** With `retry`: how failed tries are sent again. */
+  private readonly retry?: RetryPolicy;
+  /** Tries waiting for `retry.delay` before they are sent again. */
+  private readonly retriesWaiting = new Set<Promise<void>>();
   private scriptsUnavailable = false;
   private closed = false;
 
   constructor(
-    @Inject(MESA_RESOLVED_OPTIONS) private readonly options: ResolvedMesaOptions,
-    @Inject(MESA_REDIS_CONNECTION) private readonly connection: MesaRedisConnection,
+    private readonly options: ResolvedMesaOptions,
+    private readonly connection: MesaRedisConnection,
   ) {
-    const { client, target, serverMajorVersion } = connection;
-    const script = serverMajorVersion > 0 && serverMajorVersion < 7 ? DISPATCH_BATCH_SCRIPT_LEGACY : DISPATCH_BATCH_SCRIPT;
-    this.runner = new ScriptRunner(client, script);
+    const { client, target } = connection;
+    this.runner = new ScriptRunner(connection, DISPATCH_BATCH_SCRIPT);
     this.keys = [options.names.connectedClients, options.names.undeliveredMessages];
     this.storeKeys = [...this.keys, `${options.names.storesHeld}:${randomUUID()}`];
-    this.storeCall = { budget: BACKLOG_BYTES_PER_CALL, holdMs: options.dispatchTimeout };
+    this.storeCall = { budget: BACKLOG_BYTES_PER_CALL, holdMs: options.dispatchTimeout, keyWindow: options.idempotencyWindow };
     this.caps = { maxCount: options.maxStoredPerUser, maxBytes: options.maxStoredBytesPerUser };
     this.failures = new DispatchFailures(target);
+    if (options.retryAttempts > 1) {
+      this.retry = {
+        attempts: options.retryAttempts,
+        delay: options.retryDelay,
+        failures: this.failures,
+        resend: (fields) => {
+          try {
+            this.queue.push(entryOf(fields, options.dispatchTimeout));
+          } catch (error) {
+            fields.promise.fail(error, this.unawaitedFailures.report);
+          }
+        },
+        later: (send, delay) => {
+          const waiting = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(send);
+          this.retriesWaiting.add(waiting);
+          void waiting.finally(() => this.retriesWaiting.delete(waiting));
+        },
+      };
+    }
     this.queue = new DispatchQueue({
       send: (batch, progress) => this.send(batch, progress),
       batchFailure: (error) => this.batchFailure(error),
@@ -94,19 +108,37 @@ export class MesaPublisher {
     client.on('close', this.onClose);
   }
 
-  /** Whether {@link close} has begun: pushing is then refused by the service. */
-  get isClosed(): boolean {
-    return this.closed;
+  /**
+   * Sends a checked dispatch: published to its recipients, with sync stored for the offline ones. The promise
+   * settles when Redis answered for its batch (or, with `retry`, for the try that succeeded), or fails (see the
+   * queue); an empty list resolves at once.
+   */
+  publish(prepared: PreparedDispatch): Promise<DispatchResult> {
+    return this.submit((promise) => (prepared.recipients.length === 0 ? undefined : dispatchFields(prepared, this.options, promise)));
   }
 
-  /** Queues a prepared dispatch; its promise settles when Redis answered for its batch, or fails (see the queue). */
-  push(entry: BatchEntry): void {
-    this.queue.push(entry);
+  /** Sends a checked broadcast to the online authenticated users but `excluding` (see `DispatcherService.broadcast`). */
+  broadcastExcept({ prepared, excluding }: PreparedBroadcastExcept): Promise<DispatchResult> {
+    const { messageJson, idempotencyKey } = prepared;
+    const key = idempotencyKey === undefined ? undefined : idempotencyKeyName(this.options, idempotencyKey);
+    return this.submit((promise) => ({ kind: 'broadcast-except', messageJson, excluding, key, promise }));
+  }
+
+  /** The promise of a dispatch refused before it got here (invalid input): rejected with `error`, logged if nobody awaits it. */
+  refuse(error: unknown): Promise<DispatchResult> {
+    const promise = DispatchPromise.pending<DispatchResult>();
+    promise.fail(error, this.unawaitedFailures.report);
+    return promise;
   }
 
   /** Resolves once every dispatch pushed so far (and meanwhile) has settled. */
-  drain(): Promise<void> {
-    return this.queue.drain();
+  async drain(): Promise<void> {
+    await this.queue.drain();
+    // tries waiting for their delay are dispatches in flight too: each sends its entry, then the queue drains it
+    while (this.retriesWaiting.size > 0) {
+      await Promise.all(this.retriesWaiting);
+      await this.queue.drain();
+    }
   }
 
   /** Drains, stops listening to the connection and closes it if the module opened it. */
@@ -117,6 +149,26 @@ export class MesaPublisher {
     this.connection.client.off('close', this.onClose);
     this.unawaitedFailures.close();
     await this.connection.close();
+  }
+
+  /**
+   * Queues the entry `fieldsOf` builds (none: nothing to send, resolved at once), settling the caller's promise
+   * directly or, with `retry`, through its tries.
+   */
+  private submit(fieldsOf: (settlement: Settlement) => EntryFields | undefined): Promise<DispatchResult> {
+    const promise = DispatchPromise.pending<DispatchResult>();
+    try {
+      if (this.closed) {
+        throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
+      }
+      const retried = this.retry && new RetriedDispatch(promise, this.retry);
+      const fields = fieldsOf(retried ?? promise);
+      if (fields === undefined) promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
+      else this.queue.push(entryOf(retried ? retried.sends(fields) : fields, this.options.dispatchTimeout));
+    } catch (error) {
+      promise.fail(error, this.unawaitedFailures.report);
+    }
+    return promise;
   }
 
   private async send(batch: BatchEntry[], progress: () => boolean): Promise<EntryOutcome[] | typeof NOT_RUN> {
@@ -155,7 +207,7 @@ export class MesaPublisher {
    */
   private async finishStores(batch: BatchEntry[], reply: unknown[], progress: () => boolean): Promise<EntryOutcome[]> {
     const deferred = new DeferredStores(batch, reply);
-    const call: StoreCall = { ...this.storeCall, expiryBase: deferred.expiryBase };
+    const call: ScriptCall = { ...this.storeCall, expiryBase: deferred.expiryBase };
     this.finishing = true;
     const work = (async () => {
       while (deferred.unfinished) {
@@ -197,10 +249,12 @@ export class MesaPublisher {
    */
   private sendSerialized(batch: BatchEntry[]): Promise<EntryOutcome[]> {
     const send = () =>
-      sendWithoutScripts(this.connection.client, this.options.names, batch, this.caps).catch((error: Error) => {
-        if (error?.name !== 'ReplyError' && error?.name !== 'MesaDispatchError') throw error;
-        throw new NotSentFailure(`Redis at ${this.connection.target} did not take it: ${readRedisError(error.message).reason}`);
-      });
+      sendWithoutScripts(this.connection.client, this.options.names, batch, this.caps, this.options.idempotencyWindow).catch(
+        (error: Error) => {
+          if (error?.name !== 'ReplyError' && error?.name !== 'MesaDispatchError') throw error;
+          throw new NotSentFailure(`Redis at ${this.connection.target} did not take it: ${readRedisError(error.message).reason}`);
+        },
+      );
     return this.connection.exclusive(send);
   }
 

@@ -1,4 +1,5 @@
 import { BACKLOG_TEXT_FUNCTIONS } from './backlog-text.lua.js';
+import { REDIS_TIME_LUA } from './redis-time.js';
 
 /**
  * The Lua script of one step of the backlog sweep: removes the expired messages (`{"x":<expiry ms>,…}`, see
@@ -25,8 +26,8 @@ local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[1] then return { 'busy', 0, 0, 0, {} } end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return { '0', 0, 0, 0, {} } end
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+${REDIS_TIME_LUA}
+local now = redis_time_ms()
 local max_count, max_bytes = 0, 0
 ${BACKLOG_TEXT_FUNCTIONS}
 local budget, spent = tonumber(ARGV[5]), false
@@ -72,11 +73,8 @@ end
 return { cursor, removed, users, read, leftover }
 `;
 
-/** The sweep step for Redis 7 and later (a writing script: refused before it runs under OOM or on a replica). */
+/** The sweep step, a writing script (`#!lua`; `ScriptRunner` leaves that line out for Redis before 7). */
 export const BACKLOG_SWEEP_SCRIPT = `#!lua\n${BACKLOG_SWEEP_BODY}`;
-
-/** The same script for Redis before 7. */
-export const BACKLOG_SWEEP_SCRIPT_LEGACY = BACKLOG_SWEEP_BODY;
 
 /** Renews the sweep's lock if this sweeper holds it or nobody does (KEYS[1]: the lock; ARGV: the token, ms); 1 when held. */
 export const RENEW_SWEEP_LOCK_SCRIPT = `

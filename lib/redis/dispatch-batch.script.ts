@@ -1,4 +1,5 @@
 import { BACKLOG_TEXT_FUNCTIONS } from './backlog-text.lua.js';
+import { REDIS_TIME_LUA } from './redis-time.js';
 
 /**
  * The Lua script that carries a whole batch of coalesced dispatches in one round trip, atomically.
@@ -13,7 +14,19 @@ import { BACKLOG_TEXT_FUNCTIONS } from './backlog-text.lua.js';
  *   (publish as it is); `s <message JSON> <ttl> <n> <id 1> … <id n>` (sync: publish to the recipients that are
  *   members of `connected_clients`, store for the others, to expire `ttl` ms later (`0`: never; `@<ms>`: at that
  *   Redis time), or `s <message JSON> <ttl> =<k>` to reuse the k-th list of the batch; `x <message JSON> <n> <id 1>
- *   … <id n>` (broadcast-except: publish to the members of `connected_clients` but these ids; never stored).
+ *   … <id n>` (broadcast-except: publish to the members of `connected_clients` but these ids; never stored). A
+ *   dispatch with an idempotency key is preceded by `i <key> <window ms>`.
+ *
+ * **Idempotency keys.** The key is a Redis SET (named by the client, `nestjs_mesa_idempotency[_ns]:<registration>:<key>`,
+ * passed in ARGV, not KEYS: the module targets standalone and Sentinel Redis, where a script may reach keys it did not
+ * declare). It is checked and written in the same atomic call as the dispatch's publish and stores: absent, the
+ * dispatch runs and the SET is created with the member `''` (never a user id) and a time to live of the window; present,
+ * the dispatch is a duplicate and answers `{3}` (nothing published or stored), and so is a second dispatch with the same
+ * key in one call (the first wins). A dispatch whose stores are deferred keeps, in its SET, the ids still to store for;
+ * each later call with the key (its own continuations, or a retry of it after it was cut short) handles only the ids
+ * still there, taking each off once published to or stored for, and flags the others `4` (done before); so a retry
+ * never publishes again what the first call published, and makes exactly the stores that were never made. A refused
+ * dispatch records nothing. A key of another type refuses the dispatch.
  *
  * **Bounded work.** Backlogs are Mesa's format, one JSON array per user, so storing rewrites the user's whole text
  * (see `backlog-text.lua.ts`). A call loads offline users' backlogs, each with all of the batch's messages for it,
@@ -35,9 +48,10 @@ import { BACKLOG_TEXT_FUNCTIONS } from './backlog-text.lua.js';
  * (reported in `dropped`).
  *
  * Replies for `e`, one per dispatch: receivers (a number) for `p`; `{1, receivers, flags, {id, dropped…}, {id, expired…}}`
- * for `s` (flags: one character per recipient, `1` published to, `0` stored for, `2` deferred, `3` not stored);
- * `{2, receivers, id…}` for `x` (the ids published to); `{0, reason}`. When it deferred users, one more element
- * follows: the Redis time (ms) their messages' expiry counts from.
+ * for `s` (flags: one character per recipient, `1` published to, `0` stored for, `2` deferred, `3` not stored, `4` done
+ * by an earlier call with the same key; a sixth element `1` when a first call finishes an earlier attempt's stores);
+ * `{2, receivers, id…}` for `x` (the ids published to); `{3}` for a duplicate; `{0, reason}`. When it deferred users,
+ * one more element follows: the Redis time (ms) their messages' expiry counts from.
  */
 const DISPATCH_BATCH_BODY = `
 local channel, layout = ARGV[1], ARGV[2]
@@ -51,12 +65,10 @@ local max_count, max_bytes, budget = tonumber(ARGV[3]), tonumber(ARGV[4]), tonum
 if budget == 0 then budget = math.huge end
 local continuation, hold_ms = ARGV[6] == 'c', ARGV[7]
 local now_ms
+${REDIS_TIME_LUA}
 -- Redis's clock in ms, read once per call and only when an expiry is written or checked
 local function now()
-  if not now_ms then
-    local time = redis.call('TIME')
-    now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  end
+  if not now_ms then now_ms = redis_time_ms() end
   return now_ms
 end
 
@@ -64,12 +76,18 @@ end
 local entries, uses_set, uses_hash = {}, false, false
 local i = 8
 while i <= #ARGV do
+  -- a dispatch with an idempotency key: \`i <key> <window ms>\` before its operation
+  local key, window
+  if ARGV[i] == 'i' then
+    key, window = ARGV[i + 1], ARGV[i + 2]
+    i = i + 3
+  end
   local op = ARGV[i]
   if op == 'p' then
-    entries[#entries + 1] = { op = 'p', payload = ARGV[i + 1] }
+    entries[#entries + 1] = { op = 'p', payload = ARGV[i + 1], key = key, window = window }
     i = i + 2
   else
-    local entry = { op = op, message = ARGV[i + 1] }
+    local entry = { op = op, message = ARGV[i + 1], key = key, window = window }
     if op == 's' then
       -- a sync entry carries its time to live in ms (0: none; @<ms>: an expiry) before its list
       entry.ttl = ARGV[i + 2]
@@ -135,14 +153,18 @@ local function backlog_of(id)
   return state
 end
 
+-- A recipient list split by membership: who to publish to, who to store for, one flag per recipient. With
+-- \`pending\` (an idempotency key whose earlier attempt left stores undone), only the recipients still in it count;
+-- the others are flagged 4 (done by that attempt).
 local lists = {}
-local function read_list(first, n)
-  local list = { live = {}, offline = {}, flags = {}, offline_at = {} }
-  lists[#lists + 1] = list
+local function split_list(first, n, pending)
+  local list = { first = first, n = n, live = {}, offline = {}, flags = {}, offline_at = {} }
   if set_error then return list end
   for k = first, first + n - 1 do
     local id = ARGV[k]
-    if is_online(id) then
+    if pending and (pending == true or redis.call('SISMEMBER', pending, id) == 0) then
+      list.flags[#list.flags + 1] = '4'
+    elseif is_online(id) then
       list.live[#list.live + 1] = id
       list.flags[#list.flags + 1] = '1'
     else
@@ -159,13 +181,47 @@ local function read_list(first, n)
   end
   return list
 end
+local function read_list(first, n)
+  local list = split_list(first, n)
+  lists[#lists + 1] = list
+  return list
+end
+
+-- Idempotency keys: a SET per key, holding '' (never a user id) once its dispatch ran, plus, while that dispatch's
+-- stores are finished in further calls, the ids still to store for. A key seen earlier in this call counts as done.
+local keys_seen, records = {}, {}
+local function key_state(entry)
+  local key = entry.key
+  if keys_seen[key] then return 'done' end
+  local kind = redis.call('TYPE', key).ok
+  if kind == 'none' then return 'fresh' end
+  if kind ~= 'set' then
+    return 'wrong', 'WRONGTYPE: ' .. key .. ' holds a ' .. kind .. ', not a set (nestjs-mesa keeps an idempotency key there); delete that key'
+  end
+  if redis.call('SCARD', key) <= 1 then return 'done' end
+  return 'pending'
+end
+-- What phase 3 writes for a key: \`window\` set: record it, with \`ids\` left to continuations; else take \`ids\` off it.
+local function record(key, window, ids)
+  records[#records + 1] = { key, window, ids }
+  keys_seen[key] = true
+end
 
 local replies, publishes, members = {}, {}, nil
 local not_read = 'undelivered_messages field of user %s is not a JSON array Mesa can read (Mesa would redeliver none of it); clear it with MesaBacklog.clear()'
 for index, entry in ipairs(entries) do
-  if entry.op == 'p' then
+  local state, wrong
+  if entry.key then state, wrong = key_state(entry) end
+  if wrong then
+    replies[index] = { 0, wrong }
+    -- the list is read all the same: later entries refer to lists by their number
+    if entry.op == 's' and not entry.ref then read_list(entry.first, entry.n) end
+  elseif entry.op ~= 's' and (state == 'done' or state == 'pending') then
+    replies[index] = { 3 }
+  elseif entry.op == 'p' then
     publishes[#publishes + 1] = { index, entry.payload }
     replies[index] = 0
+    if state then record(entry.key, entry.window, {}) end
   elseif entry.op == 'x' then
     if set_error then
       replies[index] = { 0, set_error }
@@ -184,9 +240,17 @@ for index, entry in ipairs(entries) do
         publishes[#publishes + 1] = { index, '{"message":' .. entry.message .. ',"recipients":[' .. table.concat(encoded, ',') .. ']}', 2 }
       end
       replies[index] = reply
+      if state then record(entry.key, entry.window, {}) end
     end
+  elseif state == 'done' and not continuation then
+    if not entry.ref then read_list(entry.first, entry.n) end
+    replies[index] = { 3 }
   else
     local list = entry.ref and lists[entry.ref] or read_list(entry.first, entry.n)
+    if state == 'done' or state == 'pending' then
+      -- an attempt with this key ran before: only the recipients it left are done now (none when it finished)
+      list = split_list(list.first, list.n, state == 'done' or entry.key)
+    end
     local refused = set_error or (#list.offline > 0 and hash_error) or nil
     if not refused and not continuation then
       for _, id in ipairs(list.offline) do
@@ -205,31 +269,42 @@ for index, entry in ipairs(entries) do
       elseif entry.ttl ~= '0' then expires = now() + tonumber(entry.ttl) end
       local stored = expires and ('{"x":' .. expires .. ',' .. string.sub(entry.message, 2)) or entry.message
       local drops, expired, flags = {}, {}, nil
+      -- for the key: the ids done by this call (published to, stored for) and those left to a continuation
+      local done, left = {}, {}
       for k, id in ipairs(list.offline) do
-        local state = backlog_of(id)
-        if state.deferred or state.corrupt then
+        local backlog = backlog_of(id)
+        if backlog.deferred or backlog.corrupt then
           if not flags then
             flags = {}
             for f, flag in ipairs(list.flags) do flags[f] = flag end
           end
-          flags[list.offline_at[k]] = state.deferred and '2' or '3'
+          flags[list.offline_at[k]] = backlog.deferred and '2' or '3'
+          left[#left + 1] = id
         else
-          add_message(state, stored, expires)
-          local dropped = drop_oldest(state)
+          add_message(backlog, stored, expires)
+          local dropped = drop_oldest(backlog)
           if dropped > 0 then
             drops[#drops + 1] = id
             drops[#drops + 1] = dropped
           end
-          if state.expired > 0 then
+          if backlog.expired > 0 then
             expired[#expired + 1] = id
-            expired[#expired + 1] = state.expired
-            state.expired = 0
+            expired[#expired + 1] = backlog.expired
+            backlog.expired = 0
           end
+          done[#done + 1] = id
         end
       end
       local reply = { 1, 0, flags and table.concat(flags) or list.flags_text, drops, expired }
       if list.tail then publishes[#publishes + 1] = { index, '{"message":' .. entry.message .. list.tail, 2 } end
+      if state == 'pending' and not continuation then reply[6] = 1 end
       replies[index] = reply
+      if state == 'fresh' and not continuation then
+        record(entry.key, entry.window, left)
+      elseif state == 'pending' then
+        for _, id in ipairs(list.live) do done[#done + 1] = id end
+        record(entry.key, false, done)
+      end
     end
   end
 end
@@ -248,6 +323,21 @@ for _, id in ipairs(order) do
     if text then redis.call('HSET', KEYS[2], id, text) else redis.call('HDEL', KEYS[2], id) end
   end
 end
+-- and each key: recorded (with the ids left to continuations) for its window, or the ids done taken off it
+-- (ids in slices: unpack takes a few thousand values at most)
+local function in_slices(command, key, ids)
+  for from = 1, #ids, 1000 do redis.call(command, key, unpack(ids, from, math.min(from + 999, #ids))) end
+end
+for _, written in ipairs(records) do
+  local key, window, ids = written[1], written[2], written[3]
+  if window then
+    redis.call('SADD', key, '')
+    in_slices('SADD', key, ids)
+    redis.call('PEXPIRE', key, window)
+  else
+    in_slices('SREM', key, ids)
+  end
+end
 if deferred > 0 then
   redis.call('SET', KEYS[3], '1', 'PX', hold_ms)
   replies[#entries + 1] = now()
@@ -257,8 +347,5 @@ end
 return replies
 `;
 
-/** The batch script for Redis 7 and later: a writing script, refused before it runs under OOM or on a replica. */
+/** The batch script, a writing script (`#!lua`; `ScriptRunner` leaves that line out for Redis before 7). */
 export const DISPATCH_BATCH_SCRIPT = `#!lua\n${DISPATCH_BATCH_BODY}`;
-
-/** The same script for Redis before 7, which does not read the `#!lua` line. */
-export const DISPATCH_BATCH_SCRIPT_LEGACY = DISPATCH_BATCH_BODY;

@@ -1,8 +1,6 @@
-import { Injectable } from '@nestjs/common';
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
-import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
-import { MesaRedisConnection } from './redis-connection.js';
+import { MesaRedisConnection, type ConnectionSettings } from './redis-connection.js';
 import { SharedMesaRedisConnection } from './shared-redis-connection.js';
 
 /** Listeners one more user of a shared client adds per event (the publisher's `ready` and `close`). */
@@ -26,7 +24,6 @@ interface ConnectionEntry {
  * When a registration fails the bootstrap (a name registered twice, Redis unreachable), Nest calls no shutdown
  * hook: the registry then closes every connection it had opened, which would otherwise retry forever.
  */
-@Injectable()
 export class MesaConnectionRegistry {
   private readonly shared = new Map<string, ConnectionEntry>();
   private readonly names = new Set<string>();
@@ -56,7 +53,7 @@ export class MesaConnectionRegistry {
    * registration with the same `url`. Closing what it returns gives that use back.
    * @throws MesaConnectionError as `MesaRedisConnection.open` does (every user of a failed shared opening sees it).
    */
-  async open(resolved: ResolvedMesaOptions): Promise<MesaRedisConnection> {
+  async open(resolved: ConnectionSettings): Promise<MesaRedisConnection> {
     const key = sharingKey(resolved.given);
     let entry = key === undefined ? undefined : this.shared.get(key);
     if (!entry) {
@@ -86,7 +83,7 @@ export class MesaConnectionRegistry {
     await connection.close();
   }
 
-  private async openTracked(resolved: ResolvedMesaOptions): Promise<MesaRedisConnection> {
+  private async openTracked(resolved: ConnectionSettings): Promise<MesaRedisConnection> {
     if (this.failure) throw this.failure;
     let connection: MesaRedisConnection;
     try {

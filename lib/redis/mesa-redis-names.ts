@@ -20,6 +20,8 @@ export interface MesaRedisNames {
   sweepLock: string;
   /** Prefix of a publisher's hold key (`nestjs_mesa_stores_held[_ns]:<id>`, nestjs-mesa's own): see the batch script. */
   storesHeld: string;
+  /** Prefix of the idempotency keys (`nestjs_mesa_idempotency[_ns]:<registration>:<key>`, nestjs-mesa's own). */
+  idempotencyKeys: string;
 }
 
 /** Builds {@link MesaRedisNames} for a namespace (none: the bare prefixes). */
@@ -35,16 +37,6 @@ export function mesaRedisNames(namespace?: string): MesaRedisNames {
     portalHeartbeats: name(MESA_REDIS_NAMES.portalHeartbeats),
     sweepLock: name(MESA_REDIS_NAMES.sweepLock),
     storesHeld: name(MESA_REDIS_NAMES.storesHeld),
+    idempotencyKeys: name(MESA_REDIS_NAMES.idempotencyKeys),
   };
-}
-
-/**
- * The envelope Mesa servers read from the channel: `{"message":…,"recipients":[…]}`, from the message's JSON
- * and the recipients' JSON. Returned flat (one string, not a tree of the parts), so that while it waits to be
- * sent it holds only its own characters and the parts can be collected at once.
- */
-export function mesaEnvelope(messageJson: string, recipientsJson: string): string {
-  const envelope = `{"message":${messageJson},"recipients":${recipientsJson}}`;
-  envelope.charCodeAt(0); // flattens the concatenation in place (V8)
-  return envelope;
 }

@@ -1,9 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { MesaConnectionError } from '../errors/mesa.errors.js';
+import { LogThrottle } from '../logging/log-throttle.js';
+import { SHUTDOWN_STEP_TIMEOUT_MS } from '../mesa.constants.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
-import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { describeRedisTarget, redactSecrets } from './redis-target.js';
+
+/** What opening a connection reads of a registration's options (a `ResolvedMesaOptions` is one). */
+export interface ConnectionSettings {
+  /** The options as given: `url`, `redis` or `client`, `sharedConnection`. */
+  readonly given: MesaModuleOptions;
+  /** Bound on reaching Redis, in ms. */
+  readonly connectTimeout: number;
+}
 
 /**
  * The Redis connection the module dispatches through: one it opened (and closes at shutdown) or the
@@ -28,7 +37,7 @@ export class MesaRedisConnection {
    * checks that it reaches a primary: a replica would take the publishes for its own subscribers only.
    * @throws MesaConnectionError saying where it tried, without the password, or that it reached a replica.
    */
-  static async open(resolved: ResolvedMesaOptions): Promise<MesaRedisConnection> {
+  static async open(resolved: ConnectionSettings): Promise<MesaRedisConnection> {
     const options = resolved.given;
     const target = describeRedisTarget(options);
     const timeout = resolved.connectTimeout;
@@ -74,26 +83,36 @@ export class MesaRedisConnection {
     return next;
   }
 
-  /** Closes the connection if the module opened it; an application-owned client is left open. */
+  /** Closes the connection if the module opened it (`closeRedisClient`); an application-owned client is left open. */
   async close(): Promise<void> {
-    if (!this.owned || this.client.status === 'end') return;
-    const ended = new Promise<void>((resolve) => this.client.once('end', () => resolve()));
-    try {
-      await withTimeout(this.client.quit(), 2_000);
-    } catch {
-      this.client.disconnect();
-    }
-    await withTimeout(ended, 2_000).catch(() => this.client.disconnect());
+    if (!this.owned) return;
+    this.errorLog.flush();
+    await closeRedisClient(this.client);
   }
 
-  private lastError?: string;
+  /** ioredis reports each failed reconnection: the same error, logged once, then summed up every 10 s. */
+  private readonly errorLog = new LogThrottle(this.logger, { limit: 1 });
   private reportError(error: Error, options: MesaModuleOptions): void {
     const message = redactSecrets(error.message, options);
-    if (message === this.lastError) return;
-    this.lastError = message;
-    this.logger.error(`Redis connection to ${this.target}: ${message}`);
-    this.client.once('ready', () => (this.lastError = undefined));
+    this.errorLog.error(message, `Redis connection to ${this.target}: ${message}`);
   }
+}
+
+/**
+ * Closes a connection the module opened, the one way it does: QUIT (what was sent before is answered first), then
+ * waits for the socket to end; a hard disconnect when either takes longer than `SHUTDOWN_STEP_TIMEOUT_MS` (a frozen
+ * Redis answers nothing), or at once when `redisAnswers` is false (Redis already failed to answer at shutdown).
+ */
+export async function closeRedisClient(client: Redis | undefined, redisAnswers = true): Promise<void> {
+  if (!client || client.status === 'end') return;
+  if (!redisAnswers) return client.disconnect();
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  try {
+    await withTimeout(client.quit(), SHUTDOWN_STEP_TIMEOUT_MS);
+  } catch {
+    client.disconnect();
+  }
+  await withTimeout(ended, SHUTDOWN_STEP_TIMEOUT_MS).catch(() => client.disconnect());
 }
 
 /** Name the module's own connections carry in `CLIENT LIST`, unless the options set `connectionName`. */

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MesaValidationError } from '../errors/mesa.errors.js';
-import { describeValue } from '../validation/describe-value.js';
+import { describeValue } from '../errors/describe-value.js';
 import { checkUserIds } from '../validation/user-ids.validator.js';
 import type { ExpectedDispatch, RecordedDispatch } from './recorded-dispatch.interface.js';
 

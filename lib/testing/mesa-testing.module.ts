@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { MesaBacklog } from '../backlog/mesa-backlog.service.js';
 import { DispatcherService } from '../dispatcher.service.js';
 import { MESA_MODULE_OPTIONS, MESA_RESOLVED_OPTIONS } from '../mesa.constants.js';
-import { checkMesaName } from '../named/mesa-name.js';
+import { checkMesaName } from '../validation/mesa-name.validator.js';
 import { namedMesaTestingModule } from './named-mesa-testing.module.js';
 import { resolveMesaOptions } from '../options/resolved-mesa-options.js';
 import { MesaPresence } from '../presence/mesa-presence.service.js';

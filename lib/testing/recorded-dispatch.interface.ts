@@ -1,5 +1,5 @@
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
-import type { DispatchErrorMode, MesaSyncOptions } from '../interfaces/mesa-module-options.interface.js';
+import type { DispatchErrorMode, MesaIdempotencyOptions, MesaSyncOptions } from '../interfaces/mesa-module-options.interface.js';
 import type { WireMessage } from '../messages/message.js';
 
 /**
@@ -56,6 +56,11 @@ export interface RecordingDispatcherOptions {
   receivers?: number;
   /** What `@Dispatch` does with a failed dispatch, as `MesaModule`'s `dispatchErrors`. Default `'throw'`. */
   dispatchErrors?: DispatchErrorMode;
+  /**
+   * As `MesaModule`'s: how long an idempotency key is remembered (on the double's clock, see `now`). A duplicate
+   * resolves with `duplicate: true` and is not recorded (it would publish and store nothing). Default 5 minutes.
+   */
+  idempotency?: MesaIdempotencyOptions;
 }
 
 /**

@@ -4,7 +4,7 @@ import { MesaDispatchError, MesaValidationError } from '../errors/mesa.errors.js
 import type { BroadcastOptions } from '../interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
-import { storedJson, storedWeight, TAIL_RESERVE } from '../backlog/stored-backlog.js';
+import { StoredBacklog, type BacklogCaps } from '../backlog/stored-backlog.js';
 import { BROADCAST, BROADCAST_RECIPIENTS } from '../mesa.constants.js';
 import { UnawaitedFailureLog } from '../publishing/unawaited-failure-log.js';
 import { resolveMesaOptions, storedCopiesTtl, type ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
@@ -38,15 +38,19 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
   /** The options as `MesaModule` would resolve them: the same defaults, caps and checks. */
   private readonly resolved: ResolvedMesaOptions;
   private readonly now: () => number;
-  private readonly stored = new Map<string, StoredCopy[]>();
+  private readonly caps: BacklogCaps;
+  /** Each user's backlog as the script would hold it in `undelivered_messages` (Mesa's format), by first store. */
+  private readonly stored = new Map<string, string>();
   private readonly channel: string;
+  /** The idempotency keys used within the window: key → when it is forgotten (on the double's clock). */
+  private readonly keys = new Map<string, number>();
   private online: Set<string>;
   private receivers: number;
   private pendingFailure?: string;
 
   /** @param options sync simulation, online ids, namespace, reported receivers, `@Dispatch` error mode. */
   constructor(private readonly options: RecordingDispatcherOptions = {}) {
-    const { namespace, sync, maxPayloadBytes, maxStoredPerUser, maxStoredBytesPerUser, dispatchErrors } = options;
+    const { namespace, sync, maxPayloadBytes, maxStoredPerUser, maxStoredBytesPerUser, dispatchErrors, idempotency } = options;
     const given = {
       url: 'redis://mesa-testing.invalid',
       namespace,
@@ -55,9 +59,11 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
       maxStoredPerUser,
       maxStoredBytesPerUser,
       dispatchErrors,
+      idempotency,
     };
     this.resolved = resolveMesaOptions(Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)));
     this.now = options.now ?? Date.now;
+    this.caps = { maxCount: this.resolved.maxStoredPerUser, maxBytes: this.resolved.maxStoredBytesPerUser };
     this.channel = mesaRedisNames(options.namespace).channel;
     this.online = new Set(options.online === undefined ? [] : checkNamedUserIds(options.online, 'online'));
     this.receivers = options.receivers ?? 0;
@@ -69,8 +75,11 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
       const prepared = prepareDispatch(message, recipients, excluding, this.resolved.maxPayloadBytes);
       const storing = this.resolved.syncEnabled && prepared.storable && !prepared.broadcast;
       const ttl = storing ? storedCopiesTtl(this.resolved, prepared.ttl) : 0;
-      if (prepared.recipients.length > 0) this.failIfAsked();
-      return this.record(JSON.parse(prepared.messageJson), [...prepared.recipients], prepared.storable, undefined, ttl);
+      if (prepared.recipients.length > 0) {
+        this.failIfAsked();
+        if (this.isDuplicate(prepared.idempotencyKey)) return duplicateOf([...prepared.recipients]);
+      }
+      return this.record(prepared.messageJson, [...prepared.recipients], prepared.storable, undefined, ttl);
     });
   }
 
@@ -83,9 +92,10 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     return this.settle(() => {
       const { prepared, excluding } = prepareBroadcastExcept(message, options, this.resolved.maxPayloadBytes);
       this.failIfAsked();
+      if (this.isDuplicate(prepared.idempotencyKey)) return duplicateOf([]);
       const skip = new Set(excluding);
       const reached = [...this.online].filter((id) => !skip.has(id));
-      return this.record(JSON.parse(prepared.messageJson), reached, false, excluding);
+      return this.record(prepared.messageJson, reached, false, excluding);
     });
   }
 
@@ -134,7 +144,7 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
 
   /** The messages sync would hold for `userId` (the `undelivered_messages` field), oldest first, expired ones left out. */
   storedFor(userId: string): WireMessage[] {
-    return this.liveCopies(userId).map((copy) => copy.message);
+    return this.liveCopies(userId);
   }
 
   /** The ids treated as online, as `setOnline` / the `online` option set them (the presence double reads them). */
@@ -208,6 +218,19 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     return promise;
   }
 
+  /**
+   * The batch script's idempotency rule on the double's clock: a key used within `idempotency.window` makes the
+   * dispatch a duplicate (nothing recorded, published or stored); otherwise the key is remembered for the window.
+   */
+  private isDuplicate(key: string | undefined): boolean {
+    if (key === undefined) return false;
+    const now = this.now();
+    for (const [used, until] of this.keys) if (until <= now) this.keys.delete(used);
+    if (this.keys.has(key)) return true;
+    this.keys.set(key, now + this.resolved.idempotencyWindow);
+    return false;
+  }
+
   private failIfAsked(): void {
     if (this.pendingFailure === undefined) return;
     const reason = this.pendingFailure;
@@ -215,7 +238,8 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     throw new MesaDispatchError(`Redis did not take the dispatch (simulated by RecordingDispatcher.failNextDispatch): ${reason}`);
   }
 
-  private record(message: WireMessage, recipients: string[], storable: boolean, excluding?: string[], ttl = 0): DispatchResult {
+  private record(messageJson: string, recipients: string[], storable: boolean, excluding?: string[], ttl = 0): DispatchResult {
+    const message = JSON.parse(messageJson) as WireMessage;
     const broadcast = recipients[0] === BROADCAST;
     let publishedTo = recipients;
     let storedFor: string[] = [];
@@ -224,7 +248,8 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
     if (this.resolved.syncEnabled && storable && !broadcast) {
       publishedTo = recipients.filter((id) => this.online.has(id));
       storedFor = recipients.filter((id) => !this.online.has(id));
-      for (const id of storedFor) this.store(id, storedCopy(message, ttl > 0 ? this.now() + ttl : undefined), dropped, expired);
+      const expires = ttl > 0 ? this.now() + ttl : undefined;
+      for (const id of storedFor) this.store(id, messageJson, expires, dropped, expired);
     }
     const result: DispatchResult = { recipients, publishedTo, storedFor, receivers: publishedTo.length > 0 ? this.receivers : 0 };
     if (Object.keys(dropped).length > 0) result.dropped = dropped;
@@ -237,40 +262,44 @@ export class RecordingDispatcher<Events extends EventMap = AnyEvents> implements
   }
 
   /**
-   * Stores one copy by the batch script's rule (`StoredBacklog`): every expired one removed and counted, then the
-   * oldest dropped while over a cap, bytes counted as the script counts them.
+   * Stores one message for `id` by the batch script's rule, through {@link StoredBacklog} (as the WATCH/MULTI
+   * fallback does, on the double's clock): every expired message removed and counted, then the oldest dropped while
+   * over a cap; the text kept is the one the script would write.
    */
-  private store(id: string, copy: StoredCopy, dropped: Record<string, number>, expired: Record<string, number>): void {
-    const held = this.stored.get(id) ?? [];
-    const live = this.liveCopies(id);
-    if (live.length < held.length) expired[id] = held.length - live.length;
-    live.push(copy);
-    const { maxStoredPerUser: maxCount, maxStoredBytesPerUser: maxBytes } = this.resolved;
-    let bytes = live.reduce((sum, each) => sum + each.bytes, 1);
-    let count = 0;
-    while (live.length > 0 && ((maxCount > 0 && live.length > maxCount) || (maxBytes > 0 && bytes + TAIL_RESERVE > maxBytes))) {
-      bytes -= live.shift()!.bytes;
-      count++;
-    }
+  private store(id: string, messageJson: string, expires: number | undefined, dropped: Counts, expired: Counts): void {
+    const backlog = StoredBacklog.load(this.stored.get(id), this.caps)!;
+    backlog.removeExpired(this.now());
+    const count = backlog.append(messageJson, expires);
     if (count > 0) dropped[id] = count;
-    if (live.length > 0) this.stored.set(id, live);
-    else this.stored.delete(id);
+    if (backlog.expired > 0) expired[id] = backlog.expired;
+    const text = backlog.text();
+    if (text === undefined) this.stored.delete(id);
+    else this.stored.set(id, text);
   }
 
-  private liveCopies(id: string): StoredCopy[] {
+  /** The messages stored for `id` that have not expired, as Mesa rebuilds them (without the expiry and backlog state). */
+  private liveCopies(id: string): WireMessage[] {
+    const text = this.stored.get(id);
+    if (text === undefined) return [];
     const now = this.now();
-    return (this.stored.get(id) ?? []).filter((copy) => copy.expiresAt === undefined || copy.expiresAt > now);
+    const live: WireMessage[] = [];
+    for (const { x, ...message } of JSON.parse(text) as StoredMessage[]) {
+      if (x !== undefined && x <= now) continue;
+      for (const state of BACKLOG_STATE) delete message[state];
+      live.push(message);
+    }
+    return live;
   }
 }
 
-/** One stored message, its weight in the byte cap and when it expires (epoch ms on the double's clock). */
-interface StoredCopy {
-  message: WireMessage;
-  bytes: number;
-  expiresAt?: number;
+type Counts = Record<string, number>;
+
+/** What a duplicate dispatch resolves with: nothing published or stored (see `DispatchResult.duplicate`). */
+function duplicateOf(recipients: string[]): DispatchResult {
+  return { recipients, publishedTo: [], storedFor: [], receivers: 0, duplicate: true };
 }
 
-/** A copy as the script stores it: weighed with its expiry field, line feed and comma. */
-function storedCopy(message: WireMessage, expiresAt: number | undefined): StoredCopy {
-  return { message, bytes: storedWeight(storedJson(JSON.stringify(message), expiresAt)), expiresAt };
-}
+/** A message as stored: its expiry (`x`) first, and on the last one the backlog's state (`m`, `l`, `n`). */
+type StoredMessage = WireMessage & { x?: number; m?: number; l?: number; n?: number };
+
+const BACKLOG_STATE = ['m', 'l', 'n'] as const;

@@ -1,7 +1,7 @@
 import { MesaValidationError } from '../errors/mesa.errors.js';
 import { BROADCAST_RECIPIENTS, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
 import { checkExcluding, prepareDispatch, type PreparedDispatch } from './dispatch-input.validator.js';
-import { describeValue } from './describe-value.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /** A broadcast-except checked and ready for Redis: the message, and the ids to leave out. */
 export interface PreparedBroadcastExcept {

@@ -1,9 +1,9 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
-import { describeValue } from './describe-value.js';
-import { checkMesaName } from '../named/mesa-name.js';
+import { describeValue } from '../errors/describe-value.js';
+import { checkMesaName } from './mesa-name.validator.js';
 
-const KNOWN_OPTIONS = ['recipients', 'excluding', 'data', 'broadcast', 'sync', 'ttl', 'onError'];
+const KNOWN_OPTIONS = ['recipients', 'excluding', 'data', 'broadcast', 'sync', 'ttl', 'idempotencyKey', 'onError'];
 
 /** Options that choose which `MesaModule` registration dispatches. */
 const ROUTING_OPTIONS = ['dispatcher'];
@@ -26,7 +26,7 @@ export function validateDispatchDecorator(type: unknown, options: unknown, where
   const unknown = Object.keys(given).find((key) => !KNOWN_OPTIONS.includes(key) && !ROUTING_OPTIONS.includes(key));
   if (unknown) fail(`unknown option '${unknown}'. Known options: ${[...KNOWN_OPTIONS, ...ROUTING_OPTIONS].join(', ')}.`);
   if (given.dispatcher !== undefined) checkMesaName(given.dispatcher, `@Dispatch on ${where}: dispatcher`);
-  for (const name of ['recipients', 'excluding', 'data'] as const) {
+  for (const name of ['recipients', 'excluding', 'data', 'idempotencyKey'] as const) {
     if (given[name] !== undefined && typeof given[name] !== 'function') {
       fail(`${name} must be a function of (result, ...args); got ${describeValue(given[name])}.`);
     }

@@ -1,6 +1,6 @@
 import { BROADCAST, BROADCAST_RECIPIENTS, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
 import { MesaValidationError } from '../errors/mesa.errors.js';
-import { prepareMessage } from './message-snapshot.js';
+import { prepareMessage } from '../messages/message-snapshot.js';
 import { RecipientListCache, type CheckedRecipients } from './recipient-list-cache.js';
 import { checkUserIds } from './user-ids.validator.js';
 
@@ -17,6 +17,8 @@ export interface PreparedDispatch {
   storable: boolean;
   /** The message's own `ttl` option (ms), when it has one. */
   ttl?: number;
+  /** The message's `idempotencyKey` option, when it has one. */
+  idempotencyKey?: string;
 }
 
 /**
@@ -31,11 +33,12 @@ export function prepareDispatch(
   excluding: unknown,
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): PreparedDispatch {
-  const { messageJson, storable, ttl } = prepareMessage(message);
+  const { messageJson, storable, ttl, idempotencyKey } = prepareMessage(message);
   const { ids, json } = checkRecipients(recipients, excluding);
   checkSize(messageJson, maxPayloadBytes);
   const prepared: PreparedDispatch = { messageJson, recipients: ids, recipientsJson: json, broadcast: ids[0] === BROADCAST, storable };
   if (ttl !== undefined) prepared.ttl = ttl;
+  if (idempotencyKey !== undefined) prepared.idempotencyKey = idempotencyKey;
   return prepared;
 }
 

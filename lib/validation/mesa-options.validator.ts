@@ -1,7 +1,8 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
 import type { MesaModuleOptions } from '../interfaces/mesa-module-options.interface.js';
-import { describeValue } from './describe-value.js';
-import { validatePortalOptions } from '../portal/portal-options.validator.js';
+import { describeValue } from '../errors/describe-value.js';
+import { MAX_RETRY_ATTEMPTS } from '../mesa.constants.js';
+import { validatePortalOptions } from './portal-options.validator.js';
 
 const KNOWN_OPTIONS = [
   'url',
@@ -21,6 +22,8 @@ const KNOWN_OPTIONS = [
   'maxQueuedDispatches',
   'maxQueuedBytes',
   'dispatchErrors',
+  'idempotency',
+  'retry',
   'portal',
 ];
 
@@ -93,6 +96,8 @@ export function validateMesaOptions(options: unknown): MesaModuleOptions {
   if (given.dispatchErrors !== undefined && given.dispatchErrors !== 'throw' && given.dispatchErrors !== 'log') {
     fail(`dispatchErrors must be 'throw' or 'log'; got ${describeValue(given.dispatchErrors)}.`);
   }
+  if (given.idempotency !== undefined) checkIdempotency(given.idempotency, fail);
+  if (given.retry !== undefined) checkRetry(given.retry, fail);
   validatePortalOptions(given.portal);
   return given as MesaModuleOptions;
 }
@@ -126,6 +131,36 @@ function checkSync(sync: unknown, fail: (message: string) => never): void {
   }
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) fail(`unknown option 'sync.${extra}'. The sync options are enabled, ttl and sweepInterval.`);
+}
+
+function checkIdempotency(idempotency: unknown, fail: (message: string) => never): void {
+  if (typeof idempotency !== 'object' || idempotency === null || Array.isArray(idempotency)) {
+    fail(`idempotency must be an object such as { window: 300000 }; got ${describeValue(idempotency)}.`);
+  }
+  const { window, ...rest } = idempotency as Record<string, unknown>;
+  if (window !== undefined && !(typeof window === 'number' && Number.isSafeInteger(window) && window > 0)) {
+    fail(`idempotency.window must be a positive whole number of milliseconds, such as 300000 for 5 minutes; got ${describeValue(window)}.`);
+  }
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) fail(`unknown option 'idempotency.${extra}'. The idempotency option is window.`);
+}
+
+function checkRetry(retry: unknown, fail: (message: string) => never): void {
+  if (typeof retry !== 'object' || retry === null || Array.isArray(retry)) {
+    fail(`retry must be an object such as { attempts: 3, delay: 100 }; got ${describeValue(retry)}.`);
+  }
+  const { attempts, delay, ...rest } = retry as Record<string, unknown>;
+  if (!(typeof attempts === 'number' && Number.isInteger(attempts) && attempts >= 1 && attempts <= MAX_RETRY_ATTEMPTS)) {
+    fail(
+      `retry.attempts must be a whole number from 1 to ${MAX_RETRY_ATTEMPTS}: the tries in all, the first included (1: no retry); ` +
+        `got ${describeValue(attempts)}.`,
+    );
+  }
+  if (delay !== undefined && !(typeof delay === 'number' && Number.isSafeInteger(delay) && delay >= 0)) {
+    fail(`retry.delay must be a whole number of milliseconds, 0 or more; got ${describeValue(delay)}.`);
+  }
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) fail(`unknown option 'retry.${extra}'. The retry options are attempts and delay.`);
 }
 
 function looksLikeIoredis(client: unknown): boolean {

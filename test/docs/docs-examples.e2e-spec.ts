@@ -32,6 +32,7 @@ describe('docs/*.md examples', () => {
       fenced.filter((block) => !['ts', 'js', 'json', 'sh'].includes(block.lang)).map((b) => `docs/${b.page}:${b.line} ${b.lang}`),
     ).toEqual([]);
     expect([...new Set(examples.map((example) => example.page))].sort()).toEqual([
+      'dispatch-errors.md',
       'named-modules.md',
       'portal.md',
       'presence-and-backlog.md',

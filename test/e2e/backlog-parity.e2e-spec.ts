@@ -68,7 +68,7 @@ interface Place {
   close(): Promise<void>;
 }
 
-describe('the cap and expiry rule: expired messages go first, then the oldest; the script, the fallback and the double agree', () => {
+describe('the cap, expiry and idempotency rules: the script, the fallback and the double agree', () => {
   let withLua: RedisServer;
   let withoutLua: RedisServer;
   let mesa: MesaCluster;
@@ -98,8 +98,8 @@ describe('the cap and expiry rule: expired messages go first, then the oldest; t
       close: () => moduleRef.close(),
     };
   };
-  const double = (caps: object): Place => {
-    const recording = new RecordingDispatcher({ sync: { enabled: true, sweepInterval: 600_000 }, ...caps });
+  const double = (options: object): Place => {
+    const recording = new RecordingDispatcher({ sync: { enabled: true, sweepInterval: 600_000 }, ...options });
     return {
       name: 'RecordingDispatcher',
       dispatch: (message, to) => recording.dispatch(message, to),
@@ -235,6 +235,78 @@ describe('the cap and expiry rule: expired messages go first, then the oldest; t
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('the idempotency rule: the same key within the window is a duplicate, first wins in a batch, forgotten after the window; alike in all three', async () => {
+    const window = 400;
+    const idempotency = { idempotency: { window } };
+    const places = [
+      await inRedis('batch script', withLua, dbs[0], idempotency),
+      await inRedis('WATCH/MULTI fallback', withoutLua, dbs[1], idempotency),
+      double(idempotency),
+    ];
+    const note = (n: number, key: string) => new Message(0, { n }, 'NOTE', { idempotencyKey: key });
+    try {
+      const results = await Promise.all(
+        places.map(async (place) => {
+          const seen: Array<Pick<DispatchResult, 'storedFor' | 'duplicate'>> = [];
+          const send = async (...sends: Array<[number, string]>) => {
+            for (const { storedFor, duplicate } of await Promise.all(sends.map(([n, key]) => place.dispatch(note(n, key), ['u'])))) {
+              seen.push({ storedFor, duplicate });
+            }
+          };
+          await send([1, 'a']);
+          await send([2, 'a']);
+          await send([3, 'b'], [4, 'c'], [5, 'c']);
+          await sleep(window + 150);
+          await send([6, 'a'], [7, 'b']);
+          return { seen, kept: (await place.stored('u')).map((message) => message.d.n) };
+        }),
+      );
+      expect(results[0]).toEqual({
+        seen: [
+          { storedFor: ['u'], duplicate: undefined },
+          { storedFor: [], duplicate: true },
+          { storedFor: ['u'], duplicate: undefined },
+          { storedFor: ['u'], duplicate: undefined },
+          { storedFor: [], duplicate: true },
+          { storedFor: ['u'], duplicate: undefined },
+          { storedFor: ['u'], duplicate: undefined },
+        ],
+        kept: [1, 3, 4, 6, 7],
+      });
+      expect(results).toEqual([results[0], results[0], results[0]]);
+      const texts = await Promise.all(dbs.map(async (db) => (await db.hget('undelivered_messages', 'u'))?.replace(/\d{13}/g, '<ms>')));
+      expect(texts[1]).toEqual(texts[0]);
+      expect(await Promise.all(dbs.map((db) => db.smembers('nestjs_mesa_idempotency:default:a')))).toEqual([[''], ['']]);
+    } finally {
+      for (const place of places) await place.close();
+    }
+  });
+
+  it('a key whose earlier attempt left stores undone: the script and the fallback make only those, and the key is done', async () => {
+    const places = [await inRedis('batch script', withLua, dbs[0], {}), await inRedis('WATCH/MULTI fallback', withoutLua, dbs[1], {})];
+    const key = 'nestjs_mesa_idempotency:default:cut-short';
+    try {
+      const results = [];
+      for (const [k, place] of places.entries()) {
+        // as the script leaves it when a dispatch to w, x, y stored for w and its continuations never ran
+        await dbs[k].sadd(key, '', 'x', 'y');
+        const retried = await place.dispatch(new Message(0, { n: 1 }, 'NOTE', { idempotencyKey: 'cut-short' }), ['w', 'x', 'y']);
+        const again = await place.dispatch(new Message(0, { n: 1 }, 'NOTE', { idempotencyKey: 'cut-short' }), ['w', 'x', 'y']);
+        results.push({ retried, again, key: await dbs[k].smembers(key), w: await place.stored('w'), y: await place.stored('y') });
+      }
+      expect(results[0]).toEqual({
+        retried: { recipients: ['w', 'x', 'y'], publishedTo: [], storedFor: ['x', 'y'], receivers: 0, duplicate: true },
+        again: { recipients: ['w', 'x', 'y'], publishedTo: [], storedFor: [], receivers: 0, duplicate: true },
+        key: [''],
+        w: [],
+        y: [{ op: 0, d: { n: 1 }, t: 'NOTE', o: { sync: true } }], // the key itself is never stored
+      });
+      expect(results[1]).toEqual(results[0]);
+    } finally {
+      for (const place of places) await place.close();
+    }
   });
 
   it('issue 17: with a cap of 5 the backlog keeps #1 #2 #3 #6 #7, not #3 #4(expired) #5(expired) #6 #7', async () => {

@@ -39,6 +39,23 @@ describe('dispatch() refuses bad input with a clear error and publishes nothing'
     ['an empty type', () => dispatcher.dispatch(new Message(0, {}, ''), ['u1']), /type must be a non-empty string/],
     ['an event without action', () => dispatcher.dispatch(new DispatchEvent(''), ['u1']), /action must be a non-empty string/],
     ['BigInt data', () => dispatcher.dispatch(new Message(0, { n: 10n }, 'X'), ['u1']), /cannot be sent as JSON.*BigInt/],
+    ...(
+      [
+        ['an empty idempotency key', ''],
+        ['a blank idempotency key', '  '],
+        ['a numeric idempotency key', 42],
+        ['an idempotency key of 257 characters', 'k'.repeat(257)],
+      ] as Array<[string, unknown]>
+    ).map(([what, key]): [string, () => Promise<unknown>, RegExp] => [
+      what,
+      () => dispatcher.dispatch(new Message(0, {}, 'X', { idempotencyKey: key as string }), ['u1']),
+      /Message idempotencyKey option must be a non-empty string of at most 256 characters naming this one message, such as 'order-42:shipped'; got .*Hash a longer identity/,
+    ]),
+    [
+      'an idempotency key with a lone surrogate',
+      () => dispatcher.dispatch(new Message(0, {}, 'X', { idempotencyKey: 'order-\uD800' }), ['u1']),
+      /Message idempotencyKey option is not well-formed Unicode/,
+    ],
     ['circular data', () => dispatcher.dispatch(new Message(0, circular, 'X'), ['u1']), /cannot be sent as JSON.*circular/],
     [
       'recipients as a string',

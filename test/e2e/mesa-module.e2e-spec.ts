@@ -157,6 +157,16 @@ describe('MesaModule: options, connections and bootstrap', () => {
     [{ url: 'redis://x', whenDisconnected: 'drop' }, /whenDisconnected must be 'queue' or 'fail'/],
     [{ url: 'redis://x', maxPayloadBytes: 1.5 }, /maxPayloadBytes must be a positive whole number of bytes/],
     [{ url: 'redis://x', namespce: 'typo' }, /unknown option 'namespce'/],
+    [{ url: 'redis://x', idempotency: 300 }, /idempotency must be an object such as \{ window: 300000 \}/],
+    [{ url: 'redis://x', idempotency: { window: 0 } }, /idempotency.window must be a positive whole number of milliseconds/],
+    [{ url: 'redis://x', idempotency: { window: 1.5 } }, /idempotency.window must be a positive whole number/],
+    [{ url: 'redis://x', idempotency: { ttl: 5 } }, /unknown option 'idempotency.ttl'/],
+    [{ url: 'redis://x', retry: 3 }, /retry must be an object such as \{ attempts: 3, delay: 100 \}/],
+    [{ url: 'redis://x', retry: {} }, /retry.attempts must be a whole number from 1 to 100: the tries in all, the first included/],
+    [{ url: 'redis://x', retry: { attempts: 0 } }, /retry.attempts must be a whole number from 1 to 100/],
+    [{ url: 'redis://x', retry: { attempts: 101 } }, /retry.attempts must be a whole number from 1 to 100/],
+    [{ url: 'redis://x', retry: { attempts: 3, delay: -1 } }, /retry.delay must be a whole number of milliseconds, 0 or more/],
+    [{ url: 'redis://x', retry: { attempts: 3, backoff: 2 } }, /unknown option 'retry.backoff'/],
   ])('refuses bad options at bootstrap: %j', async (options, message) => {
     const attempt = boot(options);
     await expect(attempt).rejects.toBeInstanceOf(MesaConfigurationError);

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import { eventually } from '../support/mesa-app.js';
 import { MesaConfigurationError, validatePortalOptions } from '../../lib/index.js';
-import { LogThrottle } from '../../lib/portal/log-throttle.js';
+import { LogThrottle } from '../../lib/logging/log-throttle.js';
 import { PortalHandlerSet } from '../../lib/portal/portal-handler-set.js';
 import { parsePortalFrame } from '../../lib/portal/portal-protocol.js';
 import { mesaRedisNames } from '../../lib/redis/mesa-redis-names.js';
@@ -300,14 +300,13 @@ describe('LogThrottle', () => {
     const lines: string[] = [];
     const throttle = new LogThrottle(
       { warn: (line) => lines.push(`warn ${line}`), error: (line) => lines.push(`error ${line}`) },
-      2,
-      1_000,
+      { limit: 2, windowMs: 1_000 },
     );
     for (let n = 1; n <= 5; n++) throttle.error('k', `k failed ${n}`);
     throttle.warn('other', 'other 1');
     expect(lines).toEqual(['error k failed 1', 'error k failed 2', 'warn other 1']);
     throttle.flush();
-    expect(lines.slice(3)).toEqual(['error k failed 5 (3 such lines held back in the last 1 s; this is the last)']);
+    expect(lines.slice(3)).toEqual(['error k failed 5 (3 more like this in the last 1 s)']);
     throttle.error('k', 'k failed 6');
     throttle.flush();
     expect(lines.slice(4)).toEqual(['error k failed 6']);
@@ -315,11 +314,11 @@ describe('LogThrottle', () => {
 
   it('ends its window by itself', async () => {
     const lines: string[] = [];
-    const throttle = new LogThrottle({ warn: (line) => lines.push(line), error: (line) => lines.push(line) }, 1, 20);
+    const throttle = new LogThrottle({ warn: (line) => lines.push(line), error: (line) => lines.push(line) }, { limit: 1, windowMs: 20 });
     throttle.warn('k', 'a');
     throttle.warn('k', 'b');
     await eventually(() => lines.length === 2, 2_000, 'the sum');
-    expect(lines).toEqual(['a', 'b (1 such line held back in the last 0.02 s; this is the last)']);
+    expect(lines).toEqual(['a', 'b (1 more like this in the last 0.02 s)']);
   });
 });
 

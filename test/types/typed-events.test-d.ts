@@ -101,6 +101,17 @@ export class ChatService {
   @Dispatch('PING', { broadcast: true, data: () => undefined })
   ping(): void {}
 
+  @Dispatch('NEW_MESSAGE', { recipients: (msg) => [msg.room], idempotencyKey: (msg) => `${msg.room}:${msg.text}` })
+  postOnce(): { room: string; text: string } {
+    return { room: 'r', text: 'hi' };
+  }
+
+  // @ts-expect-error an idempotency key is a string
+  @Dispatch('NEW_MESSAGE', { recipients: (msg) => [msg.room], idempotencyKey: () => 42 })
+  numericKey(): { room: string; text: string } {
+    return { room: 'r', text: 'hi' };
+  }
+
   // @ts-expect-error data returns the wrong payload
   @Dispatch('NEW_MESSAGE', { broadcast: true, data: (msg: ChatMessage) => ({ room: msg.room, text: 1 }) })
   wrongData(): ChatMessage {
@@ -131,3 +142,10 @@ export class ChatService {
     return { room: 'r', userId: 'u' };
   }
 }
+
+// idempotency keys on messages: a string, and the result says whether it was a duplicate
+void untyped
+  .dispatch(new Message(0, {}, 'ORDER', { idempotencyKey: 'order-1:shipped' }), ['u'])
+  .then((result) => result.duplicate === true);
+// @ts-expect-error an idempotency key is a string
+void untyped.dispatch(new Message(0, {}, 'ORDER', { idempotencyKey: 1 }), ['u']);

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { DispatchEvent, Message, MesaValidationError } from '../../lib/index.js';
 import { prepareDispatch } from '../../lib/validation/dispatch-input.validator.js';
-import { prepareMessage, sealMessage } from '../../lib/validation/message-snapshot.js';
-import { checkSelectedIds, checkUserIds, isWellFormedText } from '../../lib/validation/user-ids.validator.js';
+import { prepareMessage, sealMessage } from '../../lib/messages/message-snapshot.js';
+import { isWellFormedText } from '../../lib/messages/well-formed-text.js';
+import { checkSelectedIds, checkUserIds } from '../../lib/validation/user-ids.validator.js';
 
 const KIND = Symbol.for('nestjs-mesa:message-kind');
 

@@ -11,6 +11,8 @@ import { freePort } from '../../support/redis-server.js';
 export class TcpGate {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  /** While set ({@link holdReplies}), what Redis answers is kept here, per connection, instead of reaching the client. */
+  private held?: Array<{ to: Socket; chunk: Buffer }>;
 
   private constructor(
     readonly port: number,
@@ -47,13 +49,29 @@ export class TcpGate {
       }
       client.pipe(upstream);
       if (this.replySlice) sliced(upstream, client, this.replySlice);
-      else upstream.pipe(client);
+      else upstream.on('data', (chunk: Buffer) => (this.held ? this.held.push({ to: client, chunk }) : client.write(chunk)));
     });
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
     });
+  }
+
+  /**
+   * From now on, Redis's answers stay in the gate (the commands still reach Redis, which runs them): a connection
+   * cut meanwhile loses them, as when a connection dies between Redis running a command and the client reading
+   * its answer. Not with `replySlice`.
+   */
+  holdReplies(): void {
+    this.held ??= [];
+  }
+
+  /** Delivers the answers held, in order (to the connections still open), and stops holding. */
+  releaseReplies(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const { to, chunk } of held) if (!to.destroyed) to.write(chunk);
   }
 
   /** Stops listening (later connections are refused) and cuts the forwarded connections. */

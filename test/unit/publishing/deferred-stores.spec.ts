@@ -1,5 +1,6 @@
 import { DispatchPromise, type DispatchResult } from '../../../lib/index.js';
-import { encodeBatch, entryOf, type BatchEntry, type SyncEntry } from '../../../lib/publishing/batch-protocol.js';
+import { encodeBatch } from '../../../lib/publishing/batch-protocol.js';
+import { entryOf, type BatchEntry, type SyncEntry } from '../../../lib/publishing/dispatch-entries.js';
 import { DeferredStores } from '../../../lib/publishing/deferred-stores.js';
 import { mesaRedisNames } from '../../../lib/redis/mesa-redis-names.js';
 
@@ -98,11 +99,13 @@ describe('DeferredStores: a batch whose stores are finished in continuation call
       reason:
         'not stored for "d" (their undelivered_messages field is not a JSON array Mesa can read (Mesa would redeliver none of it); clear it with MesaBacklog.clear()); published or stored for the other recipients',
       mayHaveBeenPublished: true,
+      final: true, // a retry would find the same text
     };
     expect([outcomes[0], outcomes[2]]).toEqual([unreadable, unreadable]);
     expect(outcomes[3]).toEqual({
       reason: 'not stored for "d" (WRONGTYPE: …); published or stored for the other recipients',
       mayHaveBeenPublished: true,
+      final: true,
     });
   });
 

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { DispatchPromise, type DispatchResult } from '../../../lib/index.js';
-import { entryOf, NOT_RUN, type BatchEntry, type EntryOutcome, type SyncEntry } from '../../../lib/publishing/batch-protocol.js';
+import { NOT_RUN, type EntryOutcome } from '../../../lib/publishing/batch-protocol.js';
+import { entryOf, type BatchEntry, type SyncEntry } from '../../../lib/publishing/dispatch-entries.js';
 import { DispatchFailures } from '../../../lib/publishing/dispatch-failures.js';
 import { DispatchQueue, type QueueLimits } from '../../../lib/publishing/dispatch-queue.js';
 import { MesaDispatchError } from '../../../lib/errors/mesa.errors.js';

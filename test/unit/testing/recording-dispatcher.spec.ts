@@ -126,3 +126,27 @@ describe('RecordingDispatcher simulates sync like the real service', () => {
     expect([mesa.storedFor('a'), mesa.dispatched()]).toEqual([[], []]);
   });
 });
+
+describe('RecordingDispatcher: idempotency keys, on its own clock', () => {
+  it('records the first dispatch of a key, resolves the others within the window as duplicates, and forgets the key after it', async () => {
+    let now = 1_000;
+    const mesa = new RecordingDispatcher({ sync: { enabled: true }, idempotency: { window: 500 }, now: () => now });
+    const order = (n: number) => new Message(0, { n }, 'ORDER', { idempotencyKey: 'order-1' });
+
+    expect(await mesa.dispatch(order(1), ['bob'])).toEqual({ recipients: ['bob'], publishedTo: [], storedFor: ['bob'], receivers: 0 });
+    now += 499;
+    expect(await mesa.dispatch(order(2), ['bob'])).toEqual({
+      recipients: ['bob'],
+      publishedTo: [],
+      storedFor: [],
+      receivers: 0,
+      duplicate: true,
+    });
+    expect(await mesa.broadcast(order(3), { excluding: [] })).toMatchObject({ duplicate: true });
+    now += 1;
+    expect((await mesa.dispatch(order(4), ['bob'])).duplicate).toBeUndefined();
+
+    expect(mesa.dispatched('ORDER').map((record) => record.message.d)).toEqual([{ n: 1 }, { n: 4 }]);
+    expect(mesa.storedFor('bob').map((message) => message.d)).toEqual([{ n: 1 }, { n: 4 }]);
+  });
+});

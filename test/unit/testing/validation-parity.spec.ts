@@ -33,6 +33,9 @@ const refused: Array<[string, Attempt]> = [
   ['a broadcast of a non-message', (d) => d.broadcast('hello' as never)],
   ['disconnect without ids', (d) => d.disconnect(undefined as never)],
   ['disconnect with a numeric id', (d) => d.disconnect([1 as never])],
+  ['an empty idempotency key', (d) => d.dispatch(new Message(0, {}, 'X', { idempotencyKey: '' }), ['u1'])],
+  ['an idempotency key of 257 characters', (d) => d.dispatch(new Message(0, {}, 'X', { idempotencyKey: 'k'.repeat(257) }), ['u1'])],
+  ['a keyed broadcast with a numeric key', (d) => d.broadcast(new Message(0, {}, 'X', { idempotencyKey: 7 as never }), { excluding: [] })],
 ];
 
 describe('RecordingDispatcher refuses exactly what DispatcherService refuses', () => {

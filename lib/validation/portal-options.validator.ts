@@ -1,5 +1,5 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
-import { describeValue } from '../validation/describe-value.js';
+import { describeValue } from '../errors/describe-value.js';
 import { MAX_PORTAL_ID_LENGTH, MESA_PORTAL_DEFAULTS, MIN_PORTAL_HEARTBEAT_TTL } from '../mesa.constants.js';
 
 const KNOWN_PORTAL_OPTIONS = [

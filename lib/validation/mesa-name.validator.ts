@@ -1,5 +1,5 @@
 import { MesaConfigurationError } from '../errors/mesa.errors.js';
-import { describeValue } from '../validation/describe-value.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /** The name of the default (unnamed) `MesaModule` registration; giving it is the same as giving no name. */
 export const DEFAULT_MESA_NAME = 'default';

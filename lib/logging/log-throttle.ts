@@ -4,22 +4,39 @@ export interface ThrottledLogger {
   error(line: string): void;
 }
 
+/** How much a {@link LogThrottle} lets through. */
+export interface LogThrottleOptions {
+  /** Lines written per key in each window; the others are counted. Default 5. */
+  limit?: number;
+  /** The window, in ms. Default 10000. */
+  windowMs?: number;
+  /** Keys followed at once; one more ends the window early. Default 256. */
+  maxKeys?: number;
+}
+
 /**
- * Keeps repeated log lines (one per bad frame, failed handler, dropped event) from flooding the logs: at most
- * `limit` lines per key in each window of `windowMs`; the lines held back are counted, and at the end of the
- * window one line sums them up (the last of them, with the count). Keys must come from a small fixed set
- * (reasons, handler names), never from client data.
+ * The module's one way to keep a repeated log line (a failed dispatch nobody awaited, a bad client frame, a failing
+ * handler, a connection error while Redis is down) from flooding the logs: at most `limit` lines per key in each
+ * window of `windowMs`; the lines held back are counted, and at the end of the window one line sums them up: the last
+ * of them, followed by `(N more like this in the last S s)`. 100,000 dispatches failing in an outage write a handful
+ * of lines. Keys come from a small set (reasons, handler names, messages the module writes), never from client data;
+ * past `maxKeys` of them the window ends early, so memory stays bounded.
  */
 export class LogThrottle {
   private readonly keys = new Map<string, { written: number; held: number; level: 'warn' | 'error'; last: string }>();
+  private readonly limit: number;
+  private readonly windowMs: number;
+  private readonly maxKeys: number;
   private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly logger: ThrottledLogger,
-    private readonly limit = 5,
-    private readonly windowMs = 10_000,
-    private readonly maxKeys = 256,
-  ) {}
+    { limit = 5, windowMs = 10_000, maxKeys = 256 }: LogThrottleOptions = {},
+  ) {
+    this.limit = limit;
+    this.windowMs = windowMs;
+    this.maxKeys = maxKeys;
+  }
 
   /** Writes `line` as a warning, unless `key` already had `limit` lines in this window. */
   warn(key: string, line: string): void {
@@ -37,8 +54,7 @@ export class LogThrottle {
     this.timer = undefined;
     const seconds = this.windowMs / 1000;
     for (const { held, level, last } of this.keys.values()) {
-      if (held > 0)
-        this.logger[level](`${last} (${held} such line${held === 1 ? '' : 's'} held back in the last ${seconds} s; this is the last)`);
+      if (held > 0) this.logger[level](`${last} (${held} more like this in the last ${seconds} s)`);
     }
     this.keys.clear();
   }

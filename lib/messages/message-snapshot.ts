@@ -1,8 +1,7 @@
 import { MesaValidationError } from '../errors/mesa.errors.js';
-import { MESA_MESSAGE_KIND, OPCODE_INTERNAL_EVENT } from '../mesa.constants.js';
-import type { Message } from '../messages/message.js';
-import { describeValue } from './describe-value.js';
-import { isWellFormedText } from './user-ids.validator.js';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, MESA_MESSAGE_KIND, OPCODE_INTERNAL_EVENT } from '../mesa.constants.js';
+import { describeValue } from '../errors/describe-value.js';
+import { isWellFormedText } from './well-formed-text.js';
 
 /** A message's JSON text, produced from one checked reading of its fields. */
 export interface PreparedMessage {
@@ -12,6 +11,8 @@ export interface PreparedMessage {
   storable: boolean;
   /** Its `ttl` option, in ms, when it has one. */
   ttl?: number;
+  /** Its `idempotencyKey` option, checked, when it has one (never part of `messageJson`). */
+  idempotencyKey?: string;
 }
 
 const sealedMessages = new WeakMap<object, PreparedMessage>();
@@ -46,7 +47,7 @@ export function prepareMessage(message: unknown): PreparedMessage {
  * @internal Freezes a message `@Dispatch` built and prepares it once: `prepareMessage` (and so `prepareDispatch`)
  * then returns that same JSON, so the service publishes exactly what the decorator checked, serialized once.
  */
-export function sealMessage(message: Message<unknown>): PreparedMessage {
+export function sealMessage(message: object): PreparedMessage {
   const prepared = prepareMessage(Object.freeze(message));
   sealedMessages.set(message, prepared);
   return prepared;
@@ -72,12 +73,33 @@ function fromFields(opcode: unknown, data: unknown, type: unknown, options: unkn
   if (dataJson !== undefined) json += `,"d":${dataJson}`;
   if (type !== undefined) json += `,"t":${JSON.stringify(type)}`;
   if (options === undefined) return { messageJson: `${json}}`, storable: true };
-  const copy: Record<string, unknown> = { ...(options as object) };
+  const { idempotencyKey, ...copy } = options as Record<string, unknown>;
   const sync = copy.sync !== false;
   const ttl = checkTtl(copy.ttl, 'Message ttl option');
+  const key = checkIdempotencyKey(idempotencyKey, 'Message idempotencyKey option');
   const optionsJson = stringify({ ...copy, sync });
-  const messageJson = optionsJson === undefined ? `${json}}` : `${json},"o":${optionsJson}}`;
-  return ttl === undefined ? { messageJson, storable: sync } : { messageJson, storable: sync, ttl };
+  const prepared: PreparedMessage = { messageJson: optionsJson === undefined ? `${json}}` : `${json},"o":${optionsJson}}`, storable: sync };
+  if (ttl !== undefined) prepared.ttl = ttl;
+  if (key !== undefined) prepared.idempotencyKey = key;
+  return prepared;
+}
+
+/**
+ * Checks an idempotency key as ids are checked: undefined, or a non-empty, non-blank, well-formed string of at most
+ * `MAX_IDEMPOTENCY_KEY_LENGTH` (256) characters.
+ * @throws MesaValidationError naming `what` and the fix.
+ */
+export function checkIdempotencyKey(key: unknown, what: string): string | undefined {
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || key.trim().length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    const length = typeof key === 'string' && key.length > MAX_IDEMPOTENCY_KEY_LENGTH ? ` (${key.length} characters)` : '';
+    throw new MesaValidationError(
+      `${what} must be a non-empty string of at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters naming this one message, such as ` +
+        `'order-42:shipped'; got ${describeValue(key)}${length}. Hash a longer identity (SHA-256 in hex is 64 characters).`,
+    );
+  }
+  if (!isWellFormedText(key)) throw notWellFormed(what);
+  return key;
 }
 
 /**

@@ -1,5 +1,17 @@
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
+import type { MesaRedisConnection } from './redis-connection.js';
+
+/** The line with which a script declares its flags to Redis 7 (a writing script: refused before it runs under OOM or on a replica). */
+const FLAGS_LINE = '#!lua\n';
+
+/**
+ * The script as the server at hand reads it: Redis 7 and later (or an unknown version) take the `#!lua` flags line
+ * the scripts start with; older servers do not know it, so it is left out there.
+ */
+export function scriptForServer(script: string, serverMajorVersion: number): string {
+  return serverMajorVersion > 0 && serverMajorVersion < 7 && script.startsWith(FLAGS_LINE) ? script.slice(FLAGS_LINE.length) : script;
+}
 
 /**
  * Runs one Lua script by SHA (EVALSHA), and with EVAL when Redis lost its script cache (restart, failover,
@@ -9,16 +21,18 @@ import { createHash } from 'node:crypto';
  */
 export class ScriptRunner {
   private readonly sha: string;
+  private readonly client: Redis;
+  private readonly script: string;
   /** Calls awaiting their reply, in the order they were sent. */
   private readonly awaitingReply = new Set<Promise<unknown>>();
   /** While calls answered NOSCRIPT are being re-sent: later calls wait, so none overtakes them. */
   private reloading?: { done: Promise<void>; release(): void };
 
-  constructor(
-    private readonly client: Redis,
-    private readonly script: string,
-  ) {
-    this.sha = createHash('sha1').update(script).digest('hex');
+  /** @param script the script as written (with its `#!lua` line), adapted to the connection's server version. */
+  constructor(connection: Pick<MesaRedisConnection, 'client' | 'serverMajorVersion'>, script: string) {
+    this.client = connection.client;
+    this.script = scriptForServer(script, connection.serverMajorVersion);
+    this.sha = createHash('sha1').update(this.script).digest('hex');
   }
 
   /** Runs the script with `keys` and `args` (passed as arrays: ioredis flattens them without spreading). */
