@@ -114,9 +114,12 @@ export class MesaTelemetry {
     return span;
   }
 
-  /** Starts a batch's `send` span, linked from its dispatches' `create` spans; undefined when it does not record. */
+  /**
+   * Starts a batch's `send` span, linked from its dispatches' `create` spans; undefined when it does not record. A
+   * root span: a batch carries the dispatches of many requests, so none of their spans is its parent.
+   */
   startSend(count: number, links: Link[] | undefined): Span | undefined {
-    const span = this.tracer?.startSpan(this.sendName, { kind: SpanKind.PRODUCER, attributes: this.sendAttributes, links });
+    const span = this.tracer?.startSpan(this.sendName, { kind: SpanKind.PRODUCER, attributes: this.sendAttributes, links, root: true });
     if (!span?.isRecording()) return undefined;
     span.setAttribute(A.BATCH_MESSAGE_COUNT, count);
     return span;
