@@ -27,7 +27,7 @@ describe('MesaHealthIndicator: the dispatch queue fill', () => {
   let baseUrl: string;
   const getHealth = async () => {
     const response = await fetch(`${baseUrl}/health`);
-    return { status: response.status, body: await response.json() };
+    return { status: response.status, body: (await response.json()) as any };
   };
 
   beforeAll(async () => {
