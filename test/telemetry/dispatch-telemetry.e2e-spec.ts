@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Message, MesaDispatchError, MesaMetricNames, MesaTelemetryAttributes as A } from '../../lib/index.js';
+import { eventually } from '../support/mesa-app.js';
 import { MesaStack } from '../support/mesa-stack.js';
 import { OtelSdk } from './support/otel-sdk.js';
 
@@ -23,11 +24,16 @@ async function insideSpan<T>(name: string, work: () => Promise<T>): Promise<{ re
 
 describe('Telemetry of dispatches, with the real OpenTelemetry SDK, real Redis and real Mesa servers', () => {
   let sdk: OtelSdk;
+  // the module stores for offline users, with a sweep of expired messages every 100 ms; "not sent" is tried 3 times
   const stack = new MesaStack({
     namespace: 'tel',
-    sync: true,
     replicas: 1,
-    module: { dispatchTimeout: 400, maxStoredPerUser: 2 },
+    module: {
+      dispatchTimeout: 400,
+      maxStoredPerUser: 2,
+      sync: { enabled: true, sweepInterval: 100 },
+      retry: { attempts: 3, delay: 10 },
+    },
   });
 
   beforeAll(async () => {
@@ -114,6 +120,22 @@ describe('Telemetry of dispatches, with the real OpenTelemetry SDK, real Redis a
     await stack.db.hdel('undelivered_messages_tel', offline);
   });
 
+  it('counts the stored messages expiry removed: by a later dispatch to the same user, and by the sweep', async () => {
+    const expired = () => sdk.sum(MesaMetricNames.DROPPED_STORED, { [A.DROP_REASON]: 'expiry' });
+    const before = await expired();
+    const [gina, hal] = ['user-gina-5a0f', 'user-hal-7e21'];
+    await stack.dispatcher.dispatch(new Message(0, {}, 'SHORT', { ttl: 1 }), [gina]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const result = await stack.dispatcher.dispatch(new Message(0, {}, 'LONG'), [gina]);
+    expect(result.expired).toEqual({ [gina]: 1 });
+    expect(await expired()).toBe(before + 1);
+
+    await stack.dispatcher.dispatch(new Message(0, {}, 'SHORT', { ttl: 1 }), [hal]);
+    await eventually(async () => (await stack.db.hexists('undelivered_messages_tel', hal)) === 0, 5_000, 'the sweep');
+    expect(await expired()).toBe(before + 2);
+    await stack.db.hdel('undelivered_messages_tel', gina);
+  });
+
   it('a dispatch Redis never answers (frozen past dispatchTimeout) fails with error.type may_have_been_published on its span, its batch and the counter', async () => {
     const before = await sdk.sum(MesaMetricNames.SENT_MESSAGES, { [A.ERROR_TYPE]: 'may_have_been_published' });
     stack.redis.pause();
@@ -138,7 +160,7 @@ describe('Telemetry of dispatches, with the real OpenTelemetry SDK, real Redis a
     await stack.dispatcher.dispatch(new Message(0, {}, 'AFTER'), [ALICE]);
   });
 
-  it('a batch Redis refuses with an error code (OOM: maxmemory reached) carries that code as error.type', async () => {
+  it('a dispatch Redis refuses with an error code (OOM: maxmemory reached), tried 3 times: each batch and the one create span and count carry the code', async () => {
     const before = await sdk.sum(MesaMetricNames.SENT_MESSAGES, { [A.ERROR_TYPE]: 'OOM' });
     await stack.db.config('SET', 'maxmemory-policy', 'noeviction');
     await stack.db.config('SET', 'maxmemory', '1');
@@ -153,11 +175,17 @@ describe('Telemetry of dispatches, with the real OpenTelemetry SDK, real Redis a
 
     expect(failure).toBeInstanceOf(MesaDispatchError);
     expect(String((failure as Error).message)).toContain('OOM');
+    expect(sdk.finished(`create ${CHANNEL}`)).toHaveLength(1);
     const [create] = sdk.finished(`create ${CHANNEL}`);
+    expect(create.status.code).toBe(SpanStatusCode.ERROR);
     expect(create.attributes[A.ERROR_TYPE]).toBe('OOM');
-    const [send] = sdk.finished(`send ${CHANNEL}`);
-    expect(send.status.code).toBe(SpanStatusCode.ERROR);
-    expect(send.attributes[A.ERROR_TYPE]).toBe('OOM');
+    const sends = sdk.finished(`send ${CHANNEL}`);
+    expect(sends).toHaveLength(3);
+    for (const send of sends) {
+      expect(send.status.code).toBe(SpanStatusCode.ERROR);
+      expect(send.attributes[A.ERROR_TYPE]).toBe('OOM');
+      expect(send.links.map((link) => link.context.spanId)).toEqual([create.spanContext().spanId]);
+    }
     expect(await sdk.sum(MesaMetricNames.SENT_MESSAGES, { [A.ERROR_TYPE]: 'OOM' })).toBe(before + 1);
   });
 
