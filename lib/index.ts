@@ -62,3 +62,12 @@ export type { ExpectedDispatch, RecordedDispatch, RecordingDispatcherOptions } f
 export { MesaPresenceDouble } from './testing/mesa-presence.double.js';
 export { MesaBacklogDouble } from './testing/mesa-backlog.double.js';
 export * from './portal/index.js';
+export {
+  ERROR_MAY_HAVE_BEEN_PUBLISHED,
+  ERROR_NOT_SENT,
+  MESA_MESSAGING_SYSTEM,
+  MESA_PACKAGE_VERSION,
+  MESA_TELEMETRY_SCOPE,
+  MesaMetricNames,
+  MesaTelemetryAttributes,
+} from './telemetry/telemetry-names.js';

@@ -7,6 +7,7 @@ import { BACKLOG_SWEEP_SCRIPT, RELEASE_SWEEP_LOCK_SCRIPT, RENEW_SWEEP_LOCK_SCRIP
 import { ScriptRunner } from '../redis/script-runner.js';
 import { type MesaRedisConnection, withTimeout } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
+import { mesaTelemetryOf } from '../telemetry/mesa-telemetry.js';
 
 /** What one sweep pass did. */
 export interface SweepOutcome {
@@ -123,6 +124,7 @@ export class MesaBacklogSweeper implements OnApplicationBootstrap, OnModuleDestr
         }
         this.holding = true;
         outcome.removed += removed;
+        mesaTelemetryOf(this.options).droppedStored(removed, 'expiry');
         outcome.users += users;
         if (leftover.length === 0 || read > 0) this.count = nextCount(this.count, read);
         cursor = next;

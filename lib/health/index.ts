@@ -3,4 +3,10 @@
  * because `@nestjs/terminus` is an optional peer dependency: the main entry never loads it.
  */
 export { getMesaHealthIndicatorToken, InjectMesaHealthIndicator, MesaHealthModule } from './mesa-health.module.js';
-export { DEFAULT_MESA_HEALTH_TIMEOUT_MS, MesaHealthIndicator, type MesaHealthCheckOptions } from './mesa.health-indicator.js';
+export {
+  DEFAULT_MESA_HEALTH_TIMEOUT_MS,
+  MESA_HEALTH_QUEUE_SATURATED,
+  MesaHealthIndicator,
+  type MesaHealthCheckOptions,
+  type MesaHealthQueueDetails,
+} from './mesa.health-indicator.js';

@@ -4,9 +4,26 @@ import type { ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import { TimeoutError, withTimeout, type MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
 import { MesaPortalService } from '../portal/portal.service.js';
+import { queueFill, queueLoadOf } from '../telemetry/queue-load.js';
 
 /** Default bound, in milliseconds, on the health check's PING (and HLEN with sync). */
 export const DEFAULT_MESA_HEALTH_TIMEOUT_MS = 1_000;
+
+/**
+ * Fill of the dispatch queue (dispatches waiting unsent, against `maxQueuedDispatches` or `maxQueuedBytes`, the
+ * fuller of the two) from which the health check says down: close to the bound past which dispatches fail at once.
+ */
+export const MESA_HEALTH_QUEUE_SATURATED = 0.9;
+
+/** What the health check reports of the dispatch queue. */
+export interface MesaHealthQueueDetails {
+  /** Dispatches waiting unsent (Redis unreachable, or slower than the dispatch rate). */
+  waiting: number;
+  /** Dispatches written to Redis and not answered yet. */
+  unanswered: number;
+  /** How full the waiting queue is, in percent of the fuller bound (`maxQueuedDispatches`, `maxQueuedBytes`). */
+  fillPercent: number;
+}
 
 /** Options of {@link MesaHealthIndicator.isHealthy}. */
 export interface MesaHealthCheckOptions {
@@ -16,9 +33,11 @@ export interface MesaHealthCheckOptions {
 
 /**
  * A `@nestjs/terminus` health indicator for nestjs-mesa: PINGs Redis through the connection
- * `MesaModule` dispatches with. Up: `{ namespace, target, pingMs, sync, usersWithStoredMessages? }`
- * (the last with sync on: users with messages waiting for redelivery). Down: `{ namespace, target,
- * message }` when Redis is not connected, fails, or does not answer within the timeout (a named registration's
+ * `MesaModule` dispatches with. Up: `{ namespace, target, queue, pingMs, sync, usersWithStoredMessages? }`
+ * (the last with sync on: users with messages waiting for redelivery; `queue`: {@link MesaHealthQueueDetails}). Down:
+ * `{ namespace, target, queue, message }` when Redis is not connected, fails, or does not answer within the timeout,
+ * and when the dispatch queue is saturated (filled to {@link MESA_HEALTH_QUEUE_SATURATED}, 90 %, of
+ * `maxQueuedDispatches` or `maxQueuedBytes`: dispatches are about to fail at once) (a named registration's
  * indicator adds its `name`). With the portal enabled, both add `portal: { id, joined, stalled, hungHandlers }`,
  * and the check is down while the portal is stalled (as many handler runs as `concurrency` outlived
  * `portal.handlerTimeout` and never settled: it left the pool and handles nothing). The target never contains a
@@ -53,6 +72,7 @@ export class MesaHealthIndicator {
       namespace: options.namespace ?? null,
       target,
       ...(options.name === undefined ? {} : { name: options.name }),
+      ...this.queueDetails(),
       ...this.portalDetails(),
     };
     const status = this.connection.client.status;
@@ -70,6 +90,15 @@ export class MesaHealthIndicator {
           'portal.handlerTimeout and have not settled; it left the pool and handles no client event.',
       });
     }
+    if (about.queue && about.queue.fillPercent >= MESA_HEALTH_QUEUE_SATURATED * 100) {
+      return session.down({
+        ...about,
+        message:
+          `The dispatch queue is ${about.queue.fillPercent} % full (${about.queue.waiting} dispatches wait for Redis at ${target}; ` +
+          `maxQueuedDispatches ${options.maxQueuedDispatches}, maxQueuedBytes ${options.maxQueuedBytes}): Redis is slower than ` +
+          'the dispatch rate or not answering, and dispatches fail as not sent once it is full.',
+      });
+    }
     try {
       return session.up({ ...about, ...(await withTimeout(this.probe(options), timeout)) });
     } catch (error) {
@@ -79,6 +108,13 @@ export class MesaHealthIndicator {
           : `failed: ${redactSecrets((error as Error)?.message ?? String(error), options.given)}`;
       return session.down({ ...about, message: `Redis at ${target} ${reason}; Mesa dispatches cannot be sent.` });
     }
+  }
+
+  private queueDetails(): { queue?: MesaHealthQueueDetails } {
+    const load = queueLoadOf(this.options)?.();
+    if (!load) return {};
+    const fillPercent = Math.round(queueFill(load, this.options) * 1000) / 10;
+    return { queue: { waiting: load.queued, unanswered: load.unanswered, fillPercent } };
   }
 
   private portalDetails(): { portal?: { id: string; joined: boolean; stalled: boolean; hungHandlers: number } } {

@@ -97,6 +97,12 @@ export interface MesaModuleOptions {
    * twice). The caller sees one settlement: the result (possibly `duplicate`) or the last failure.
    */
   retry?: MesaRetryOptions;
+  /**
+   * OpenTelemetry spans and metrics for every dispatch, batch and portal frame (see the README's Telemetry), through
+   * `@opentelemetry/api`: nothing is recorded until the application registers an OpenTelemetry SDK. `false` turns
+   * them off (and the health indicator's queue fill stays). Default `true`.
+   */
+  telemetry?: boolean;
   /** Mesa's Portal: client frames reach `@OnMesaMessage` handlers. Off unless `{ enabled: true }`. */
   portal?: MesaPortalOptions;
 }

@@ -57,6 +57,8 @@ export interface ResolvedMesaOptions {
   /** Tries of a dispatch in all (`1`: no retry), and the pause between two, in ms. */
   readonly retryAttempts: number;
   readonly retryDelay: number;
+  /** Whether spans and metrics are emitted through `@opentelemetry/api` (`telemetry`, default true). */
+  readonly telemetry: boolean;
   /** The portal's options, every default applied and its id chosen (`enabled` false: no portal). */
   readonly portal: ResolvedPortalOptions;
 }
@@ -94,6 +96,7 @@ export function resolveMesaOptions(options: unknown, name?: string): ResolvedMes
     idempotencyWindow: given.idempotency?.window ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
     retryAttempts: given.retry?.attempts ?? 1,
     retryDelay: given.retry?.delay ?? DEFAULT_RETRY_DELAY_MS,
+    telemetry: given.telemetry ?? true,
     portal: resolvePortalOptions(given.portal),
   };
 }

@@ -17,6 +17,8 @@ import { PortalSubscription } from './portal-subscription.js';
 import { PortalWorkQueue, type PortalRefusal, type PortalWork } from './portal-work-queue.js';
 import { argumentsOf, describeClient, describeEvent, NO_CLIENT } from './portal-event-text.js';
 import type { MesaPortalStatus } from './mesa-portal-status.interface.js';
+import { mesaTelemetryOf } from '../telemetry/mesa-telemetry.js';
+import { processPortalFrame, type HandlerRun } from '../telemetry/portal-telemetry.js';
 
 /** A client frame on its way to the handlers: waiting as its text, parsed when it starts. */
 interface PortalFrame extends PortalWork {
@@ -231,14 +233,20 @@ export class MesaPortalService implements OnApplicationBootstrap, OnModuleDestro
     const handlers = (frame.handlers = this.handlers.for(event));
     if (handlers.length === 0) return;
     const args = argumentsOf(event);
-    await Promise.all(
-      handlers.map((handler) =>
-        handler.invoke(...args).catch((error: unknown) => {
-          const reason = (error as Error)?.message ?? String(error);
-          this.throttle.error(`handler-${handler.name}`, `Portal handler ${handler.name} failed on ${describeEvent(event)}: ${reason}`);
-        }),
-      ),
-    );
+    const run = () =>
+      Promise.all(
+        handlers.map((handler) =>
+          handler.invoke(...args).then(
+            (): HandlerRun => undefined,
+            (error: unknown): HandlerRun => {
+              const reason = (error as Error)?.message ?? String(error);
+              this.throttle.error(`handler-${handler.name}`, `Portal handler ${handler.name} failed on ${describeEvent(event)}: ${reason}`);
+              return { error };
+            },
+          ),
+        ),
+      );
+    await processPortalFrame(mesaTelemetryOf(this.options), event, handlers, run);
   }
 
   private parse(raw: string): MesaPortalEvent | undefined {

@@ -38,6 +38,8 @@ export interface DispatchQueueOptions {
   dispatchTimeout: number;
   whenDisconnected: 'queue' | 'fail';
   limits: QueueLimits;
+  /** Called when a batch got no answer within `dispatchTimeout`, as its entries fail (the telemetry ends its span). */
+  gaveUp?(entries: readonly BatchEntry[]): void;
 }
 
 interface SentBatch {
@@ -79,6 +81,18 @@ export class DispatchQueue {
   /** Entries waiting unsent. */
   get waitingCount(): number {
     return this.waiting.length - this.head;
+  }
+
+  /** Characters of the entries waiting unsent. */
+  get waitingBytes(): number {
+    return this.waitingSize;
+  }
+
+  /** Entries written to Redis whose batch has not been answered (nor given up) yet. */
+  get unansweredCount(): number {
+    let count = 0;
+    for (const batch of this.sent) if (!batch.settled) count += batch.entries.length;
+    return count;
   }
 
   /** Queues `entry`; it settles once Redis has answered for its batch, or it fails (see the class). */
@@ -204,7 +218,11 @@ export class DispatchQueue {
     const batch: SentBatch = { entries, size, settled: false };
     this.sent.add(batch);
     this.sentSize += size;
-    const giveUp = () => this.complete(batch, () => this.failAll(entries, () => failures.noAnswer(dispatchTimeout)));
+    const giveUp = () =>
+      this.complete(batch, () => {
+        this.options.gaveUp?.(entries);
+        this.failAll(entries, () => failures.noAnswer(dispatchTimeout));
+      });
     batch.timer = setTimeout(giveUp, dispatchTimeout);
     const progress = () => {
       if (batch.settled) return false;

@@ -20,6 +20,9 @@ import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch
 import { DispatchQueue } from './dispatch-queue.js';
 import { sendWithoutScripts } from './transactional-batch.js';
 import { UnawaitedFailureLog } from './unawaited-failure-log.js';
+import { BatchTelemetry, trackDispatch } from './dispatch-telemetry.js';
+import { mesaTelemetryOf, type MesaTelemetry } from '../telemetry/mesa-telemetry.js';
+import { reportQueueLoad, type QueueLoad } from '../telemetry/queue-load.js';
 
 /**
  * The publishing engine: owns the dispatch queue, the batch script and the connection's events. The service
@@ -55,6 +58,8 @@ export class MesaPublisher {
   private readonly retriesWaiting = new Set<Promise<void>>();
   private scriptsUnavailable = false;
   private closed = false;
+  /** The registration's telemetry (spans and metrics; nothing with `telemetry: false` or no SDK registered). */
+  private readonly telemetry: MesaTelemetry;
 
   constructor(
     private readonly options: ResolvedMesaOptions,
@@ -67,6 +72,8 @@ export class MesaPublisher {
     this.storeCall = { budget: BACKLOG_BYTES_PER_CALL, holdMs: options.dispatchTimeout, keyWindow: options.idempotencyWindow };
     this.caps = { maxCount: options.maxStoredPerUser, maxBytes: options.maxStoredBytesPerUser };
     this.failures = new DispatchFailures(target);
+    this.telemetry = mesaTelemetryOf(options);
+    const batches = new BatchTelemetry(this.telemetry);
     if (options.retryAttempts > 1) {
       this.retry = {
         attempts: options.retryAttempts,
@@ -87,7 +94,8 @@ export class MesaPublisher {
       };
     }
     this.queue = new DispatchQueue({
-      send: (batch, progress) => this.send(batch, progress),
+      send: (batch, progress) => batches.send(batch, () => this.send(batch, progress)),
+      gaveUp: (entries) => batches.gaveUp(entries),
       batchFailure: (error) => this.batchFailure(error),
       connectionStatus: () => client.status,
       failures: this.failures,
@@ -106,6 +114,7 @@ export class MesaPublisher {
     });
     client.on('ready', this.onReady);
     client.on('close', this.onClose);
+    reportQueueLoad(options, () => this.load());
   }
 
   /**
@@ -145,6 +154,7 @@ export class MesaPublisher {
   async close(): Promise<void> {
     await this.drain();
     this.closed = true;
+    reportQueueLoad(this.options, undefined);
     this.connection.client.off('ready', this.onReady);
     this.connection.client.off('close', this.onClose);
     this.unawaitedFailures.close();
@@ -157,16 +167,17 @@ export class MesaPublisher {
    */
   private submit(fieldsOf: (settlement: Settlement) => EntryFields | undefined): Promise<DispatchResult> {
     const promise = DispatchPromise.pending<DispatchResult>();
+    const settlement = trackDispatch(this.telemetry, promise);
     try {
       if (this.closed) {
         throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
       }
-      const retried = this.retry && new RetriedDispatch(promise, this.retry);
-      const fields = fieldsOf(retried ?? promise);
-      if (fields === undefined) promise.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
+      const retried = this.retry && new RetriedDispatch(settlement, this.retry);
+      const fields = fieldsOf(retried ?? settlement);
+      if (fields === undefined) settlement.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
       else this.queue.push(entryOf(retried ? retried.sends(fields) : fields, this.options.dispatchTimeout));
     } catch (error) {
-      promise.fail(error, this.unawaitedFailures.report);
+      settlement.fail(error, this.unawaitedFailures.report);
     }
     return promise;
   }
@@ -268,6 +279,11 @@ export class MesaPublisher {
     return this.failures.connectionLost(message);
   }
 
+  /** What the queue holds now (the gauges and the health indicator read it). */
+  private load(): QueueLoad {
+    return { queued: this.queue.waitingCount, queuedBytes: this.queue.waitingBytes, unanswered: this.queue.unansweredCount };
+  }
+
   private readonly onReady = () => this.queue.pump();
   private readonly onClose = () => {
     this.runner.connectionLost();
@@ -276,4 +292,6 @@ export class MesaPublisher {
 }
 
 /** A batch failure after which nothing of the batch can have reached the wire. */
-class NotSentFailure extends Error {}
+class NotSentFailure extends Error {
+  override readonly name = 'NotSentFailure';
+}

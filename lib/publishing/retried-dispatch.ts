@@ -1,4 +1,3 @@
-import type { DispatchPromise } from '../dispatch-promise.js';
 import type { MesaDispatchError } from '../errors/mesa.errors.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { EntryFields, Settlement } from './dispatch-entries.js';
@@ -33,7 +32,8 @@ export class RetriedDispatch implements Settlement {
   private maybePublished?: MesaDispatchError;
 
   constructor(
-    private readonly caller: DispatchPromise<DispatchResult>,
+    /** What the caller sees: its promise, or the telemetry's tracking of it. */
+    readonly caller: Settlement,
     private readonly policy: RetryPolicy,
   ) {}
 

@@ -24,6 +24,7 @@ const KNOWN_OPTIONS = [
   'dispatchErrors',
   'idempotency',
   'retry',
+  'telemetry',
   'portal',
 ];
 
@@ -98,6 +99,9 @@ export function validateMesaOptions(options: unknown): MesaModuleOptions {
   }
   if (given.idempotency !== undefined) checkIdempotency(given.idempotency, fail);
   if (given.retry !== undefined) checkRetry(given.retry, fail);
+  if (given.telemetry !== undefined && typeof given.telemetry !== 'boolean') {
+    fail(`telemetry must be true or false (false: no OpenTelemetry spans or metrics); got ${describeValue(given.telemetry)}.`);
+  }
   validatePortalOptions(given.portal);
   return given as MesaModuleOptions;
 }
