@@ -307,3 +307,32 @@ describe('sample presence in a real browser', () => {
     }
   }, 30_000);
 });
+
+// A dispatch that fails, as an operator would see it: Redis refuses writes (maxmemory reached, OOM), a post is not
+// sent, and both /metrics and the Dispatches panel count it as failed, with Redis' error code.
+describe('sample metrics in a real browser when Redis refuses writes', () => {
+  const sample = useSampleInChromium({ logger: false }); // Nest would log the refused post's 500, which is the point here
+
+  it('a post refused by Redis (OOM) is counted as failed in /metrics, with error_type="OOM", and the panel shows it', async () => {
+    const ada = await sample.open('Ada');
+    await sample.open('Grace'); // a roommate, so that Ada's post has somebody to go to
+    await send(ada, 'Sent while Redis has room.');
+    await ada.page.waitForFunction("document.querySelector('#metrics-sent').textContent !== '–'", undefined, { timeout: 10_000 });
+    expect((await dispatchesPanel(ada)).failed).toBe('0');
+
+    await sample.inspect.config('SET', 'maxmemory', '1'); // with the default noeviction policy, every write is refused
+    try {
+      await ada.page.fill('#message-input', 'Refused by Redis.');
+      await ada.page.press('#message-input', 'Enter');
+      await ada.page.locator('#notice-text', { hasText: 'Not sent' }).waitFor({ timeout: 10_000 });
+    } finally {
+      await sample.inspect.config('SET', 'maxmemory', '0');
+    }
+    const failed = sentSeries((await scrape(sample.harness.url)).text).filter(({ labels }) => labels.includes('error_type='));
+    expect(failed.map(({ labels }) => labels.match(/error_type="([^"]*)"/)![1])).toEqual(['OOM']);
+    expect(failed[0].value).toBeGreaterThanOrEqual(1);
+    await ada.page.waitForFunction("Number(document.querySelector('#metrics-failed').textContent) > 0", undefined, { timeout: 10_000 });
+    await expect(ada.page.locator('#metrics-failed-stat.bad').count()).resolves.toBe(1);
+    expect(Number((await dispatchesPanel(ada)).failed)).toBe(failed.reduce((sum, series) => sum + series.value, 0));
+  }, 60_000);
+});
