@@ -139,6 +139,25 @@ const SECTIONS = [
           ],
   },
   {
+    key: 'telemetry',
+    title: (t) =>
+      `7. Telemetry cost${modeTag(t)}: ${t.dispatches} dispatches, ${t.chunk} in flight, median of ${t.rounds} ` +
+      '(ratios: median of per-round ratios to telemetry: false without an SDK)',
+    columns: [
+      label,
+      median('dispatches/s', 'rate', fmtRate),
+      ratioIn('vs off', 'ratios', 'rate'),
+      median('client CPU', 'clientCpuUs', fmtUs),
+      ratioIn('CPU vs off', 'ratios', 'clientCpuUs'),
+      ...gcColumns,
+    ],
+    footer: (t) => [
+      `  throughput lost to telemetry: no SDK registered ${fmtPercent(t.noSdkPercent)} (target ≤ 3 %); ` +
+        `SDK sampling nothing, with a MeterProvider ${fmtPercent(t.neverSamplingSdkPercent)} (target ≤ 10 %); ` +
+        `that SDK with telemetry: false ${fmtPercent(t.sdkWithoutTelemetryPercent)}`,
+    ],
+  },
+  {
     key: 'memory',
     title: (m) => `4. Memory: ${m.dispatches} dispatches without sync, heap after GC (one run per contender)`,
     columns: [

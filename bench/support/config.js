@@ -2,7 +2,7 @@
 //   ROUNDS       measured rounds per contender (median reported); default 5, smoke 1
 //   BENCH_SCALE  multiplies every count (0.01 = a quick look); default 1, smoke 0.01
 //   BENCH_SMOKE  1 = every scenario at tiny scale, counting checked, results written to a temp dir
-//   BENCH_ONLY   comma-separated scenario names to run (throughput,ceiling,sync,sync-cpu,single,decorator,memory,latency,backlog-blocking)
+//   BENCH_ONLY   comma-separated scenario names to run (throughput,ceiling,sync,sync-cpu,single,decorator,memory,latency,backlog-blocking,telemetry)
 //   BENCH_OUT    directory for results.json and chart.svg; default docs/bench (smoke: a temp dir)
 //   BENCH_MODE   where the contenders of throughput, single, sync, sync-cpu and decorator run (support/hosts.js):
 //                in-process (one process per build, all contenders after each other; the default), isolated (one
@@ -32,7 +32,18 @@ const rounds = number('ROUNDS', smoke ? 1 : 5, { min: 1, integer: true });
 /** A count scaled by BENCH_SCALE, never below `floor`. */
 const scaled = (count, floor) => Math.max(floor, Math.round(count * scale));
 
-export const SCENARIOS = ['throughput', 'ceiling', 'sync', 'sync-cpu', 'single', 'decorator', 'memory', 'latency', 'backlog-blocking'];
+export const SCENARIOS = [
+  'throughput',
+  'ceiling',
+  'sync',
+  'sync-cpu',
+  'single',
+  'decorator',
+  'memory',
+  'latency',
+  'backlog-blocking',
+  'telemetry',
+];
 const only = env.BENCH_ONLY
   ? env.BENCH_ONLY.split(',')
       .map((s) => s.trim())
@@ -81,6 +92,7 @@ export const config = {
   syncCpu: { dispatches: Math.min(STORED_CAP, scaled(1000, 20)), inFlight: 100, members: 100, online: 50, warmupRounds: smoke ? 1 : 3 },
   single: { dispatches: scaled(3000, 50), warmup: scaled(500, 20), recipients: 2 },
   decorator: { dispatches: scaled(50_000, 200), chunk: 1000 },
+  telemetry: { dispatches: scaled(100_000, 200), chunk: 1000, recipients: 2 },
   memory: { dispatches: scaled(1_000_000, 2000), warmup: scaled(20_000, 500), chunk: 1000 },
   latency: { rate: 5000, seconds: smoke ? 0.5 : 3, warmupSeconds: smoke ? 0.2 : 0.5, users: 2 },
   backlogBlocking: {

@@ -7,6 +7,7 @@
 // contenders (hosts.js).
 import { loadBuild } from './builds.js';
 import { createNestApp } from './nest.js';
+import { telemetryContender, TELEMETRY_LABELS } from './telemetry-contenders.js';
 
 export const LABELS = {
   original: '@cryb/mesa Dispatcher (original)',
@@ -14,6 +15,7 @@ export const LABELS = {
   nestjs: 'nestjs-mesa DispatcherService',
   decorated: 'nestjs-mesa @Dispatch method',
   manual: 'same method, dispatch() by hand',
+  ...TELEMETRY_LABELS,
 };
 
 /** Creates contender `key` ('original' | 'raw' | 'nestjs' | 'decorated' | 'manual') on Redis `url`, from `build` (default this checkout). */
@@ -28,6 +30,11 @@ export async function createContender(key, url, { sync = false, build } = {}) {
     case 'decorated':
     case 'manual':
       return nestjs(build, key, url, sync);
+    case 'telemetry-off':
+    case 'telemetry-nosdk':
+    case 'telemetry-sdk':
+    case 'telemetry-off-sdk':
+      return telemetryContender(build, key, url);
     default:
       throw new Error(`unknown contender ${key}`);
   }

@@ -22,6 +22,7 @@ import { decoratorOverhead } from '../scenarios/decorator-overhead.js';
 import { memory } from '../scenarios/memory.js';
 import { latency } from '../scenarios/latency.js';
 import { backlogBlocking } from '../scenarios/backlog-blocking.js';
+import { telemetryCost } from '../scenarios/telemetry-cost.js';
 
 const RUNNERS = {
   throughput,
@@ -33,6 +34,7 @@ const RUNNERS = {
   memory,
   latency,
   'backlog-blocking': backlogBlocking,
+  telemetry: telemetryCost,
 };
 
 export async function main() {

@@ -49,15 +49,15 @@ function roomServiceFor(build) {
 }
 
 /**
- * Compiles and initialises a testing module with MesaModule.forRoot({ url, sync }) and a RoomService, from
+ * Compiles and initialises a testing module with MesaModule.forRoot({ url, sync, ...options }) and a RoomService, from
  * `build` (builds.js loadBuild(); default this checkout). Returns the module (close it), the DispatcherService,
  * the RoomService instance Nest created and the build's dist module (build messages with its Message class).
  */
-export async function createNestApp(url, { sync = false, build } = {}) {
+export async function createNestApp(url, { sync = false, build, options = {} } = {}) {
   build ??= await loadBuild();
   const RoomService = roomServiceFor(build);
   const moduleRef = await build.Test.createTestingModule({
-    imports: [build.mesa.MesaModule.forRoot({ url, ...(sync ? { sync: { enabled: true } } : {}) })],
+    imports: [build.mesa.MesaModule.forRoot({ url, ...options, ...(sync ? { sync: { enabled: true } } : {}) })],
     providers: [RoomService],
   }).compile();
   await moduleRef.init();

@@ -62,6 +62,8 @@ export class MesaTelemetry {
   private readonly failedSends = new Map<string, Attributes>();
   private readonly processSets = new Map<string, Attributes>();
   private readonly droppedSets = new Map<string, Attributes>();
+  /** Dispatches that succeeded, and stored messages their results dropped, not added to the counters yet (see {@link dispatched}). */
+  private unreported = { sent: 0, cap: 0, expiry: 0, scheduled: false };
 
   constructor(private readonly options: ResolvedMesaOptions) {
     const { channel, portalEvents } = options.names;
@@ -114,21 +116,33 @@ export class MesaTelemetry {
     return span;
   }
 
-  /** Starts a batch's `send` span, linked from its dispatches' `create` spans; undefined when it does not record. */
+  /**
+   * Starts a batch's `send` span, linked from its dispatches' `create` spans; undefined when it does not record. A
+   * root span: a batch carries the dispatches of many requests, so none of their spans is its parent.
+   */
   startSend(count: number, links: Link[] | undefined): Span | undefined {
-    const span = this.tracer?.startSpan(this.sendName, { kind: SpanKind.PRODUCER, attributes: this.sendAttributes, links });
+    const span = this.tracer?.startSpan(this.sendName, { kind: SpanKind.PRODUCER, attributes: this.sendAttributes, links, root: true });
     if (!span?.isRecording()) return undefined;
     span.setAttribute(A.BATCH_MESSAGE_COUNT, count);
     return span;
   }
 
-  /** A dispatch settled with `result`: counted, with the stored messages it dropped; its `create` span ends. */
+  /**
+   * A dispatch settled with `result`: counted, with the stored messages it dropped; its `create` span ends. The
+   * dispatches of a batch settle together: they are added to the counters once, in a microtask after them (an SDK's
+   * `add` hashes its attributes each time, which per dispatch would cost more than the dispatch itself).
+   */
   dispatched(result: DispatchResult, span: Span | undefined): void {
     this.endCreate(span, undefined);
     if (!this.metered) return;
-    this.sent!.add(1, this.sendAttributes);
-    if (result.dropped) this.droppedStored(sum(result.dropped), 'cap');
-    if (result.expired) this.droppedStored(sum(result.expired), 'expiry');
+    const unreported = this.unreported;
+    unreported.sent++;
+    if (result.dropped) unreported.cap += sum(result.dropped);
+    if (result.expired) unreported.expiry += sum(result.expired);
+    if (!unreported.scheduled) {
+      unreported.scheduled = true;
+      queueMicrotask(this.report);
+    }
   }
 
   /** A dispatch failed with `errorType`: counted with it; its `create` span ends with status ERROR. */
@@ -172,6 +186,15 @@ export class MesaTelemetry {
     this.consumed!.add(1, recorded);
     this.processDuration!.record(seconds, recorded);
   }
+
+  /** Adds what {@link dispatched} counted since the last time. */
+  private readonly report = (): void => {
+    const { sent, cap, expiry } = this.unreported;
+    this.unreported = { sent: 0, cap: 0, expiry: 0, scheduled: false };
+    this.sent!.add(sent, this.sendAttributes);
+    this.droppedStored(cap, 'cap');
+    this.droppedStored(expiry, 'expiry');
+  };
 
   private endCreate(span: Span | undefined, errorType: string | undefined): void {
     if (!span) return;

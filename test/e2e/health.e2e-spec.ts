@@ -102,6 +102,7 @@ describe('MesaHealthIndicator (terminus) against a real Redis', () => {
         status: 'down',
         namespace: 'hc',
         target: `redis://127.0.0.1:${redis.port}`,
+        queue: { waiting: 0, unanswered: 0, fillPercent: 0 },
         message: expect.stringContaining(`did not answer PING within ${TIMEOUT} ms`),
       },
     });
@@ -128,6 +129,7 @@ describe('MesaHealthIndicator (terminus) against a real Redis', () => {
       status: 'down',
       namespace: 'hc',
       target: `redis://127.0.0.1:${redis.port}`,
+      queue: { waiting: 0, unanswered: 0, fillPercent: 0 },
       message: expect.stringMatching(
         new RegExp(`^Redis at redis://127\\.0\\.0\\.1:${redis.port} (is not connected|did not answer PING|failed)`),
       ),
@@ -149,7 +151,16 @@ describe('MesaHealthIndicator without sync, through MesaHealthModule alone', () 
 
     const result = await moduleRef.get(MesaHealthIndicator).isHealthy('cache');
 
-    expect(result).toEqual({ cache: { status: 'up', namespace: null, target: redis.url, pingMs: expect.any(Number), sync: false } });
+    expect(result).toEqual({
+      cache: {
+        status: 'up',
+        namespace: null,
+        target: redis.url,
+        queue: { waiting: 0, unanswered: 0, fillPercent: 0 },
+        pingMs: expect.any(Number),
+        sync: false,
+      },
+    });
     await moduleRef.close();
     await redis.stop();
   });
