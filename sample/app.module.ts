@@ -11,6 +11,8 @@ import { PresenceService } from './chat/presence.service.js';
 import { RoomsService } from './chat/rooms.service.js';
 import { TypingPortal } from './chat/typing.portal.js';
 import { SampleConfig, SampleConfigModule, type SampleConfigOverrides } from './config/sample-config.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import type { SampleMetrics } from './metrics/sample-metrics.js';
 
 /**
  * The chat: sign-in, rooms, messages and activity. Needs `MesaModule` (for `DispatcherService`,
@@ -24,12 +26,15 @@ export class ChatModule {}
 
 /**
  * The sample's root module: configuration, then `MesaModule` fed from it through
- * `forRootAsync` (as an app with a configuration service would do), then the chat.
+ * `forRootAsync` (as an app with a configuration service would do), then the chat, and `GET /metrics`.
  */
 @Module({})
 export class AppModule {
-  /** @param overrides configuration values that win over the environment. */
-  static forRoot(overrides: SampleConfigOverrides = {}): DynamicModule {
+  /**
+   * @param overrides configuration values that win over the environment.
+   * @param metrics the registered metrics SDK that `GET /metrics` serves; without it, no `/metrics`.
+   */
+  static forRoot(overrides: SampleConfigOverrides = {}, metrics?: SampleMetrics): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -39,6 +44,7 @@ export class AppModule {
           useFactory: (config: SampleConfig) => ({ ...config.mesaModuleOptions(), portal: { enabled: true } }),
         }),
         ChatModule,
+        ...(metrics ? [MetricsModule.forRoot(metrics)] : []),
       ],
     };
   }

@@ -7,6 +7,7 @@ import { MesaPortalService } from 'nestjs-mesa';
 import { AppModule } from './app.module.js';
 import { SampleConfig, type SampleConfigOverrides } from './config/sample-config.js';
 import { MesaReplicas } from './mesa/mesa-replicas.js';
+import { SampleMetrics } from './metrics/sample-metrics.js';
 
 /** Options of {@link createSampleApp}: configuration overrides plus how to run. */
 export interface SampleAppOptions extends SampleConfigOverrides {
@@ -27,7 +28,7 @@ export interface SampleApp {
   /** `ws://` address of each Mesa replica. */
   readonly mesaUrls: string[];
   readonly app: NestExpressApplication;
-  /** Stops the HTTP server and the dispatcher, then the Mesa replicas. Safe to call twice. */
+  /** Stops the HTTP server and the dispatcher, then the Mesa replicas, then the metrics SDK. Safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -35,19 +36,28 @@ export interface SampleApp {
 export const PUBLIC_DIR = fileURLToPath(new URL('../sample/public/', import.meta.url));
 
 /**
- * Boots the sample: the Nest app (config, `MesaModule`, chat) and its Mesa server replicas in child
+ * Boots the sample: the Nest app (config, `MesaModule`, chat, `/metrics`) and its Mesa server replicas in child
  * processes, all on the given Redis. Values not given come from the environment (see `SampleConfig`).
  * Redis must be reachable; `start.ts` finds or starts one first.
  */
 export async function createSampleApp(options: SampleAppOptions = {}): Promise<SampleApp> {
   const { mesaLauncher, logger, mesaLog, ...overrides } = options;
   const config = SampleConfig.fromEnv(process.env, overrides);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config.values()), {
-    logger: logger ?? undefined,
-    abortOnError: false,
-  });
+  // Before the app is built: nestjs-mesa takes its instruments from the global meter provider when MesaModule's
+  // services are constructed, and an instrument taken while no SDK is registered never records.
+  const metrics = SampleMetrics.acquire();
+  if (!metrics.global) {
+    new Logger('SampleApp').warn(
+      'Another OpenTelemetry MeterProvider was registered in this process first: nestjs-mesa records into that one, and /metrics shows none of it.',
+    );
+  }
+  let app: NestExpressApplication | undefined;
   let replicas: MesaReplicas | undefined;
   try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config.values(), metrics), {
+      logger: logger ?? undefined,
+      abortOnError: false,
+    });
     app.useStaticAssets(PUBLIC_DIR, { index: 'index.html', maxAge: 0 });
     await app.listen(config.port, config.host); // connects to Redis, then the portal joins the pool
     // A Mesa server reads the portal pool once, when it starts: with the portal in it first, every socket's
@@ -65,7 +75,8 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
     });
   } catch (error) {
     await replicas?.stop();
-    await app.close().catch(() => undefined);
+    await app?.close().catch(() => undefined);
+    await metrics.release();
     throw error;
   }
   const address = app.getHttpServer().address() as { port: number };
@@ -78,8 +89,9 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
     app,
     close: () =>
       (closing ??= (async () => {
-        await app.close();
+        await app!.close();
         await replicas!.stop();
+        await metrics.release();
       })()),
   };
 }

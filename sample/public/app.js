@@ -1,6 +1,7 @@
 // The sample chat page: sign-in, rooms, the message stream and the Mesa connection, in plain JavaScript.
 import { api, clearSession, loadSession, saveSession } from './api.js';
 import { MesaSocket } from './mesa-socket.js';
+import { startMetricsPanel } from './metrics-panel.js';
 import { feedOf, isMember, renderMembers, renderRoom, renderRooms, renderTyping } from './panels.js';
 import { avatar, messageItem, systemItem, wireItem } from './view.js';
 
@@ -25,6 +26,7 @@ const state = {
   reconnectDelay: 1000,
   reconnectTimer: undefined,
   lastTypingSent: 0,
+  stopMetrics: undefined, // set once the Dispatches panel polls /metrics
 };
 
 function randomHex(bytes) {
@@ -67,6 +69,7 @@ function start(session) {
   $('detail-replica').textContent = `replica ${replica} of ${replicas} (:${port})`;
   loadRooms();
   connect();
+  state.stopMetrics ??= startMetricsPanel();
 }
 
 async function loadRooms() {

@@ -18,6 +18,28 @@ import type { SampleAppOptions } from '../../sample/create-sample-app.js';
 import { buildSample, eventually, ROOT, startSample, type SampleHarness } from './support/sample-harness.js';
 
 const SCREENSHOT = `${ROOT}test-results/sample-chat.png`;
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+/** One series of nestjs-mesa's dispatch counter (OpenTelemetry `messaging.client.sent.messages`) in a Prometheus text. */
+const SENT_SERIES = /^messaging_client_sent_messages_total\{([^}]*)\} (\d+)$/gm;
+
+/** The dispatch counter's series in a Prometheus text: labels and value. */
+function sentSeries(text: string): { labels: string; value: number }[] {
+  return [...text.matchAll(SENT_SERIES)].map(([, labels, value]) => ({ labels, value: Number(value) }));
+}
+
+/** `GET /metrics` of the sample: status, content type and text. */
+async function scrape(url: string): Promise<{ status: number; type: string | null; text: string }> {
+  const response = await fetch(`${url}/metrics`);
+  return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+}
+
+/** What the page's Dispatches panel shows. */
+async function dispatchesPanel(chat: ChatPage): Promise<{ rate: string; sent: string; failed: string }> {
+  const [rate, sent, failed] = await Promise.all(
+    ['#metrics-rate', '#metrics-sent', '#metrics-failed'].map((id) => chat.page.textContent(id)),
+  );
+  return { rate: rate!, sent: sent!, failed: failed! };
+}
 const PHONE_SCREENSHOT = `${ROOT}test-results/sample-chat-420.png`;
 const PHONE_PANEL_SCREENSHOT = `${ROOT}test-results/sample-chat-420-panel.png`;
 const README_SCREENSHOT = `${ROOT}docs/sample-screenshot.png`;
@@ -88,6 +110,31 @@ describe('sample chat in a real browser', () => {
     expect(await ada.page.locator('.message.redelivered').count()).toBe(0);
   }, 60_000);
 
+  it('GET /metrics answers in Prometheus text with the dispatches counted by channel, and the Dispatches panel shows their rate from it', async () => {
+    const channel = mesaRedisNames('sample-test').channel;
+    const total = (text: string) => sentSeries(text).reduce((sum, series) => sum + series.value, 0);
+    const before = total((await scrape(sample.harness.url)).text);
+    for (const word of ['one', 'two', 'three']) await send(ada, `Counting dispatches: ${word}.`);
+
+    const { status, type, text } = await scrape(sample.harness.url);
+    expect([status, type]).toEqual([200, PROMETHEUS_TEXT]);
+    expect(text).toContain('# TYPE messaging_client_sent_messages_total counter');
+    const series = sentSeries(text);
+    expect(series.length).toBeGreaterThan(0);
+    expect(series.filter(({ labels }) => !labels.includes(`messaging_destination_name="${channel}"`))).toEqual([]);
+    expect(series.filter(({ labels }) => labels.includes('error_type='))).toEqual([]);
+    expect(total(text)).toBeGreaterThanOrEqual(before + 3); // each post dispatches NEW_MESSAGE once (typing adds TYPING)
+
+    await ada.page.waitForFunction("Number(document.querySelector('#metrics-rate').textContent) > 0", undefined, { timeout: 10_000 });
+    expect((await dispatchesPanel(ada)).failed).toBe('0');
+    // The panel shows what the exporter says: once nothing is dispatched, its count is the scrape's.
+    await eventually(
+      async () => Number((await dispatchesPanel(ada)).sent) === total((await scrape(sample.harness.url)).text),
+      'the panel to show the count /metrics reports',
+      10_000,
+    );
+  }, 30_000);
+
   it('answers the Mesa heartbeats (op 1 → op 11), so the server keeps the socket', async () => {
     await ada.page.waitForFunction("Number(document.querySelector('#detail-heartbeats').textContent) >= 6", undefined, { timeout: 15_000 });
     // The server drops a socket after 3 unanswered beats; six beats in, it is still authenticated.
@@ -127,7 +174,7 @@ describe('sample chat in a real browser', () => {
     }
   }, 60_000);
 
-  it('at 1280, 800 and 420 px wide: the top bar is one line, the side panel (members, kick, connection, wire) is shown or one tap away, the composer fits', async () => {
+  it('at 1280, 800 and 420 px wide: the top bar is one line, the side panel (members, kick, connection, dispatches, wire) is shown or one tap away, the composer fits', async () => {
     const { page } = carol;
     const ada = '#member-list .member[data-user="ada"]';
     const seen: Record<number, object> = {};
@@ -145,6 +192,7 @@ describe('sample chat in a real browser', () => {
           members: await onScreen(carol, ada),
           kick: await onScreen(carol, `${ada} button.kick`),
           connection: await onScreen(carol, '#detail-socket'),
+          dispatches: await onScreen(carol, '#metrics-rate'),
           wire: await onScreen(carol, '#wire'),
         };
         if (width === 420 && panel === 'one tap away') await page.screenshot({ path: PHONE_PANEL_SCREENSHOT });
@@ -162,7 +210,7 @@ describe('sample chat in a real browser', () => {
       await page.setViewportSize({ width: 1360, height: 820 });
     }
     const fits = { pageScrollsSideways: false, topBarOneLine: true, topBarInside: true, pillWhole: true };
-    const reachable = { members: true, kick: true, connection: true, wire: true };
+    const reachable = { members: true, kick: true, connection: true, dispatches: true, wire: true };
     const composer = { panelFoldsAway: true, send: true, inputWide: true, messagesWide: true };
     expect(seen).toEqual({
       1280: { ...fits, panel: 'shown', ...reachable, ...composer },
@@ -258,4 +306,33 @@ describe('sample presence in a real browser', () => {
       await tab.close();
     }
   }, 30_000);
+});
+
+// A dispatch that fails, as an operator would see it: Redis refuses writes (maxmemory reached, OOM), a post is not
+// sent, and both /metrics and the Dispatches panel count it as failed, with Redis' error code.
+describe('sample metrics in a real browser when Redis refuses writes', () => {
+  const sample = useSampleInChromium({ logger: false }); // Nest would log the refused post's 500, which is the point here
+
+  it('a post refused by Redis (OOM) is counted as failed in /metrics, with error_type="OOM", and the panel shows it', async () => {
+    const ada = await sample.open('Ada');
+    await sample.open('Grace'); // a roommate, so that Ada's post has somebody to go to
+    await send(ada, 'Sent while Redis has room.');
+    await ada.page.waitForFunction("document.querySelector('#metrics-sent').textContent !== '–'", undefined, { timeout: 10_000 });
+    expect((await dispatchesPanel(ada)).failed).toBe('0');
+
+    await sample.inspect.config('SET', 'maxmemory', '1'); // with the default noeviction policy, every write is refused
+    try {
+      await ada.page.fill('#message-input', 'Refused by Redis.');
+      await ada.page.press('#message-input', 'Enter');
+      await ada.page.locator('#notice-text', { hasText: 'Not sent' }).waitFor({ timeout: 10_000 });
+    } finally {
+      await sample.inspect.config('SET', 'maxmemory', '0');
+    }
+    const failed = sentSeries((await scrape(sample.harness.url)).text).filter(({ labels }) => labels.includes('error_type='));
+    expect(failed.map(({ labels }) => labels.match(/error_type="([^"]*)"/)![1])).toEqual(['OOM']);
+    expect(failed[0].value).toBeGreaterThanOrEqual(1);
+    await ada.page.waitForFunction("Number(document.querySelector('#metrics-failed').textContent) > 0", undefined, { timeout: 10_000 });
+    await expect(ada.page.locator('#metrics-failed-stat.bad').count()).resolves.toBe(1);
+    expect(Number((await dispatchesPanel(ada)).failed)).toBe(failed.reduce((sum, series) => sum + series.value, 0));
+  }, 60_000);
 });
