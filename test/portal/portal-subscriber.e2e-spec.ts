@@ -59,10 +59,14 @@ describe('Portal: one huge frame makes Redis close every portal subscriber', () 
       expect(lost.length).toBeGreaterThan(0);
       const warnings = (pattern: RegExp) => logger.lines.filter((l) => l.level === 'warn' && pattern.test(l.message));
       expect(warnings(/subscriber connection to .* closed; client events published/)).toHaveLength(1);
-      expect(warnings(/subscribed to portal again, \d+ ms after losing it/)).toHaveLength(1);
+      const again = warnings(/subscribed to portal again, \d+ ms after losing it/);
+      expect(again).toHaveLength(1);
       expect(app.portal.status().subscriberLosses).toBe(1);
-      expect(lostSpan).toBeLessThan(2_000);
-      expect([...sentAt.keys()].filter((n) => sentAt.get(n)! > bigAt + 2_000).length).toBeGreaterThan(100);
+      // Mesa publishes a socket's frames in order, so a frame sent after the portal said it subscribed again is
+      // published after that: every one of them is handled (how long the cut lasts depends on the machine's speed)
+      const sentAfterResubscribing = [...sentAt.keys()].filter((n) => sentAt.get(n)! >= again[0].at);
+      expect(sentAfterResubscribing.length).toBeGreaterThan(50);
+      expect(sentAfterResubscribing.filter((n) => !inbox.seq.has(n))).toEqual([]);
     } finally {
       streaming = false;
       alice.close();

@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 
 /** A Nest logger that keeps every line, so tests can assert what was (and was not) logged. */
 export class RecordingLogger implements LoggerService {
-  readonly lines: Array<{ level: string; message: string; context?: string }> = [];
+  readonly lines: Array<{ level: string; message: string; context?: string; at: number }> = [];
 
   log(message: unknown, context?: string) {
     this.record('log', message, context);
@@ -33,6 +33,6 @@ export class RecordingLogger implements LoggerService {
   private record(level: string, message: unknown, context?: string) {
     const text =
       message instanceof Error ? `${message.message}\n${message.stack}` : typeof message === 'string' ? message : JSON.stringify(message);
-    this.lines.push({ level, message: text, context });
+    this.lines.push({ level, message: text, context, at: Date.now() });
   }
 }
