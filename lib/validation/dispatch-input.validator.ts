@@ -1,6 +1,6 @@
 import { BROADCAST, BROADCAST_RECIPIENTS, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
 import { MesaValidationError } from '../errors/mesa.errors.js';
-import { prepareMessage, type PreparedMessage } from '../messages/message-snapshot.js';
+import { prepareMessage } from '../messages/message-snapshot.js';
 import { idListJson } from './id-list-json.js';
 import { RecipientListCache, type CheckedRecipients } from './recipient-list-cache.js';
 import { preparedOf, SealedMessage } from './sealed-dispatch.js';
@@ -36,14 +36,11 @@ export function prepareDispatch(
   excluding: unknown,
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): PreparedDispatch {
-  let prepared: PreparedMessage | undefined;
-  if (typeof message === 'object' && message !== null) {
+  if (typeof message === 'object' && message !== null && SealedMessage.is(message)) {
     const sealed = SealedMessage.preparedFor(message, recipients, excluding, maxPayloadBytes);
-    if (sealed !== undefined) return sealed;
-    prepared = SealedMessage.messageOf(message);
+    return sealed ?? preparedOf(SealedMessage.messageOf(message), checkRecipients(recipients, excluding), maxPayloadBytes);
   }
-  prepared ??= prepareMessage(message);
-  return preparedOf(prepared, checkRecipients(recipients, excluding), maxPayloadBytes);
+  return preparedOf(prepareMessage(message), checkRecipients(recipients, excluding), maxPayloadBytes);
 }
 
 const recipientLists = new RecipientListCache();

@@ -48,13 +48,18 @@ export class SealedMessage<D = unknown> extends Message<D> {
     Object.freeze(this);
   }
 
+  /** Whether `message` is a SealedMessage (a brand check: a copy or a Proxy of one is not). */
+  static is(message: object): message is SealedMessage {
+    return #prepared in message;
+  }
+
   /**
-   * The prepared dispatch of `message` when it is a SealedMessage handed over with the very lists it was sealed
-   * for (otherwise undefined); checked again against `limit` when that is lower than the one it was checked with.
+   * The prepared dispatch of `message` when it was handed over with the very lists it was sealed for (otherwise
+   * undefined); checked again against `limit` when that is lower than the one it was checked with.
    * @throws MesaValidationError when it is over `limit`.
    */
-  static preparedFor(message: object, recipients: unknown, excluding: unknown, limit: number): PreparedDispatch | undefined {
-    if (!(#prepared in message) || message.#recipients !== recipients || message.#excluding !== excluding) return undefined;
+  static preparedFor(message: SealedMessage, recipients: unknown, excluding: unknown, limit: number): PreparedDispatch | undefined {
+    if (message.#recipients !== recipients || message.#excluding !== excluding) return undefined;
     if (limit < message.#limit) checkPayloadSize(message.#prepared.messageJson, limit);
     return message.#prepared;
   }
@@ -67,9 +72,9 @@ export class SealedMessage<D = unknown> extends Message<D> {
     return dispatcher.dispatch(message as never, message.#recipients as readonly string[], message.#excluding as readonly string[]);
   }
 
-  /** The message part `message` was sealed with, when it is a SealedMessage (handed over with other lists). */
-  static messageOf(message: object): PreparedMessage | undefined {
-    return #prepared in message ? message.#prepared : undefined;
+  /** The message part `message` was sealed with (for `dispatch()` with other lists). */
+  static messageOf(message: SealedMessage): PreparedMessage {
+    return message.#prepared;
   }
 
   /** The JSON text it was sealed with, or its wire form (as {@link Message.serialize}). */

@@ -65,8 +65,9 @@ describe('SealedMessage: what @Dispatch prepared once, published as prepared', (
     // frozen: a Proxy cannot answer other fields than the message holds, only read them now
     const proxy = new Proxy(message, {});
     data.text = 'changed after sealing';
-    expect(SealedMessage.preparedFor(copy, to, undefined, 10_000)).toBeUndefined();
-    expect(SealedMessage.preparedFor(proxy, to, undefined, 10_000)).toBeUndefined();
+    expect(SealedMessage.is(message)).toBe(true);
+    expect(SealedMessage.is(copy)).toBe(false);
+    expect(SealedMessage.is(proxy)).toBe(false);
     expect(JSON.parse(prepareDispatch(message, to, undefined).messageJson).d).toEqual({ text: 'checked' });
     // each is prepared as the ordinary message it is, from its own fields
     expect(JSON.parse(prepareDispatch(copy, to, undefined).messageJson).d).toEqual({ text: 'forged' });
