@@ -17,8 +17,10 @@ const SEAL = Symbol('nestjs-mesa:sealed-message');
  * @internal A message `@Dispatch` built, checked and serialized once, with the recipients it is for: the
  * dispatcher it is handed to (`DispatcherService`, `RecordingDispatcher`) publishes exactly that, without
  * preparing it again. The prepared dispatch lives in private fields, so nothing outside this class can read,
- * replace or forge it (a plain object never passes for one, whatever its fields), and the instance is frozen.
- * It is a `Message` (the same fields, `instanceof Message`), so any other code handed it sees an ordinary message.
+ * replace or forge it (a plain object, a copy or a Proxy never passes for one, whatever its fields). It is a
+ * `Message` (the same fields, `instanceof Message`), so any other code handed it sees an ordinary message; its
+ * public fields are never read again once it is sealed (not frozen: freezing cost about 4 % of a decorated call),
+ * so changing them changes nothing that is published, and `serialize()` answers the sealed JSON.
  */
 export class SealedMessage<D = unknown> extends Message<D> {
   readonly #prepared: PreparedDispatch;
@@ -45,7 +47,6 @@ export class SealedMessage<D = unknown> extends Message<D> {
     this.#recipients = recipients;
     this.#excluding = excluding;
     this.#limit = limit;
-    Object.freeze(this);
   }
 
   /** Whether `message` is a SealedMessage (a brand check: a copy or a Proxy of one is not). */

@@ -9,15 +9,29 @@ const seal = (data: unknown, to: readonly string[], limit = 10_000, excluding?: 
   sealDispatch('T', data, { ttl: 60_000 }, checkSelectedRecipients(to), to, excluding, limit);
 
 describe('SealedMessage: what @Dispatch prepared once, published as prepared', () => {
-  it('is a frozen Message with the fields new Message(0, data, type, options) has', () => {
+  it('is a Message with the fields new Message(0, data, type, options) has', () => {
     const message = seal({ a: 1 }, ['u']);
     const plain = new Message(0, { a: 1 }, 'T', { ttl: 60_000 });
 
     expect(message).toBeInstanceOf(Message);
-    expect(Object.isFrozen(message)).toBe(true);
     expect({ ...message }).toEqual({ ...plain });
     expect(message.serialize()).toBe(plain.serialize());
     expect(message.serialize(true)).toEqual(plain.serialize(true));
+  });
+
+  it('fields changed after sealing (by code it is handed to) change nothing that is published', () => {
+    const to = ['u'];
+    const message = seal({ a: 1 }, to);
+    const sealed = prepareDispatch(message, to, undefined).messageJson;
+    const fields = message as unknown as Record<string, unknown>;
+    fields.data = { a: 2 };
+    fields.type = '"';
+    fields.options = { sync: false };
+
+    expect(prepareDispatch(message, to, undefined).messageJson).toBe(sealed);
+    expect(prepareDispatch(message, ['v'], undefined).messageJson).toBe(sealed);
+    expect(prepareDispatch(message, to, undefined).storable).toBe(true);
+    expect(message.serialize()).toBe(sealed);
   });
 
   it('handed over with the very lists it was sealed for, the prepared dispatch is returned as it is', () => {
@@ -62,8 +76,7 @@ describe('SealedMessage: what @Dispatch prepared once, published as prepared', (
     );
 
     const copy = { ...message, data: { text: 'forged' } };
-    // frozen: a Proxy cannot answer other fields than the message holds, only read them now
-    const proxy = new Proxy(message, {});
+    const proxy = new Proxy(message, { get: (target, key) => (key === 'type' ? 'PROXIED' : Reflect.get(target, key)) });
     data.text = 'changed after sealing';
     expect(SealedMessage.is(message)).toBe(true);
     expect(SealedMessage.is(copy)).toBe(false);
@@ -71,7 +84,10 @@ describe('SealedMessage: what @Dispatch prepared once, published as prepared', (
     expect(JSON.parse(prepareDispatch(message, to, undefined).messageJson).d).toEqual({ text: 'checked' });
     // each is prepared as the ordinary message it is, from its own fields
     expect(JSON.parse(prepareDispatch(copy, to, undefined).messageJson).d).toEqual({ text: 'forged' });
-    expect(JSON.parse(prepareDispatch(proxy, to, undefined).messageJson).d).toEqual({ text: 'changed after sealing' });
+    expect(JSON.parse(prepareDispatch(proxy, to, undefined).messageJson)).toMatchObject({
+      d: { text: 'changed after sealing' },
+      t: 'PROXIED',
+    });
     expect(() => prepareDispatch({ ...message, type: '' }, to, undefined)).toThrow(MesaValidationError);
   });
 });
