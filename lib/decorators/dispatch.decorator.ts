@@ -4,12 +4,14 @@ import type { DispatcherService } from '../dispatcher.service.js';
 import { MesaConfigurationError, MesaDispatchError, type MesaError, MesaValidationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
 import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
-import { BROADCAST_RECIPIENTS, OPCODE_DISPATCH } from '../mesa.constants.js';
+import { BROADCAST_RECIPIENTS } from '../mesa.constants.js';
 import { getDispatcherPropertyKey, getDispatcherToken } from '../mesa.tokens.js';
-import { Message, type MessageOptions } from '../messages/message.js';
+import type { MessageOptions } from '../messages/message.js';
+import { checkIdempotencyKey } from '../messages/message-snapshot.js';
 import { validateDispatchDecorator } from '../validation/dispatch-decorator.validator.js';
-import { prepareDispatch } from '../validation/dispatch-input.validator.js';
-import { checkIdempotencyKey, sealMessage } from '../messages/message-snapshot.js';
+import { checkSelectedRecipients, excludeSelected } from '../validation/dispatch-input.validator.js';
+import type { CheckedRecipients } from '../validation/recipient-list-cache.js';
+import { sealDispatch, SealedMessage } from '../validation/sealed-dispatch.js';
 import { checkSelectedIds } from '../validation/user-ids.validator.js';
 
 const logger = new Logger('MesaDispatcher');
@@ -21,12 +23,8 @@ interface DecoratorDispatcher {
   readonly maxPayloadBytes: number;
 }
 
-/** One call's message, checked and ready to hand to the dispatcher. */
-interface Outgoing {
-  message: Message<unknown>;
-  recipients: readonly string[];
-  excluding?: readonly string[];
-}
+/** A broadcast's recipients, checked once for every call. */
+const BROADCAST_CHECKED: CheckedRecipients = Object.freeze({ ids: BROADCAST_RECIPIENTS, json: JSON.stringify(BROADCAST_RECIPIENTS) });
 
 /**
  * Dispatches what a method returns: calling the method runs it, then sends
@@ -75,23 +73,37 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
     Inject(getDispatcherToken(options.dispatcher))(target, property);
     const context = `@Dispatch('${type}') on ${where}`;
     const messageOptions = messageOptionsOf(options);
-    const prepare = (dispatcher: DecoratorDispatcher, value: R, args: unknown[]): Outgoing => {
+    const prepare = (dispatcher: DecoratorDispatcher, value: R, args: unknown[]): SealedMessage => {
       try {
-        return prepareOutgoing(dispatcher, type, options, messageOptions, value, args);
+        return sealOutgoing(dispatcher, type, options, messageOptions, value, args);
       } catch (error) {
         throw contextualize(error, context);
       }
     };
-    const send = (dispatcher: DecoratorDispatcher, outgoing: Outgoing, value: R): Promise<R> =>
-      dispatcher.dispatch(outgoing.message as never, outgoing.recipients, outgoing.excluding).then(
-        () => value,
-        (error: unknown) => {
-          const failure = contextualize(error, context);
-          if (failure instanceof MesaValidationError || (options.onError ?? dispatcher.decoratorErrorMode) === 'throw') throw failure;
-          logger.error(failure.message);
-          return value;
-        },
-      );
+    const failed = (dispatcher: DecoratorDispatcher, error: unknown): void => {
+      const failure = contextualize(error, context);
+      if (failure instanceof MesaValidationError || (options.onError ?? dispatcher.decoratorErrorMode) === 'throw') throw failure;
+      logger.error(failure.message);
+    };
+    // async functions: awaiting the dispatch's promise costs no wrapper promise and no extra job, unlike then()
+    const send = async (dispatcher: DecoratorDispatcher, message: SealedMessage, value: R): Promise<R> => {
+      try {
+        await SealedMessage.dispatchThrough(message, dispatcher);
+      } catch (error) {
+        failed(dispatcher, error);
+      }
+      return value;
+    };
+    const settle = async (dispatcher: DecoratorDispatcher, result: PromiseLike<R>, args: unknown[]): Promise<R> => {
+      const value = await result;
+      const message = prepare(dispatcher, value, args);
+      try {
+        await SealedMessage.dispatchThrough(message, dispatcher);
+      } catch (error) {
+        failed(dispatcher, error);
+      }
+      return value;
+    };
 
     const wrapper = function (this: Record<PropertyKey, unknown>, ...args: unknown[]) {
       const dispatcher = this?.[property] as DecoratorDispatcher | undefined;
@@ -107,21 +119,19 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
         return (result as Observable<R>).pipe(
           map((value) => {
             try {
-              return { value, outgoing: prepare(dispatcher, value, args) };
+              return { value, message: prepare(dispatcher, value, args) };
             } catch (error) {
               return { value, error };
             }
           }),
-          concatMap(({ value, outgoing, error }) => (outgoing ? from(send(dispatcher, outgoing, value)) : throwError(() => error))),
+          concatMap(({ value, message, error }) => (message ? from(send(dispatcher, message, value)) : throwError(() => error))),
         );
       }
-      if (isPromiseLike(result)) {
-        return Promise.resolve(result).then((value) => send(dispatcher, prepare(dispatcher, value as R, args), value as R));
-      }
-      const outgoing = prepare(dispatcher, result as R, args);
-      dispatcher
-        .dispatch(outgoing.message as never, outgoing.recipients, outgoing.excluding)
-        .then(undefined, (error: unknown) => logger.error(contextualize(error, context).message));
+      if (isPromiseLike(result)) return settle(dispatcher, result as PromiseLike<R>, args);
+      const message = prepare(dispatcher, result as R, args);
+      SealedMessage.dispatchThrough(message, dispatcher).then(undefined, (error: unknown) =>
+        logger.error(contextualize(error, context).message),
+      );
       return result;
     };
     for (const key of Reflect.getMetadataKeys(original)) {
@@ -135,26 +145,43 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
 
 /**
  * Runs the selectors on one result and checks everything the dispatch will check (ids, data, size), so an
- * invalid message fails the call synchronously. The message is sealed: the dispatcher publishes that JSON.
+ * invalid message fails the call synchronously. The message is sealed with its recipients: the dispatcher
+ * publishes that JSON, prepared once. A recipients array returned again comes from the recipient cache.
  */
-function prepareOutgoing<R>(
+function sealOutgoing<R>(
   dispatcher: DecoratorDispatcher,
   type: string,
   options: DispatchDecoratorOptions<R>,
   messageOptions: MessageOptions | undefined,
   value: R,
   args: unknown[],
-): Outgoing {
-  const recipients = options.broadcast ? BROADCAST_RECIPIENTS : checkSelectedIds(select(options.recipients!, value, args), 'recipients');
-  const excluding = options.excluding ? checkSelectedIds(select(options.excluding, value, args), 'excluding') : undefined;
+): SealedMessage {
+  let recipients: unknown = BROADCAST_RECIPIENTS;
+  let excluding: unknown;
+  let checked = BROADCAST_CHECKED;
+  if (!options.broadcast) {
+    recipients = select(options.recipients!, value, args);
+    if (options.excluding) {
+      const wanted = checkSelectedIds(recipients, 'recipients');
+      excluding = select(options.excluding, value, args);
+      checked = excludeSelected(wanted, checkSelectedIds(excluding, 'excluding'));
+    } else {
+      checked = checkSelectedRecipients(recipients);
+    }
+  }
   const data = options.data ? select(options.data, value, args) : value;
   const key =
     options.idempotencyKey && checkIdempotencyKey(select(options.idempotencyKey, value, args) ?? null, 'what idempotencyKey returned');
-  const message = new Message(OPCODE_DISPATCH, data, type, key ? { ...messageOptions, idempotencyKey: key } : messageOptions);
-  sealMessage(message);
   const limit = dispatcher.maxPayloadBytes;
-  prepareDispatch(message, recipients, excluding, typeof limit === 'number' ? limit : Number.POSITIVE_INFINITY);
-  return { message, recipients, excluding };
+  return sealDispatch(
+    type,
+    data,
+    key ? { ...messageOptions, idempotencyKey: key } : messageOptions,
+    checked,
+    recipients,
+    excluding,
+    typeof limit === 'number' ? limit : Number.POSITIVE_INFINITY,
+  );
 }
 
 /** Calls a selector with the result and the call's arguments (without spreading for the common short lists). */

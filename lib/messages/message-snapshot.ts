@@ -15,8 +15,6 @@ export interface PreparedMessage {
   idempotencyKey?: string;
 }
 
-const sealedMessages = new WeakMap<object, PreparedMessage>();
-
 /**
  * Reads each field of `message` exactly once (brand, opcode, data, type, options; for Mesa's own classes the
  * fields their shape is recognised by), checks that snapshot and serializes from it, so a getter or a Proxy
@@ -27,8 +25,6 @@ const sealedMessages = new WeakMap<object, PreparedMessage>();
  */
 export function prepareMessage(message: unknown): PreparedMessage {
   if (typeof message !== 'object' || message === null) throw notAMessage(message);
-  const sealed = sealedMessages.get(message);
-  if (sealed) return sealed;
   const candidate = message as Record<PropertyKey, unknown>;
   const kind = candidate[MESA_MESSAGE_KIND];
   if (kind === 'message') return fromFields(candidate.opcode, candidate.data, candidate.type, candidate.options);
@@ -41,16 +37,6 @@ export function prepareMessage(message: unknown): PreparedMessage {
     if (typeof action === 'string') return fromAction(action);
   }
   throw notAMessage(message);
-}
-
-/**
- * @internal Freezes a message `@Dispatch` built and prepares it once: `prepareMessage` (and so `prepareDispatch`)
- * then returns that same JSON, so the service publishes exactly what the decorator checked, serialized once.
- */
-export function sealMessage(message: object): PreparedMessage {
-  const prepared = prepareMessage(Object.freeze(message));
-  sealedMessages.set(message, prepared);
-  return prepared;
 }
 
 function fromFields(opcode: unknown, data: unknown, type: unknown, options: unknown): PreparedMessage {

@@ -1,8 +1,10 @@
 import { BROADCAST, BROADCAST_RECIPIENTS, DEFAULT_MAX_PAYLOAD_BYTES } from '../mesa.constants.js';
 import { MesaValidationError } from '../errors/mesa.errors.js';
 import { prepareMessage } from '../messages/message-snapshot.js';
+import { idListJson } from './id-list-json.js';
 import { RecipientListCache, type CheckedRecipients } from './recipient-list-cache.js';
-import { checkUserIds } from './user-ids.validator.js';
+import { preparedOf, SealedMessage } from './sealed-dispatch.js';
+import { checkSelectedArray, checkUserIds, selectedBroadcastError } from './user-ids.validator.js';
 
 /** A dispatch checked and ready for Redis: nothing in it can fail to serialize any more. */
 export interface PreparedDispatch {
@@ -24,8 +26,9 @@ export interface PreparedDispatch {
 /**
  * Validates a message and its recipients the way every entry point must, before anything is
  * published. The message's fields are read once and serialized from that checked snapshot (see
- * {@link prepareMessage}); the id lists are read once too. Throws {@link MesaValidationError} naming
- * the problem and the fix.
+ * {@link prepareMessage}); the id lists are read once too. A message `@Dispatch` sealed (see
+ * {@link SealedMessage}), handed over with the lists it was sealed for, is not prepared again. Throws
+ * {@link MesaValidationError} naming the problem and the fix.
  */
 export function prepareDispatch(
   message: unknown,
@@ -33,24 +36,11 @@ export function prepareDispatch(
   excluding: unknown,
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): PreparedDispatch {
-  const { messageJson, storable, ttl, idempotencyKey } = prepareMessage(message);
-  const { ids, json } = checkRecipients(recipients, excluding);
-  checkSize(messageJson, maxPayloadBytes);
-  const prepared: PreparedDispatch = { messageJson, recipients: ids, recipientsJson: json, broadcast: ids[0] === BROADCAST, storable };
-  if (ttl !== undefined) prepared.ttl = ttl;
-  if (idempotencyKey !== undefined) prepared.idempotencyKey = idempotencyKey;
-  return prepared;
-}
-
-/** A JSON text's UTF-8 size lies between its length and three times it: measure only when it matters. */
-function checkSize(json: string, limit: number): void {
-  if (json.length * 3 <= limit) return;
-  const bytes = json.length > limit ? json.length : Buffer.byteLength(json);
-  if (bytes > limit) {
-    throw new MesaValidationError(
-      `Message is ${bytes} bytes of JSON, over maxPayloadBytes (${limit}). Send a reference clients can fetch instead, or raise maxPayloadBytes.`,
-    );
+  if (typeof message === 'object' && message !== null && SealedMessage.is(message)) {
+    const sealed = SealedMessage.preparedFor(message, recipients, excluding, maxPayloadBytes);
+    return sealed ?? preparedOf(SealedMessage.messageOf(message), checkRecipients(recipients, excluding), maxPayloadBytes);
   }
+  return preparedOf(prepareMessage(message), checkRecipients(recipients, excluding), maxPayloadBytes);
 }
 
 const recipientLists = new RecipientListCache();
@@ -63,7 +53,35 @@ const withoutExcluded = (wanted: string[]) => applyRecipientRules(wanted, EMPTY)
 export function checkRecipients(recipients: unknown = BROADCAST_RECIPIENTS, excluding?: unknown): CheckedRecipients {
   if (excluding === undefined) return recipientLists.get(recipients, withoutExcluded);
   const ids = applyRecipientRules(checkUserIds(recipients, 'recipients'), checkExcluding(excluding));
-  return { ids, json: JSON.stringify(ids) };
+  return { ids, json: idListJson(ids) };
+}
+
+const withoutExcludedSelected = (wanted: string[]) => {
+  if (wanted.includes(BROADCAST)) throw selectedBroadcastError('recipients');
+  return applyRecipientRules(wanted, EMPTY);
+};
+
+/**
+ * Checks what a `@Dispatch` `recipients` function returned, with no `excluding` function: an array of ids without
+ * `'*'` (see {@link checkSelectedIds}), with the recipient rules applied. An array returned again comes from the
+ * same {@link RecipientListCache} as `dispatch()`'s lists.
+ * @throws MesaValidationError saying what the function returned and what it must return.
+ */
+export function checkSelectedRecipients(value: unknown): CheckedRecipients {
+  checkSelectedArray(value, 'recipients');
+  const checked = recipientLists.get(value, withoutExcludedSelected);
+  // a list cached by dispatch() may be ['*']
+  if (checked.ids[0] === BROADCAST) throw selectedBroadcastError('recipients');
+  return checked;
+}
+
+/**
+ * The recipient rules applied to what `@Dispatch`'s `recipients` and `excluding` functions returned, both already
+ * checked (see {@link checkSelectedIds}).
+ */
+export function excludeSelected(wanted: string[], excluded: readonly string[]): CheckedRecipients {
+  const ids = applyRecipientRules(wanted, excluded);
+  return { ids, json: idListJson(ids) };
 }
 
 /**
@@ -88,9 +106,18 @@ function applyRecipientRules(wanted: string[], excluded: readonly string[]): str
     const skip = new Set(excluded);
     return [...new Set(wanted)].filter((id) => !skip.has(id));
   }
-  const ids: string[] = [];
-  for (const id of wanted) if (!ids.includes(id) && !excluded.includes(id)) ids.push(id);
-  return ids;
+  // `wanted` itself when nothing is left out (the common case): it is the caller's checked copy
+  let ids: string[] | undefined;
+  for (let index = 0; index < wanted.length; index++) {
+    const id = wanted[index];
+    const kept = wanted.indexOf(id) === index && !excluded.includes(id);
+    if (ids !== undefined) {
+      if (kept) ids.push(id);
+    } else if (!kept) {
+      ids = wanted.slice(0, index);
+    }
+  }
+  return ids ?? wanted;
 }
 
 /** Below this length, linear scans beat building Sets (the common case: a few ids). */

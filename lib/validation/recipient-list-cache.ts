@@ -1,3 +1,4 @@
+import { idListJson } from './id-list-json.js';
 import { checkUserIds } from './user-ids.validator.js';
 
 /** A recipient list as a dispatch sends it: ids checked and de-duplicated, and their JSON text. */
@@ -55,7 +56,7 @@ export class RecipientListCache {
     }
     const snapshot = checkUserIds(recipients, 'recipients');
     const ids = normalize(snapshot);
-    const json = JSON.stringify(ids);
+    const json = idListJson(ids);
     if (snapshot.length > MAX_CACHED_IDS) return { ids, json };
     // not frozen: V8 copies frozen arrays (every result's copy) on a slow path
     const cached: CachedList = { source: recipients as unknown[], snapshot, ids, json, used: false };

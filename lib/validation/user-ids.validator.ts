@@ -15,8 +15,17 @@ export function checkUserIds(value: unknown, name: string): string[] {
   }
   const length = value.length;
   const ids = new Array<string>(length);
-  for (let index = 0; index < length; index++) ids[index] = checkUserId(value[index], `${name}[${index}]`);
+  for (let index = 0; index < length; index++) {
+    const id: unknown = value[index];
+    // the element's name (`recipients[2]`) is built only for the error: most lists are valid
+    ids[index] = isPlainUserId(id) ? id : checkUserId(id, `${name}[${index}]`);
+  }
   return ids;
+}
+
+/** The common case of {@link checkUserId}, without building a name: a string that starts visible and is well-formed. */
+function isPlainUserId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.charCodeAt(0) > 32 && isWellFormedText(id);
 }
 
 /**
@@ -72,24 +81,32 @@ export function checkNamedUserIds(value: unknown, name: string): string[] {
  * @throws MesaValidationError saying what the function returned and what it must return.
  */
 export function checkSelectedIds(value: unknown, selector: 'recipients' | 'excluding'): string[] {
-  if (!Array.isArray(value)) {
-    const hint =
-      selector === 'recipients'
-        ? `return [] to send to nobody; only { broadcast: true } sends to everyone`
-        : 'return [] to leave nobody out';
-    throw new MesaValidationError(
-      `the ${selector} function returned ${describeValue(value)}; it must return an array of user id strings, e.g. ['42'] (${hint}).`,
-    );
-  }
+  checkSelectedArray(value, selector);
   const ids = checkUserIds(value, selector);
-  if (ids.includes(BROADCAST)) {
-    throw new MesaValidationError(
-      selector === 'recipients'
-        ? `the recipients function returned '*'; ids from data never broadcast. Declare { broadcast: true } to send to everyone.`
-        : `excluding cannot contain '*'; list the user ids to leave out.`,
-    );
-  }
+  if (ids.includes(BROADCAST)) throw selectedBroadcastError(selector);
   return ids;
+}
+
+/**
+ * Checks that a `@Dispatch` `recipients` or `excluding` function returned an array (its elements are checked apart).
+ * @throws MesaValidationError saying what the function returned and what it must return.
+ */
+export function checkSelectedArray(value: unknown, selector: 'recipients' | 'excluding'): asserts value is unknown[] {
+  if (Array.isArray(value)) return;
+  const hint =
+    selector === 'recipients' ? `return [] to send to nobody; only { broadcast: true } sends to everyone` : 'return [] to leave nobody out';
+  throw new MesaValidationError(
+    `the ${selector} function returned ${describeValue(value)}; it must return an array of user id strings, e.g. ['42'] (${hint}).`,
+  );
+}
+
+/** The error for a `'*'` among the ids a `@Dispatch` `recipients` or `excluding` function returned. */
+export function selectedBroadcastError(selector: 'recipients' | 'excluding'): MesaValidationError {
+  return new MesaValidationError(
+    selector === 'recipients'
+      ? `the recipients function returned '*'; ids from data never broadcast. Declare { broadcast: true } to send to everyone.`
+      : `excluding cannot contain '*'; list the user ids to leave out.`,
+  );
 }
 
 /**

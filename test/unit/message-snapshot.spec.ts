@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { DispatchEvent, Message, MesaValidationError } from '../../lib/index.js';
 import { prepareDispatch } from '../../lib/validation/dispatch-input.validator.js';
-import { prepareMessage, sealMessage } from '../../lib/messages/message-snapshot.js';
+import { prepareMessage } from '../../lib/messages/message-snapshot.js';
+import { sealDispatch } from '../../lib/validation/sealed-dispatch.js';
+import { checkSelectedRecipients } from '../../lib/validation/dispatch-input.validator.js';
 import { isWellFormedText } from '../../lib/messages/well-formed-text.js';
 import { checkSelectedIds, checkUserIds } from '../../lib/validation/user-ids.validator.js';
 
@@ -105,15 +107,18 @@ describe('prepareMessage reads each field once and serializes that snapshot', ()
     );
   });
 
-  it('a sealed message (what @Dispatch builds) is frozen and keeps the JSON it was checked with', () => {
+  it('a sealed message (what @Dispatch builds) keeps the JSON it was checked with', () => {
     const data = { text: 'checked' };
-    const message = new Message(0, data, 'T');
-    const sealed = sealMessage(message);
+    const to = ['u'];
+    const message = sealDispatch('T', data, undefined, checkSelectedRecipients(to), to, undefined, 1_000);
+    const sealed = prepareDispatch(message, to, undefined);
     data.text = 'changed later';
 
-    expect(Object.isFrozen(message)).toBe(true);
-    expect(prepareDispatch(message, ['u'], undefined).messageJson).toBe(sealed.messageJson);
     expect(sealed.messageJson).toBe('{"op":0,"d":{"text":"checked"},"t":"T"}');
+    expect(prepareDispatch(message, to, undefined).messageJson).toBe(sealed.messageJson);
+    // handed over with other lists: the recipients are checked, the message stays what was checked
+    expect(prepareDispatch(message, ['v'], undefined)).toMatchObject({ messageJson: sealed.messageJson, recipients: ['v'] });
+    expect(message.serialize()).toBe(sealed.messageJson);
   });
 });
 
