@@ -265,13 +265,15 @@ for index, entry in ipairs(entries) do
       list = split_list(list.first, list.n, state == 'done' or entry.key)
     end
     local refused = set_error or (#list.offline > 0 and hash_error) or nil
-    if not refused and not continuation then
+    -- a list found readable stays so for the call: a room's later dispatches skip the check
+    if not refused and not continuation and not list.readable then
       for _, id in ipairs(list.offline) do
-        if backlog_of(id).corrupt then
+        if (backlogs[id] or backlog_of(id)).corrupt then
           refused = string.format(not_read, id)
           break
         end
       end
+      list.readable = not refused
     end
     if refused then
       replies[index] = { 0, refused }
@@ -280,12 +282,13 @@ for index, entry in ipairs(entries) do
       local expires
       if string.sub(entry.ttl, 1, 1) == '@' then expires = tonumber(string.sub(entry.ttl, 2))
       elseif entry.ttl ~= '0' then expires = now() + tonumber(entry.ttl) end
-      local stored = expires and ('{"x":' .. expires .. ',' .. string.sub(entry.message, 2)) or entry.message
+      local stored = '\\n' .. (expires and ('{"x":' .. expires .. ',' .. string.sub(entry.message, 2)) or entry.message)
       local drops, expired, flags = {}, {}, nil
-      -- for the key: the ids done by this call (published to, stored for) and those left to a continuation
-      local done, left = {}, {}
+      -- for the key: the ids done by this call (published to, stored for: needed for a pending key only) and those
+      -- left to a continuation
+      local done, left = state == 'pending' and {} or nil, {}
       for k, id in ipairs(list.offline) do
-        local backlog = backlog_of(id)
+        local backlog = backlogs[id] or backlog_of(id)
         if backlog.deferred or backlog.corrupt then
           if not flags then
             flags = {}
@@ -305,7 +308,7 @@ for index, entry in ipairs(entries) do
             expired[#expired + 1] = backlog.expired
             backlog.expired = 0
           end
-          done[#done + 1] = id
+          if done then done[#done + 1] = id end
         end
       end
       -- compact: '' for the flags of the sync reply before, the empty pair lists left out
