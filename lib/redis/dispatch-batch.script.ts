@@ -287,7 +287,10 @@ for index, entry in ipairs(entries) do
       -- for the key: the ids done by this call (published to, stored for: needed for a pending key only) and those
       -- left to a continuation
       local done, left = state == 'pending' and {} or nil, {}
-      for k, id in ipairs(list.offline) do
+      -- a numeric loop, not ipairs: no iterator call per user (Lua 5.1)
+      local offline = list.offline
+      for k = 1, #offline do
+        local id = offline[k]
         local backlog = backlogs[id] or backlog_of(id)
         if backlog.deferred or backlog.corrupt then
           if not flags then
