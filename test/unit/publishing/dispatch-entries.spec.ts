@@ -1,6 +1,6 @@
 import { DispatchPromise, Message, type DispatchResult } from '../../../lib/index.js';
 import { resolveMesaOptions } from '../../../lib/options/resolved-mesa-options.js';
-import { dispatchEntry, dispatchFields, entryOf } from '../../../lib/publishing/dispatch-entries.js';
+import { dispatchEntry, dispatchFields, entryOf, mesaEnvelope } from '../../../lib/publishing/dispatch-entries.js';
 import { prepareDispatch } from '../../../lib/validation/dispatch-input.validator.js';
 
 const promise = () => DispatchPromise.pending<DispatchResult>();
@@ -46,5 +46,18 @@ describe('dispatchEntry: a prepared dispatch as one entry, built without a field
     const prepared = prepareDispatch(new Message(0, {}, 'EVT', { ttl: 5_000 }), ['a'], undefined);
     expect(() => dispatchEntry(prepared, noSweep, promise())).toThrow(/Message ttl needs the sweep/);
     expect(() => dispatchFields(prepared, noSweep, promise())).toThrow(/Message ttl needs the sweep/);
+  });
+});
+
+describe('mesaEnvelope: the envelope Mesa servers read', () => {
+  it('joins the message and its list exactly, whichever list the envelope before it had', () => {
+    const lists = [['a', 'b'], ['a', 'b'], ['c'], ['a', 'b'], ['"q"', 'x,y'], ['c']];
+    lists.forEach((ids, n) => {
+      const messageJson = JSON.stringify({ op: 0, d: { n }, t: 'EVT' });
+      // a new JSON text of the same list each time, as a new array per call gives
+      const envelope = mesaEnvelope(messageJson, JSON.stringify([...ids]));
+      expect(JSON.parse(envelope)).toEqual({ message: { op: 0, d: { n }, t: 'EVT' }, recipients: ids });
+      expect(envelope).toBe(`{"message":${messageJson},"recipients":${JSON.stringify(ids)}}`);
+    });
   });
 });
