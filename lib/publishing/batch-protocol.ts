@@ -41,7 +41,8 @@ export function isFailure(outcome: EntryOutcome): outcome is EntryFailure {
  * The script arguments for a batch (see `dispatch-batch.script.ts`): layout `p` when every entry is a plain
  * publish without an idempotency key, else `e` with one operation per entry, a keyed one preceded by
  * `i <key> <window>`. A recipient list already sent in this batch is referred to by its number: lists are told
- * apart by identity, then by their JSON text (never by joining ids with a separator an id could contain).
+ * apart by identity, then by their JSON text (never by joining ids with a separator an id could contain). A sync
+ * with the list and ttl of the sync before it (a room's dispatches) is `r <message JSON>`.
  */
 export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisNames, caps: BacklogCaps, call?: ScriptCall): string[] {
   const args = [names.channel];
@@ -62,6 +63,9 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
   const byIdentity = new Map<readonly string[], number>();
   const byText = new Map<string, number>();
   const window = String(call?.keyWindow);
+  // the list number and ttl of the last sync operation: the next one with both the same is sent as `r <message>`
+  let lastList = 0;
+  let lastTtl = '';
   for (const entry of entries) {
     if (entry.key !== undefined) {
       if (call?.keyWindow === undefined) throw new Error("a dispatch with an idempotency key needs the call's keyWindow");
@@ -85,11 +89,19 @@ export function encodeBatch(entries: readonly BatchEntry[], names: MesaRedisName
           byIdentity.set(ids, known);
           args.push('s', entry.messageJson, ttl, String(ids.length));
           pushAll(args, ids);
+          lastList = known;
+          lastTtl = ttl;
           continue;
         }
         byIdentity.set(ids, known);
       }
+      if (known === lastList && ttl === lastTtl) {
+        args.push('r', entry.messageJson);
+        continue;
+      }
       args.push('s', entry.messageJson, ttl, `=${known}`);
+      lastList = known;
+      lastTtl = ttl;
     }
   }
   return args;
@@ -104,6 +116,7 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: number | 
   }
   // a room's dispatches in one batch usually find the same members online: split the list once, copy it for the others
   let last: { ids: readonly string[]; flags: string; result: DispatchResult } | undefined;
+  let lastFlags = '';
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index];
     const reply = replies[index] as Reply;
@@ -115,7 +128,8 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: number | 
       outcomes[index] = { recipients: online, publishedTo: [...online], storedFor: [], receivers: reply[1] };
     } else {
       const { recipients: ids } = entry as SyncEntry;
-      const [, receivers, flags, dropped, expired, duplicate] = reply;
+      const [, receivers, given, dropped, expired, duplicate] = reply;
+      const flags = (lastFlags = syncFlags(given, lastFlags));
       const earlier = last !== undefined && last.ids === ids && last.flags === flags ? last.result : undefined;
       const result: DispatchResult = earlier
         ? {
@@ -126,8 +140,8 @@ export function decodeReplies(entries: readonly BatchEntry[], replies: number | 
           }
         : splitByFlags(ids, flags, receivers);
       if (!earlier) last = { ids, flags, result };
-      if (dropped.length > 0) result.dropped = countsById(dropped);
-      if (expired.length > 0) result.expired = countsById(expired);
+      if (dropped !== undefined && dropped.length > 0) result.dropped = countsById(dropped);
+      if (expired !== undefined && expired.length > 0) result.expired = countsById(expired);
       if (duplicate === 1) result.duplicate = true;
       outcomes[index] = result;
     }
@@ -145,7 +159,17 @@ export function duplicateResult(entry: BatchEntry): DispatchResult {
 }
 
 type Pairs = Array<string | number>;
-type Reply = number | [0, string] | [1, number, string, Pairs, Pairs, 1?] | [2, number, ...string[]] | [3];
+/** A sync reply as the script sends it: compact (flags `''`: those of the sync reply before; no empty lists). */
+export type SyncReply = [1, number, string, Pairs?, Pairs?, 1?];
+type Reply = number | [0, string] | SyncReply | [2, number, ...string[]] | [3];
+
+/**
+ * A sync reply's flags: those it carries, or (`''`) those of the sync reply before it in the same call, `previous`
+ * (a recipient list is never empty, so real flags never are).
+ */
+export function syncFlags(given: string, previous: string): string {
+  return given === '' ? previous : given;
+}
 
 const ONLINE = '1'.charCodeAt(0);
 const STORED = '0'.charCodeAt(0);

@@ -1,5 +1,5 @@
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
-import { countsById, decodeReplies, splitByFlags, type EntryOutcome } from './batch-protocol.js';
+import { countsById, decodeReplies, splitByFlags, syncFlags, type EntryOutcome, type SyncReply } from './batch-protocol.js';
 import { entryOf, type BatchEntry, type SyncEntry } from './dispatch-entries.js';
 
 const DEFERRED = '2';
@@ -53,10 +53,11 @@ export class DeferredStores {
     this.expiryBase = replies[entries.length] as number;
     this.outcomes = decodeReplies(entries, replies.slice(0, entries.length));
     const lists = new Map<readonly string[], Recipients>();
+    let lastFlags = '';
     for (let index = 0; index < entries.length; index++) {
       const reply = replies[index];
       if (!Array.isArray(reply) || reply[0] !== 1) continue;
-      const flags = reply[2] as string;
+      const flags = (lastFlags = syncFlags(reply[2] as string, lastFlags));
       if (!flags.includes(DEFERRED) && !flags.includes(NOT_STORED)) continue;
       const entry = entries[index] as SyncEntry;
       // a keyed dispatch's continuations may find some of its recipients done by another attempt: never shared
@@ -65,7 +66,7 @@ export class DeferredStores {
         recipients = { ids: entry.recipients, flags, computedFor: 0 };
         if (entry.key === undefined) lists.set(entry.recipients, recipients);
       }
-      const [, receivers, , dropped, expired, duplicate] = reply as [1, number, string, Pairs, Pairs, 1?];
+      const [, receivers, , dropped = [], expired = [], duplicate] = reply as SyncReply;
       this.pending.push({ index, entry, recipients, receivers, dropped, expired, duplicate: duplicate === 1 });
     }
   }
@@ -94,14 +95,16 @@ export class DeferredStores {
   /** Takes in a continuation call's replies, one per dispatch {@link next} gave (and maybe its own Redis time). */
   merge(replies: readonly unknown[]): void {
     const merged = new Set<Recipients>();
+    let lastFlags = '';
     this.inFlight.forEach((pending, k) => {
-      const reply = replies[k] as [0, string] | [1, number, string, Pairs, Pairs];
+      const reply = replies[k] as [0, string] | SyncReply;
       if (reply[0] === 0) {
         pending.refused = reply[1];
         pending.recipients = { ...pending.recipients, flags: replaceDeferred(pending.recipients.flags, () => NOT_STORED) };
         return;
       }
-      const [, receivers, flags, dropped, expired] = reply;
+      const [, receivers, given, dropped = [], expired = []] = reply;
+      const flags = (lastFlags = syncFlags(given, lastFlags));
       if (!merged.has(pending.recipients)) {
         let next = 0;
         pending.recipients.flags = replaceDeferred(pending.recipients.flags, () => flags[next++]);

@@ -17,7 +17,8 @@
  *   estimates its work in bytes of a plain rewrite before it is loaded (`now`: a function giving Redis time, ms).
  * - `remove_expired(state, now)`: removes every expired message (a walk over the expired ones when expiries are in
  *   order, over this version's messages otherwise), counted in `state.expired`.
- * - `add_message(state, json, expires)`, `drop_oldest(state)`: append, and drop from the head over the caps.
+ * - `add_message(state, line, expires)` (line: `'\\n' .. json`), `drop_oldest(state)`: append, and drop from the head over
+ *   the caps.
  * - `backlog_text(state)`: the text to write (nil: nothing left).
  */
 export const BACKLOG_TEXT_FUNCTIONS = `
@@ -332,10 +333,11 @@ local function remove_expired(state, now)
   end
 end
 
--- Appends one message ('\\n' .. its JSON) expiring at expires (nil: never); the caps are applied by drop_oldest.
-local function add_message(state, json, expires)
-  state.added[#state.added + 1] = '\\n' .. json
-  state.bytes = state.bytes + #json + 2
+-- Appends one message, given as its line ('\\n' .. its JSON: made once for all the users it goes to), expiring at
+-- expires (nil: never); the caps are applied by drop_oldest.
+local function add_message(state, line, expires)
+  state.added[#state.added + 1] = line
+  state.bytes = state.bytes + #line + 1
   state.count = state.count + 1
   if expires and state.m then
     if state.m == 0 or expires < state.m then state.m = expires end

@@ -13,7 +13,8 @@ import { REDIS_TIME_LUA } from './redis-time.js';
  *   else empty; ARGV[7] the hold key's time to live (ms). Then, per dispatch, in call order: `p <envelope>`
  *   (publish as it is); `s <message JSON> <ttl> <n> <id 1> … <id n>` (sync: publish to the recipients that are
  *   members of `connected_clients`, store for the others, to expire `ttl` ms later (`0`: never; `@<ms>`: at that
- *   Redis time), or `s <message JSON> <ttl> =<k>` to reuse the k-th list of the batch; `x <message JSON> <n> <id 1>
+ *   Redis time), or `s <message JSON> <ttl> =<k>` to reuse the k-th list of the batch, or `r <message JSON>` for a sync
+ *   with the ttl and the list of the `s` (or `r`) before it (a room's dispatches: two arguments each); `x <message JSON> <n> <id 1>
  *   … <id n>` (broadcast-except: publish to the members of `connected_clients` but these ids; never stored). A
  *   dispatch with an idempotency key is preceded by `i <key> <window ms>`.
  *
@@ -49,7 +50,9 @@ import { REDIS_TIME_LUA } from './redis-time.js';
  *
  * Replies for `e`, one per dispatch: receivers (a number) for `p`; `{1, receivers, flags, {id, dropped…}, {id, expired…}}`
  * for `s` (flags: one character per recipient, `1` published to, `0` stored for, `2` deferred, `3` not stored, `4` done
- * by an earlier call with the same key; a sixth element `1` when a first call finishes an earlier attempt's stores);
+ * by an earlier call with the same key; a sixth element `1` when a first call finishes an earlier attempt's stores).
+ * A room's dispatches answer alike, so an `s` reply is compact: flags `''` when they are those of the `s` reply before
+ * it in the call, and the two lists left out when both are empty (and no sixth element follows);
  * `{2, receivers, id…}` for `x` (the ids published to); `{3}` for a duplicate; `{0, reason}`. When it deferred users,
  * one more element follows: the Redis time (ms) their messages' expiry counts from.
  */
@@ -57,8 +60,9 @@ const DISPATCH_BATCH_BODY = `
 local channel, layout = ARGV[1], ARGV[2]
 if layout == 'p' then
   -- one atomic script on one channel: every PUBLISH reaches the same subscribers, so one count answers for all
-  local receivers = 0
-  for k = 3, #ARGV do receivers = redis.call('PUBLISH', channel, ARGV[k]) end
+  -- (redis.call and ARGV in locals: two table lookups fewer per envelope, about 4 % of Redis's instructions here)
+  local call, argv, receivers = redis.call, ARGV, 0
+  for k = 3, #argv do receivers = call('PUBLISH', channel, argv[k]) end
   return receivers
 end
 local max_count, max_bytes, budget = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -73,7 +77,7 @@ local function now()
 end
 
 -- phase 1: parse, check key types, read, decide
-local entries, uses_set, uses_hash = {}, false, false
+local entries, uses_set, uses_hash, sync_lists, last_sync = {}, false, false, 0, nil
 local i = 8
 while i <= #ARGV do
   -- a dispatch with an idempotency key: \`i <key> <window ms>\` before its operation
@@ -85,6 +89,10 @@ while i <= #ARGV do
   local op = ARGV[i]
   if op == 'p' then
     entries[#entries + 1] = { op = 'p', payload = ARGV[i + 1], key = key, window = window }
+    i = i + 2
+  elseif op == 'r' then
+    -- a sync entry with the ttl and the list of the sync entry before it
+    entries[#entries + 1] = { op = 's', message = ARGV[i + 1], key = key, window = window, ttl = last_sync.ttl, ref = last_sync.ref }
     i = i + 2
   else
     local entry = { op = op, message = ARGV[i + 1], key = key, window = window }
@@ -102,7 +110,12 @@ while i <= #ARGV do
       i = i + 3 + entry.n
     end
     uses_set = true
-    if op == 's' then uses_hash = true end
+    if op == 's' then
+      uses_hash = true
+      -- the lists of \`s\` entries are numbered in order (\`=<k>\`): an \`r\` after this one refers to its list by that number
+      if not entry.ref then sync_lists = sync_lists + 1 end
+      last_sync = { ttl = entry.ttl, ref = entry.ref or sync_lists }
+    end
     entries[#entries + 1] = entry
   end
 end
@@ -207,7 +220,7 @@ local function record(key, window, ids)
   keys_seen[key] = true
 end
 
-local replies, publishes, members = {}, {}, nil
+local replies, publishes, members, last_flags = {}, {}, nil, nil
 local not_read = 'undelivered_messages field of user %s is not a JSON array Mesa can read (Mesa would redeliver none of it); clear it with MesaBacklog.clear()'
 for index, entry in ipairs(entries) do
   local state, wrong
@@ -252,13 +265,15 @@ for index, entry in ipairs(entries) do
       list = split_list(list.first, list.n, state == 'done' or entry.key)
     end
     local refused = set_error or (#list.offline > 0 and hash_error) or nil
-    if not refused and not continuation then
+    -- a list found readable stays so for the call: a room's later dispatches skip the check
+    if not refused and not continuation and not list.readable then
       for _, id in ipairs(list.offline) do
-        if backlog_of(id).corrupt then
+        if (backlogs[id] or backlog_of(id)).corrupt then
           refused = string.format(not_read, id)
           break
         end
       end
+      list.readable = not refused
     end
     if refused then
       replies[index] = { 0, refused }
@@ -267,12 +282,16 @@ for index, entry in ipairs(entries) do
       local expires
       if string.sub(entry.ttl, 1, 1) == '@' then expires = tonumber(string.sub(entry.ttl, 2))
       elseif entry.ttl ~= '0' then expires = now() + tonumber(entry.ttl) end
-      local stored = expires and ('{"x":' .. expires .. ',' .. string.sub(entry.message, 2)) or entry.message
+      local stored = '\\n' .. (expires and ('{"x":' .. expires .. ',' .. string.sub(entry.message, 2)) or entry.message)
       local drops, expired, flags = {}, {}, nil
-      -- for the key: the ids done by this call (published to, stored for) and those left to a continuation
-      local done, left = {}, {}
-      for k, id in ipairs(list.offline) do
-        local backlog = backlog_of(id)
+      -- for the key: the ids done by this call (published to, stored for: needed for a pending key only) and those
+      -- left to a continuation
+      local done, left = state == 'pending' and {} or nil, {}
+      -- a numeric loop, not ipairs: no iterator call per user (Lua 5.1)
+      local offline = list.offline
+      for k = 1, #offline do
+        local id = offline[k]
+        local backlog = backlogs[id] or backlog_of(id)
         if backlog.deferred or backlog.corrupt then
           if not flags then
             flags = {}
@@ -292,12 +311,17 @@ for index, entry in ipairs(entries) do
             expired[#expired + 1] = backlog.expired
             backlog.expired = 0
           end
-          done[#done + 1] = id
+          if done then done[#done + 1] = id end
         end
       end
-      local reply = { 1, 0, flags and table.concat(flags) or list.flags_text, drops, expired }
+      -- compact: '' for the flags of the sync reply before, the empty pair lists left out
+      local flags_text = flags and table.concat(flags) or list.flags_text
+      local reply = { 1, 0, flags_text == last_flags and '' or flags_text }
+      last_flags = flags_text
+      local finishes = state == 'pending' and not continuation
+      if #drops > 0 or #expired > 0 or finishes then reply[4], reply[5] = drops, expired end
+      if finishes then reply[6] = 1 end
       if list.tail then publishes[#publishes + 1] = { index, '{"message":' .. entry.message .. list.tail, 2 } end
-      if state == 'pending' and not continuation then reply[6] = 1 end
       replies[index] = reply
       if state == 'fresh' and not continuation then
         record(entry.key, entry.window, left)

@@ -200,7 +200,7 @@ describe('the cap, expiry and idempotency rules: the script, the fallback and th
           const args = ['ws', 'e', String(maxCount), String(maxBytes), '0', 'c', '1000'];
           messages.forEach(({ expiry }, k) => args.push('s', jsons[k], expiry ? `@${expiry}` : '0', ...(k === 0 ? ['1', 'u'] : ['=1'])));
           const replies = (await db.eval(DISPATCH_BATCH_SCRIPT, 3, 'connected_clients', 'undelivered_messages', 'held', ...args)) as Array<
-            [number, number, string, Array<string | number>, Array<string | number>]
+            [number, number, string, Array<string | number>?, Array<string | number>?]
           >;
           const backlog = StoredBacklog.load(text, { maxCount, maxBytes })!;
           backlog.removeExpired(Date.now());
@@ -212,7 +212,9 @@ describe('the cap, expiry and idempotency rules: the script, the fallback and th
           });
           text = backlog.text();
           expect(
-            replies.slice(0, messages.length).map(([, , , dropped, expired]) => ({ dropped: dropped[1] ?? 0, expired: expired[1] ?? 0 })),
+            replies
+              .slice(0, messages.length)
+              .map(([, , , dropped, expired]) => ({ dropped: dropped?.[1] ?? 0, expired: expired?.[1] ?? 0 })),
           ).toEqual(expected);
           expect((await db.hget('undelivered_messages', 'u')) ?? undefined).toEqual(text);
         }

@@ -10,8 +10,9 @@ const entry = (fields: Fields): BatchEntry => entryOf({ ...fields, promise: prom
 const words = (line: string) => line.split(' ');
 const publish = (n: number, ids: string[]) =>
   entry({ kind: 'publish', envelope: mesaEnvelope(`{"op":0,"d":${n}}`, JSON.stringify(ids)), recipients: ids });
-const sync = (n: number, ids: string[], ttl = 0) =>
-  entry({ kind: 'sync', messageJson: `{"op":0,"d":${n}}`, recipients: ids, recipientsJson: JSON.stringify(ids), ttl });
+const syncFields = (n: number, ids: string[], ttl = 0) =>
+  ({ kind: 'sync', messageJson: `{"op":0,"d":${n}}`, recipients: ids, recipientsJson: JSON.stringify(ids), ttl }) as const;
+const sync = (n: number, ids: string[], ttl = 0) => entry(syncFields(n, ids, ttl));
 const except = (n: number, excluding: string[]) => entry({ kind: 'broadcast-except', messageJson: `{"op":0,"d":${n}}`, excluding });
 const names = mesaRedisNames('ns');
 const caps = { maxCount: 10, maxBytes: 2048 };
@@ -41,8 +42,20 @@ describe('encodeBatch: the batch script arguments', () => {
   });
 
   it('tells lists apart by their JSON text, never by joining ids: ["a,b"] and ["a", "b"] are two lists', () => {
-    const args = encodeBatch([sync(1, ['a,b']), sync(2, ['a', 'b']), sync(3, ['a', 'b'])], names, caps);
-    expect(args.slice(7)).toEqual(words('s {"op":0,"d":1} 0 1 a,b s {"op":0,"d":2} 0 2 a b s {"op":0,"d":3} 0 =2'));
+    const args = encodeBatch([sync(1, ['a,b']), sync(2, ['a', 'b']), sync(3, ['a,b'])], names, caps);
+    expect(args.slice(7)).toEqual(words('s {"op":0,"d":1} 0 1 a,b s {"op":0,"d":2} 0 2 a b s {"op":0,"d":3} 0 =1'));
+  });
+
+  it('sends a sync with the list and ttl of the sync before it as `r <message>`, whatever comes between', () => {
+    const room = ['a', 'b'];
+    const keyedSync = entry({ ...syncFields(4, room), key: 'k' });
+    const batch = [sync(1, room), sync(2, [...room]), publish(3, ['x']), keyedSync, sync(5, room, 60), sync(6, room, 60), sync(7, room)];
+    expect(encodeBatch(batch, names, caps, keyed).slice(7)).toEqual(
+      words(
+        's {"op":0,"d":1} 0 2 a b r {"op":0,"d":2} p {"message":{"op":0,"d":3},"recipients":["x"]} ' +
+          'i k 60000 r {"op":0,"d":4} s {"op":0,"d":5} 60 =1 r {"op":0,"d":6} s {"op":0,"d":7} 0 =1',
+      ),
+    );
   });
 
   it("writes, in a continuation, each ttl as an expiry at the first call's Redis time (`@<ms>`); no ttl stays `0`", () => {
@@ -123,6 +136,20 @@ describe('decodeReplies: one outcome per entry', () => {
       { recipients: ['x'], publishedTo: [], storedFor: [], receivers: 0, duplicate: true },
       { recipients: [], publishedTo: [], storedFor: [], receivers: 0, duplicate: true },
       { recipients: ['a', 'b', 'c'], publishedTo: ['c'], storedFor: ['b'], receivers: 1, duplicate: true },
+    ]);
+  });
+
+  it("reads compact sync replies: flags '' are those of the sync reply before it (across other kinds), empty lists left out", () => {
+    const room = ['a', 'b'];
+    const batch = [sync(1, room), publish(2, ['x']), sync(3, room), sync(4, room), sync(5, ['c']), sync(6, room)];
+    const outcomes = decodeReplies(batch, [[1, 1, '10'], 4, [1, 1, ''], [1, 1, '', ['b', 2], []], [1, 0, '0'], [1, 1, '01']]);
+    expect(outcomes).toEqual([
+      { recipients: room, publishedTo: ['a'], storedFor: ['b'], receivers: 1 },
+      { recipients: ['x'], publishedTo: ['x'], storedFor: [], receivers: 4 },
+      { recipients: room, publishedTo: ['a'], storedFor: ['b'], receivers: 1 },
+      { recipients: room, publishedTo: ['a'], storedFor: ['b'], receivers: 1, dropped: { b: 2 } },
+      { recipients: ['c'], publishedTo: [], storedFor: ['c'], receivers: 0 },
+      { recipients: room, publishedTo: ['b'], storedFor: ['a'], receivers: 1 },
     ]);
   });
 

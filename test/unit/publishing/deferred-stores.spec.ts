@@ -85,6 +85,22 @@ describe('DeferredStores: a batch whose stores are finished in continuation call
     expect(three).toEqual({ recipients: ['d'], publishedTo: [], storedFor: ['d'], receivers: 0, dropped: { d: 1 } });
   });
 
+  it("reads compact replies in the first call and in continuations: flags '' are those of the sync reply before, no empty lists", () => {
+    const compactFirst = [[1, 2, '1022', ['b', 1], []], 1, [1, 2, ''], [1, 0, '2'], 1_700_000_000_000];
+    const deferred = new DeferredStores(batch, compactFirst);
+    expect(deferred.next().map((entry) => (entry as SyncEntry).recipients)).toEqual([['c', 'd'], ['c', 'd'], ['d']]);
+    deferred.merge([
+      [1, 3, '10', [], ['d', 2]],
+      [1, 3, ''],
+      [1, 0, '0', ['d', 1], []],
+    ]);
+    expect(deferred.unfinished).toBe(false);
+    const [one, , two, three] = deferred.finish() as DispatchResult[];
+    expect(one).toMatchObject({ publishedTo: ['a', 'c'], storedFor: ['b', 'd'], dropped: { b: 1 }, expired: { d: 2 } });
+    expect(two).toEqual({ recipients: room, publishedTo: ['a', 'c'], storedFor: ['b', 'd'], receivers: 3 });
+    expect(three).toEqual({ recipients: ['d'], publishedTo: [], storedFor: ['d'], receivers: 0, dropped: { d: 1 } });
+  });
+
   it('a recipient whose text Mesa cannot read (3), or a continuation Redis refused, fails its dispatch as "may have been published"', () => {
     const deferred = new DeferredStores(batch, first);
     deferred.next();

@@ -1,0 +1,63 @@
+import { DispatchPromise, Message, type DispatchResult } from '../../../lib/index.js';
+import { resolveMesaOptions } from '../../../lib/options/resolved-mesa-options.js';
+import { dispatchEntry, dispatchFields, entryOf, mesaEnvelope } from '../../../lib/publishing/dispatch-entries.js';
+import { prepareDispatch } from '../../../lib/validation/dispatch-input.validator.js';
+
+const promise = () => DispatchPromise.pending<DispatchResult>();
+const plain = resolveMesaOptions({ url: 'redis://unused', dispatchTimeout: 2_000 });
+const syncing = resolveMesaOptions({ url: 'redis://unused', dispatchTimeout: 2_000, sync: { enabled: true, ttl: 60_000 } });
+
+/** An entry without its expiry, which is taken from the clock when it is built. */
+const withoutExpiry = ({ expiresAt, ...rest }: { expiresAt: number }) => {
+  expect(expiresAt).toBeGreaterThan(0);
+  return rest;
+};
+
+describe('dispatchEntry: a prepared dispatch as one entry, built without a fields object', () => {
+  const cases: Array<[string, typeof plain, Message, string[]]> = [
+    ['a publish', plain, new Message(0, { n: 1 }, 'EVT'), ['a', 'b']],
+    ['a broadcast with sync on', syncing, new Message(0, { n: 2 }, 'EVT'), ['*']],
+    ['a sync dispatch', syncing, new Message(0, { n: 3 }, 'EVT'), ['a', 'bb', 'ccc']],
+    ['a { sync: false } message', syncing, new Message(0, { n: 4 }, 'EVT', { sync: false }), ['a']],
+    ['a keyed sync dispatch', syncing, new Message(0, { n: 5 }, 'EVT', { idempotencyKey: 'k-1' }), ['a', 'b']],
+    ['a keyed publish', plain, new Message(0, { n: 6 }, 'EVT', { idempotencyKey: 'k-2' }), ['a']],
+    ['a message ttl', syncing, new Message(0, { n: 7 }, 'EVT', { ttl: 5_000 }), ['a']],
+  ];
+
+  it.each(cases)(
+    '%s: the same entry entryOf(dispatchFields(...)) builds, and it expires dispatchTimeout from now',
+    (_, options, message, ids) => {
+      const prepared = prepareDispatch(message, ids, undefined);
+      const settlement = promise();
+      const before = Date.now();
+      const direct = dispatchEntry(prepared, options, settlement);
+      const after = Date.now();
+      expect(direct.expiresAt).toBeGreaterThanOrEqual(before + 2_000);
+      expect(direct.expiresAt).toBeLessThanOrEqual(after + 2_000);
+      const viaFields = entryOf(dispatchFields(prepared, options, settlement), options.dispatchTimeout);
+      expect(withoutExpiry(direct)).toEqual(withoutExpiry(viaFields));
+      expect(Object.keys(direct)).toEqual(Object.keys(viaFields));
+      expect(direct.promise).toBe(settlement);
+    },
+  );
+
+  it('refuses a message ttl where no sweep runs, as dispatchFields does', () => {
+    const noSweep = resolveMesaOptions({ url: 'redis://unused', sync: { enabled: true } });
+    const prepared = prepareDispatch(new Message(0, {}, 'EVT', { ttl: 5_000 }), ['a'], undefined);
+    expect(() => dispatchEntry(prepared, noSweep, promise())).toThrow(/Message ttl needs the sweep/);
+    expect(() => dispatchFields(prepared, noSweep, promise())).toThrow(/Message ttl needs the sweep/);
+  });
+});
+
+describe('mesaEnvelope: the envelope Mesa servers read', () => {
+  it('joins the message and its list exactly, whichever list the envelope before it had', () => {
+    const lists = [['a', 'b'], ['a', 'b'], ['c'], ['a', 'b'], ['"q"', 'x,y'], ['c']];
+    lists.forEach((ids, n) => {
+      const messageJson = JSON.stringify({ op: 0, d: { n }, t: 'EVT' });
+      // a new JSON text of the same list each time, as a new array per call gives
+      const envelope = mesaEnvelope(messageJson, JSON.stringify([...ids]));
+      expect(JSON.parse(envelope)).toEqual({ message: { op: 0, d: { n }, t: 'EVT' }, recipients: ids });
+      expect(envelope).toBe(`{"message":${messageJson},"recipients":${JSON.stringify(ids)}}`);
+    });
+  });
+});
