@@ -136,10 +136,11 @@ export class MesaPublisher {
     }
     // the common case, built without a closure or a fields object: thousands may be issued in one tick
     const promise = DispatchPromise.pending<DispatchResult>();
+    const settlement = trackDispatch(this.telemetry, promise);
     try {
-      this.queue.push(dispatchEntry(prepared, this.options, promise));
+      this.queue.push(dispatchEntry(prepared, this.options, settlement));
     } catch (error) {
-      promise.fail(error, this.unawaitedFailures.report);
+      settlement.fail(error, this.unawaitedFailures.report);
     }
     return promise;
   }
