@@ -37,6 +37,7 @@ describe('Portal under a flood from one client', () => {
     const alice = await PortalSender.connect(servers.mesa.url(0), 'alice');
     const payload = 'x'.repeat(900_000);
     const frames = 300;
+    const floodStartedAt = Date.now();
     try {
       for (let i = 0; i < frames && !child.exited; i++) {
         mallory.send('SLOW', payload);
@@ -51,7 +52,10 @@ describe('Portal under a flood from one client', () => {
       alice.send('SEQ', { n: 1 });
       await eventually(() => child.handled.has(1), 15_000, 'a frame of another client handled after the flood');
       expect(child.output).toMatch(/dropped a client event of 9000\d\d bytes from an unauthenticated socket/);
-      expect(child.output.match(/dropped a client event/g)!.length).toBeLessThanOrEqual(10);
+      // throttled: at most the LogThrottle's 5 lines and 1 summary per reason (3 reasons) in each 10 s window the
+      // flood spanned (a loaded machine stretches it over two), against one per frame dropped
+      const windows = Math.ceil((Date.now() - floodStartedAt) / 10_000);
+      expect(child.output.match(/dropped a client event/g)!.length).toBeLessThanOrEqual(3 * 6 * windows);
     } finally {
       mallory.close();
       alice.close();
