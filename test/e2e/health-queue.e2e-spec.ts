@@ -1,25 +1,8 @@
-import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
-import { HealthCheckService } from '@nestjs/terminus';
+import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DispatcherService, Message, MesaModule } from '../../lib/index.js';
-import { MesaHealthIndicator, MesaHealthModule } from '../../lib/health/index.js';
+import { HealthTestModule } from '../support/health-app.js';
 import { RedisServer } from '../support/redis-server.js';
-
-@Controller('health')
-class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly mesa: MesaHealthIndicator,
-  ) {}
-
-  @Get()
-  check() {
-    return this.health.check([() => this.mesa.isHealthy('mesa', { timeout: 300 })]);
-  }
-}
-
-@Module({ imports: [MesaHealthModule], controllers: [HealthController] })
-class HealthModule {}
 
 describe('MesaHealthIndicator: the dispatch queue fill', () => {
   let redis: RedisServer;
@@ -35,7 +18,7 @@ describe('MesaHealthIndicator: the dispatch queue fill', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         MesaModule.forRoot({ url: redis.url, maxUnansweredBatches: 1, maxQueuedDispatches: 10, dispatchTimeout: 3_000 }),
-        HealthModule,
+        HealthTestModule,
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });

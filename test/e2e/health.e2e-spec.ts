@@ -1,5 +1,4 @@
-import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
-import { HealthCheckService } from '@nestjs/terminus';
+import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -10,27 +9,11 @@ import { DispatcherService, Message, MesaConfigurationError, MesaModule } from '
 import { MesaHealthIndicator, MesaHealthModule } from '../../lib/health/index.js';
 import { createMesaModule, eventually } from '../support/mesa-app.js';
 import { RecordingLogger } from '../support/recording-logger.js';
+import { HEALTH_TIMEOUT, HealthTestModule } from '../support/health-app.js';
 import { RedisServer } from '../support/redis-server.js';
 
 const PASSWORD = 'h3alth-s3cret-Pw';
-const TIMEOUT = 300;
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-@Controller('health')
-class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly mesa: MesaHealthIndicator,
-  ) {}
-
-  @Get()
-  check() {
-    return this.health.check([() => this.mesa.isHealthy('mesa', { timeout: TIMEOUT })]);
-  }
-}
-
-@Module({ imports: [MesaHealthModule], controllers: [HealthController] })
-class HealthModule {}
 
 describe('MesaHealthIndicator (terminus) against a real Redis', () => {
   let redis: RedisServer;
@@ -47,7 +30,7 @@ describe('MesaHealthIndicator (terminus) against a real Redis', () => {
     redis = await RedisServer.start(['--requirepass', PASSWORD]);
     const url = `redis://:${PASSWORD}@127.0.0.1:${redis.port}`;
     const moduleRef = await Test.createTestingModule({
-      imports: [MesaModule.forRoot({ url, namespace: 'hc', sync: { enabled: true } }), HealthModule],
+      imports: [MesaModule.forRoot({ url, namespace: 'hc', sync: { enabled: true } }), HealthTestModule],
     }).compile();
     app = moduleRef.createNestApplication({ logger });
     await app.listen(0, '127.0.0.1');
@@ -94,20 +77,20 @@ describe('MesaHealthIndicator (terminus) against a real Redis', () => {
     await admin.client('PAUSE', 1_000, 'ALL');
 
     const started = Date.now();
-    const result = await indicator.isHealthy('redis', { timeout: TIMEOUT });
+    const result = await indicator.isHealthy('redis', { timeout: HEALTH_TIMEOUT });
 
-    expect(Date.now() - started).toBeLessThan(TIMEOUT + 250);
+    expect(Date.now() - started).toBeLessThan(HEALTH_TIMEOUT + 250);
     expect(result).toEqual({
       redis: {
         status: 'down',
         namespace: 'hc',
         target: `redis://127.0.0.1:${redis.port}`,
         queue: { waiting: 0, unanswered: 0, fillPercent: 0 },
-        message: expect.stringContaining(`did not answer PING within ${TIMEOUT} ms`),
+        message: expect.stringContaining(`did not answer PING within ${HEALTH_TIMEOUT} ms`),
       },
     });
     await eventually(
-      async () => (await indicator.isHealthy('redis', { timeout: TIMEOUT })).redis.status === 'up',
+      async () => (await indicator.isHealthy('redis', { timeout: HEALTH_TIMEOUT })).redis.status === 'up',
       5_000,
       'up after the pause',
     );
@@ -121,7 +104,7 @@ describe('MesaHealthIndicator (terminus) against a real Redis', () => {
     const { status, text } = await getHealth();
     const direct = await indicator.isHealthy();
 
-    expect(Date.now() - started).toBeLessThan(2 * TIMEOUT + 500);
+    expect(Date.now() - started).toBeLessThan(2 * HEALTH_TIMEOUT + 500);
     expect(status).toBe(503);
     const body = JSON.parse(text);
     expect(body.status).toBe('error');

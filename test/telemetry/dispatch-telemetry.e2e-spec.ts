@@ -22,6 +22,24 @@ async function insideSpan<T>(name: string, work: () => Promise<T>): Promise<{ re
   });
 }
 
+/**
+ * A MesaStack started with the real SDK registered for the describe block that calls it (both stopped after it).
+ * Read `sdk` inside tests: it is registered in `beforeAll`.
+ */
+function stackWithSdk(options: ConstructorParameters<typeof MesaStack>[0]): { stack: MesaStack; sdk: () => OtelSdk } {
+  let sdk: OtelSdk;
+  const stack = new MesaStack(options);
+  beforeAll(async () => {
+    sdk = OtelSdk.register();
+    await stack.start();
+  });
+  afterAll(async () => {
+    await stack.close();
+    await sdk.stop();
+  });
+  return { stack, sdk: () => sdk };
+}
+
 describe('Telemetry of dispatches, with the real OpenTelemetry SDK, real Redis and real Mesa servers', () => {
   let sdk: OtelSdk;
   // the module stores for offline users, with a sweep of expired messages every 100 ms; "not sent" is tried 3 times
@@ -211,21 +229,11 @@ describe('Telemetry of dispatches, with the real OpenTelemetry SDK, real Redis a
 });
 
 describe('Telemetry of stored messages a later dispatch removed as expired', () => {
-  let sdk: OtelSdk;
   // a sweep far apart (it runs once at start), so that only the later dispatch can remove the expired message
-  const stack = new MesaStack({ namespace: 'telx', replicas: 1, module: { sync: { enabled: true, sweepInterval: 60_000 } } });
-
-  beforeAll(async () => {
-    sdk = OtelSdk.register();
-    await stack.start();
-  });
-  afterAll(async () => {
-    await stack.close();
-    await sdk.stop();
-  });
+  const { stack, sdk } = stackWithSdk({ namespace: 'telx', replicas: 1, module: { sync: { enabled: true, sweepInterval: 60_000 } } });
 
   it('counts it once, with mesa.drop.reason expiry', async () => {
-    const expired = () => sdk.sum(MesaMetricNames.DROPPED_STORED, { [A.DROP_REASON]: 'expiry' });
+    const expired = () => sdk().sum(MesaMetricNames.DROPPED_STORED, { [A.DROP_REASON]: 'expiry' });
     const before = await expired();
     const gina = 'user-gina-5a0f';
     await stack.dispatcher.dispatch(new Message(0, {}, 'SHORT', { ttl: 1 }), [gina]);
@@ -238,25 +246,19 @@ describe('Telemetry of stored messages a later dispatch removed as expired', () 
 });
 
 describe('telemetry: false', () => {
-  let sdk: OtelSdk;
-  const stack = new MesaStack({ namespace: 'off', replicas: 1, module: { telemetry: false } });
-
-  beforeAll(async () => {
-    sdk = OtelSdk.register();
-    await stack.start();
-  });
-  afterAll(async () => {
-    await stack.close();
-    await sdk.stop();
-  });
+  const { stack, sdk } = stackWithSdk({ namespace: 'off', replicas: 1, module: { telemetry: false } });
 
   it('produces no span and no metric, with the SDK registered', async () => {
     const alice = await stack.connect(0, ALICE);
     await insideSpan('request', () => stack.dispatcher.dispatch(new Message(0, {}, 'QUIET'), [ALICE]));
     await alice.waitFor((user) => user.of('QUIET').length > 0);
 
-    expect(sdk.finished().map((span) => span.name)).toEqual(['request']);
-    const names = [...(await sdk.collect()).keys()];
+    expect(
+      sdk()
+        .finished()
+        .map((span) => span.name),
+    ).toEqual(['request']);
+    const names = [...(await sdk().collect()).keys()];
     expect(names.filter((name) => Object.values(MesaMetricNames).includes(name as never))).toEqual([]);
   });
 });
