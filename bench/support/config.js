@@ -7,6 +7,7 @@
 //   BENCH_MODE   where the contenders of throughput, single, sync, sync-cpu and decorator run (support/hosts.js):
 //                in-process (one process per build, all contenders after each other; the default), isolated (one
 //                process per contender) or both (every one of those scenarios once in each mode)
+//   BENCH_FRESH_PROCESSES  0 = keep each app process for a whole scenario instead of new ones before every round
 //   BENCH_APP_NODE_ARGS  node flags for those processes, space-separated (--cpu-prof --cpu-prof-dir=DIR, --trace-gc)
 //   BENCH_BASELINE  another checkout of nestjs-mesa (built dist/, node_modules): adds a `baseline` contender
 //                   (and the baseline build's rows to backlog-blocking's at-the-cap and sweep parts)
@@ -81,6 +82,8 @@ export const config = {
   baseline,
   /** BENCH_MODE's modes, in the order run: 'in-process' and/or 'isolated'. */
   modes: MODE_CHOICES[mode],
+  /** New app processes (hosts.js) before every measured round but the first, warmed up again (BENCH_FRESH_PROCESSES=0: one per scenario). */
+  freshProcesses: !['0', 'false'].includes(env.BENCH_FRESH_PROCESSES ?? ''),
   /** Node flags for the processes hosting contenders (BENCH_APP_NODE_ARGS). */
   appNodeArgs: (env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
   // newArraysInFlight: the in-flight counts also run with a new recipient array per dispatch
