@@ -84,6 +84,8 @@ export const config = {
   modes: MODE_CHOICES[mode],
   /** New app processes (hosts.js) before every measured round but the first, warmed up again (BENCH_FRESH_PROCESSES=0: one per scenario). */
   freshProcesses: !['0', 'false'].includes(env.BENCH_FRESH_PROCESSES ?? ''),
+  /** A full GC in the app process before every round (BENCH_PREPARE_GC=0: none). */
+  prepareGc: !['0', 'false'].includes(env.BENCH_PREPARE_GC ?? ''),
   /** Node flags for the processes hosting contenders (BENCH_APP_NODE_ARGS). */
   appNodeArgs: (env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
   // newArraysInFlight: the in-flight counts also run with a new recipient array per dispatch

@@ -49,7 +49,7 @@ class AppProcess {
   async spawn() {
     const profile = `${this.name}${this.generation ? `-process${this.generation + 1}` : ''}.cpuprofile`;
     const args = this.nodeArgs.includes('--cpu-prof') ? [...this.nodeArgs, `--cpu-prof-name=${profile}`] : this.nodeArgs;
-    const child = spawnTracked(process.execPath, [...args, SCRIPT, this.build.dir, this.url], {
+    const child = spawnTracked(process.execPath, ['--expose-gc', ...args, SCRIPT, this.build.dir, this.url], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     await new Promise((resolve, reject) => {
