@@ -10,6 +10,9 @@
 //               alone in theirs; every ratio is against that one raw ioredis.
 // With both modes, one set of rounds rotates through the contenders of both, so that the two are compared under the
 // same load of the machine.
+// Every app process runs with --expose-gc: drive.js has it collect garbage before every round (app-process.js `prepare`),
+// so that no process carries a GC phase of its own through a scenario (bench/README.md, Modes). renewProcesses()
+// (BENCH_FRESH_PROCESSES=1) replaces them all before every measured round but the first.
 // Two builds never share a process: in one process, the build created first measured 2-3x the client CPU per
 // dispatch of the other with both built from the same commit, so that comparison said nothing about the code.
 import { fileURLToPath } from 'node:url';
