@@ -15,7 +15,8 @@
 import { performance } from 'node:perf_hooks';
 import { Test } from '@nestjs/testing';
 import { expectCount, fail } from '../support/checks.js';
-import { LOCAL_MESA, loadMesa } from '../support/nest.js';
+import { loadMesa } from '../support/nest.js';
+import { loadBuild } from '../support/builds.js';
 import { median, percentile, sleep } from '../support/stats.js';
 
 const CONNECTED = 'connected_clients';
@@ -149,7 +150,7 @@ async function checkBacklogs(admin, what, { key, size, ids, dispatches, dropped 
 
 /** This checkout's build, and the BENCH_BASELINE build when set: { key, label, mesa }. */
 async function buildsToCompare(config) {
-  const builds = [{ key: 'nestjs', label: 'nestjs-mesa', mesa: LOCAL_MESA }];
+  const builds = [{ key: 'nestjs', label: 'nestjs-mesa', mesa: (await loadBuild()).mesa }];
   if (config.baseline) {
     const { mesa, rev } = await loadMesa(config.baseline);
     builds.push({ key: 'baseline', label: `nestjs-mesa @ ${rev}`, mesa });

@@ -5,6 +5,7 @@
 //   create { name, key, sync }  creates contender `key` of this checkout's build under `name` -> { label }
 //   chunks { name, ... }        drive.js issueChunks(), then settle()    -> { cpuUs: this process's CPU over it }
 //   each { name, ... }          drive.js timeEach(), then settle()       -> { cpuUs, samples }
+//   prepare                     a full GC (node --expose-gc) before a round, left out of the round's `gc`
 //   settle { name }             the contender's settle()
 //   gc                          garbage collections since the last `gc` -> { gc: { count, ms, scavenges, scavengeMs } }
 //   close                       closes every contender, then disconnects
@@ -60,6 +61,13 @@ async function handle(request) {
       const used = process.cpuUsage(cpu);
       mark(`${request.op} ${request.name} end`);
       return { cpuUs: used.user + used.system, samples };
+    }
+    case 'prepare': {
+      // the same heap state at every round's start: an empty young generation, no old-generation garbage
+      globalThis.gc?.();
+      await sleep(5);
+      gcReported = { ...gcTotal };
+      return {};
     }
     case 'settle':
       await contender().settle();

@@ -7,6 +7,8 @@
 //   BENCH_MODE   where the contenders of throughput, single, sync, sync-cpu and decorator run (support/hosts.js):
 //                in-process (one process per build, all contenders after each other; the default), isolated (one
 //                process per contender) or both (every one of those scenarios once in each mode)
+//   BENCH_FRESH_PROCESSES  1 = new app processes before every measured round (default: one per scenario)
+//   BENCH_PREPARE_GC  0 = no full GC in the app processes before each round (default: one, see app-process.js)
 //   BENCH_APP_NODE_ARGS  node flags for those processes, space-separated (--cpu-prof --cpu-prof-dir=DIR, --trace-gc)
 //   BENCH_BASELINE  another checkout of nestjs-mesa (built dist/, node_modules): adds a `baseline` contender
 //                   (and the baseline build's rows to backlog-blocking's at-the-cap and sweep parts)
@@ -81,6 +83,10 @@ export const config = {
   baseline,
   /** BENCH_MODE's modes, in the order run: 'in-process' and/or 'isolated'. */
   modes: MODE_CHOICES[mode],
+  /** BENCH_FRESH_PROCESSES=1: new app processes (hosts.js) before every measured round but the first, warmed up again. */
+  freshProcesses: ['1', 'true'].includes(env.BENCH_FRESH_PROCESSES ?? ''),
+  /** A full GC in the app process before every round (BENCH_PREPARE_GC=0: none). */
+  prepareGc: !['0', 'false'].includes(env.BENCH_PREPARE_GC ?? ''),
   /** Node flags for the processes hosting contenders (BENCH_APP_NODE_ARGS). */
   appNodeArgs: (env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
   // newArraysInFlight: the in-flight counts also run with a new recipient array per dispatch

@@ -8,6 +8,9 @@
 // garbage collections of its process over the round.
 import { performance } from 'node:perf_hooks';
 import { expectCount } from './checks.js';
+import { config } from './config.js';
+
+const prepareGc = config.prepareGc;
 
 /** A small JSON payload, different for every dispatch (as real messages are). */
 export function chatPayload(i, to) {
@@ -27,6 +30,8 @@ export async function driveRound(
   counter,
   { total, chunk, recipients, type = 'EVT', payloadWithTo = false, newArrays = false, what, onChunk, meter },
 ) {
+  // a remote contender's process starts every round from the same heap state (app-process.js `prepare`)
+  if (contender.remote && prepareGc) await contender.run({ op: 'prepare' });
   counter.reset();
   await meter?.start();
   const start = performance.now();

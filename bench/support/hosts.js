@@ -10,12 +10,16 @@
 //               alone in theirs; every ratio is against that one raw ioredis.
 // With both modes, one set of rounds rotates through the contenders of both, so that the two are compared under the
 // same load of the machine.
+// Every app process runs with --expose-gc: drive.js has it collect garbage before every round (app-process.js `prepare`),
+// so that no process carries a GC phase of its own through a scenario (bench/README.md, Modes). renewProcesses()
+// (BENCH_FRESH_PROCESSES=1) replaces them all before every measured round but the first.
 // Two builds never share a process: in one process, the build created first measured 2-3x the client CPU per
 // dispatch of the other with both built from the same commit, so that comparison said nothing about the code.
 import { fileURLToPath } from 'node:url';
 import { buildsToCompare } from './builds.js';
 import { LABELS } from './contenders.js';
 import { exitOrKill, killAndWait, spawnTracked } from './processes.js';
+import { rotate } from './stats.js';
 
 export const MODES = ['in-process', 'isolated'];
 /** What each mode means, for results.json and the report. */
@@ -27,34 +31,69 @@ const NESTJS_KEYS = new Set(['nestjs', 'decorated', 'manual']);
 const SCRIPT = fileURLToPath(new URL('./app-process.js', import.meta.url));
 const BUILD_LABELS = { nestjs: 'nestjs-mesa', decorated: '@Dispatch method', manual: 'dispatch() by hand' };
 
-/** An app-process.js child hosting contenders of one build; closed when its last contender is. */
+/** An app-process.js child hosting contenders of one build; closed when its last contender is, renewed by renew(). */
 class AppProcess {
   /** `name` names the process's --cpu-prof profile, when nodeArgs ask for one. */
   static async start(build, url, nodeArgs, name) {
-    const args = nodeArgs.includes('--cpu-prof') ? [...nodeArgs, `--cpu-prof-name=${name}.cpuprofile`] : nodeArgs;
-    const child = spawnTracked(process.execPath, [...args, SCRIPT, build.dir, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    await new Promise((resolve, reject) => {
-      child.once('message', resolve);
-      child.once('exit', (code) => reject(new Error(`app process of ${build.name} exited with ${code}`)));
-    });
-    return new AppProcess(child, build);
+    const app = new AppProcess(build, url, nodeArgs, name);
+    app.attach(await app.spawn());
+    return app;
   }
 
-  constructor(child, build) {
-    this.child = child;
-    this.build = build;
+  constructor(build, url, nodeArgs, name) {
+    Object.assign(this, { build, url, nodeArgs, name });
     this.users = 0;
     this.nextId = 0;
-    this.waiting = new Map();
+    this.generation = 0;
+    /** The create requests sent so far, sent again to a renewed process. */
+    this.created = [];
+  }
+
+  async spawn() {
+    const profile = `${this.name}${this.generation ? `-process${this.generation + 1}` : ''}.cpuprofile`;
+    const args = this.nodeArgs.includes('--cpu-prof') ? [...this.nodeArgs, `--cpu-prof-name=${profile}`] : this.nodeArgs;
+    const child = spawnTracked(process.execPath, ['--expose-gc', ...args, SCRIPT, this.build.dir, this.url], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`app process of ${this.build.name} exited with ${code}`)));
+    });
+    return child;
+  }
+
+  attach(child) {
+    const { build } = this;
+    const waiting = new Map();
+    Object.assign(this, { child, waiting });
     child.on('message', (reply) => {
-      const settle = this.waiting.get(reply.id);
-      this.waiting.delete(reply.id);
+      const settle = waiting.get(reply.id);
+      waiting.delete(reply.id);
       settle?.(reply);
     });
     child.on('exit', (code) => {
-      for (const settle of this.waiting.values()) settle({ error: `app process of ${build.name} exited with ${code}` });
-      this.waiting.clear();
+      for (const settle of waiting.values()) settle({ error: `app process of ${build.name} exited with ${code}` });
+      waiting.clear();
     });
+  }
+
+  async create(request) {
+    this.created.push(request);
+    await this.request({ op: 'create', ...request });
+  }
+
+  /** Replaces the child with a new one (the old one is closed first) hosting the same contenders, created in the same order. */
+  async renew() {
+    await this.stop();
+    this.generation++;
+    this.attach(await this.spawn());
+    for (const request of this.created) await this.request({ op: 'create', ...request });
+  }
+
+  async stop() {
+    if (!this.child.connected) return killAndWait(this.child);
+    await this.request({ op: 'close' }).catch(() => undefined);
+    await exitOrKill(this.child, 10_000);
   }
 
   request(message) {
@@ -68,9 +107,7 @@ class AppProcess {
 
   async release() {
     if (--this.users > 0) return;
-    if (!this.child.connected) return killAndWait(this.child);
-    await this.request({ op: 'close' }).catch(() => undefined);
-    await exitOrKill(this.child, 10_000);
+    await this.stop();
   }
 }
 
@@ -112,7 +149,7 @@ export async function startContenders(specs, { scenario, modes, url, nodeArgs = 
           const app = shared ?? (await AppProcess.start(build, url, nodeArgs, `${name}-${base}`));
           app.users++;
           const key = resultKey(build, base) + suffix;
-          await app.request({ op: 'create', name: key, key: base, sync });
+          await app.create({ name: key, key: base, sync });
           const run = (request) => app.request({ ...request, name: key });
           contenders.push({
             key,
@@ -126,13 +163,25 @@ export async function startContenders(specs, { scenario, modes, url, nodeArgs = 
             run,
             settle: () => run({ op: 'settle' }),
             close: () => app.release(),
+            app,
           });
         }
       }
     }
+    contenders.renew = (round) => renewProcesses(contenders, round);
     return contenders;
   } catch (error) {
     for (const contender of contenders) await contender.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Replaces every app process hosting `contenders` with a new one hosting the same contenders (support/rounds.js calls
+ * it before every measured round but the first, then warms them up again), started one after the other in an order
+ * that rotates with `round`, so that no build keeps one process's state (see the header) for a whole scenario.
+ */
+export async function renewProcesses(contenders, round) {
+  const apps = [...new Set(contenders.map((contender) => contender.app))];
+  for (const app of rotate(apps, round)) await app.renew();
 }

@@ -1,11 +1,7 @@
 // nestjs-mesa as an application uses it: a Nest testing module importing MesaModule.forRoot({ url }), from a
 // build loaded by builds.js (this checkout's ./dist by default). loadMesa(dir) imports another checkout's dist.
 import 'reflect-metadata';
-import * as localMesa from '../../dist/index.js';
 import { loadBuild, revision } from './builds.js';
-
-/** This checkout's nestjs-mesa (./dist). */
-export const LOCAL_MESA = localMesa;
 
 /** Another checkout's built nestjs-mesa: its dist module and its revision (builds.js revision()). */
 export async function loadMesa(dir) {

@@ -4,6 +4,7 @@
 // reference contender's same round (they ran back to back) and takes the median of those ratios; a contender
 // hosted by hosts.js names its own reference (in-process: the raw ioredis of its own process).
 import { fail } from './checks.js';
+import { config } from './config.js';
 import { median, rotate } from './stats.js';
 
 /**
@@ -26,8 +27,17 @@ export async function runRounds(scenario, contenders, rounds, round, { warmup = 
       return undefined;
     }
   };
-  if (warmup) for (const contender of contenders) await attempt(contender, -1);
+  const warmUp = async () => {
+    if (warmup) for (const contender of contenders) await attempt(contender, -1);
+  };
+  await warmUp();
   for (let index = 0; index < rounds; index++) {
+    // fresh app processes per round (hosts.js): a process's own state must not follow one build through every round
+    if (index > 0 && contenders.renew && config.freshProcesses) {
+      if (log) process.stdout.write(`  ${scenario}: new app processes for round ${index + 1}, warmed up again\n`);
+      await contenders.renew(index);
+      await warmUp();
+    }
     for (const contender of rotate(contenders, index)) {
       const metrics = await attempt(contender, index);
       if (!metrics) continue;
