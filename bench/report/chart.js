@@ -15,9 +15,9 @@ import {
   throughputRuns,
 } from './format.js';
 
-const WIDTH = 1180;
-const LABEL_W = 300;
-const BAR_X = 320;
+const WIDTH = 1300;
+const LABEL_W = 420;
+const BAR_X = 440;
 const BAR_MAX = 400;
 const ROW_H = 26;
 const COLORS = { original: '#9a9a9a', raw: '#4e79a7', nestjs: '#e15759', baseline: '#b07aa1', decorated: '#f28e2b', manual: '#76b7b2' };
