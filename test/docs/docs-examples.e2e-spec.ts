@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConsumerWorkspace, repositoryRanges, ROOT, TSC } from '../consumers/support/consumer-workspace.js';
+import { ROOT } from '../consumers/support/consumer-workspace.js';
 import { readmeBlocks, type ReadmeBlock } from '../readme/readme-blocks.js';
+import { typeCheckAgainstPackage } from '../readme/type-check-against-package.js';
 
 /** A `ts` block of a page under docs/, named for tsc's messages: `docs-<page>-line-<n>.ts`. */
 interface DocsExample extends ReadmeBlock {
@@ -45,36 +46,14 @@ describe('docs/*.md examples', () => {
   });
 
   it('type-check against the packed package', async () => {
-    const quickStart = readmeBlocks().find((block) => block.file === 'tsconfig.json')!;
-    const { compilerOptions } = JSON.parse(quickStart.code);
-    const sources: Record<string, string> = {
-      'tsconfig.json': JSON.stringify({
-        compilerOptions: { ...compilerOptions, types: ['node', 'jest'], noEmit: true, rootDir: '.' },
-        include: ['*.ts'],
-      }),
-    };
-    for (const example of examples) sources[example.fileName] = example.code;
-    const workspace = await ConsumerWorkspace.install(
-      {
-        name: 'docs-examples',
-        private: true,
-        type: 'module',
-        dependencies: await repositoryRanges(
-          '@nestjs/common',
-          '@nestjs/core',
-          '@nestjs/config',
-          '@nestjs/testing',
-          'reflect-metadata',
-          'rxjs',
-        ),
-        devDependencies: await repositoryRanges('@types/node', '@types/jest'),
-      },
-      sources,
-    );
-    try {
-      await workspace.compile(workspace.dir, TSC.ts7);
-    } finally {
-      await workspace.remove();
-    }
+    const sources = Object.fromEntries(examples.map((example) => [example.fileName, example.code]));
+    await typeCheckAgainstPackage('docs-examples', sources, [
+      '@nestjs/common',
+      '@nestjs/core',
+      '@nestjs/config',
+      '@nestjs/testing',
+      'reflect-metadata',
+      'rxjs',
+    ]);
   }, 240_000);
 });

@@ -6,8 +6,9 @@ import { promisify } from 'node:util';
 import { Client } from '../support/mesa-user.js';
 import { eventually } from '../support/mesa-app.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
-import { ConsumerWorkspace, repositoryRanges, ROOT, TARBALL, TSC } from '../consumers/support/consumer-workspace.js';
+import { ConsumerWorkspace, ROOT, TARBALL } from '../consumers/support/consumer-workspace.js';
 import { readme, readmeBlocks, type ReadmeBlock } from './readme-blocks.js';
+import { typeCheckAgainstPackage } from './type-check-against-package.js';
 
 const run = promisify(execFile);
 const SECRET = 'readme-test-secret';
@@ -111,42 +112,21 @@ describe('README.md', () => {
   });
 
   it('every other ts block is a module that type-checks against the packed package', async () => {
-    const tsconfig = JSON.parse(files.find((block) => block.file === 'tsconfig.json')!.code);
-    const sources: Record<string, string> = {
-      'tsconfig.json': JSON.stringify({
-        compilerOptions: { ...tsconfig.compilerOptions, types: ['node', 'jest'], noEmit: true, rootDir: '.' },
-        include: ['*.ts'],
-      }),
-    };
-    snippets.forEach((block: ReadmeBlock) => (sources[`readme-line-${block.line}.ts`] = block.code));
-    const workspace = await ConsumerWorkspace.install(
-      {
-        name: 'readme-snippets',
-        private: true,
-        type: 'module',
-        dependencies: await repositoryRanges(
-          '@nestjs/common',
-          '@nestjs/core',
-          '@nestjs/config',
-          '@nestjs/terminus',
-          '@nestjs/testing',
-          '@opentelemetry/api',
-          '@opentelemetry/exporter-prometheus',
-          '@opentelemetry/exporter-trace-otlp-http',
-          '@opentelemetry/sdk-metrics',
-          '@opentelemetry/sdk-trace-node',
-          'reflect-metadata',
-          'rxjs',
-        ),
-        devDependencies: await repositoryRanges('@types/node', '@types/jest'),
-      },
-      sources,
-    );
-    try {
-      await workspace.compile(workspace.dir, TSC.ts7);
-    } finally {
-      await workspace.remove();
-    }
+    const sources = Object.fromEntries(snippets.map((block: ReadmeBlock) => [`readme-line-${block.line}.ts`, block.code]));
+    await typeCheckAgainstPackage('readme-snippets', sources, [
+      '@nestjs/common',
+      '@nestjs/core',
+      '@nestjs/config',
+      '@nestjs/terminus',
+      '@nestjs/testing',
+      '@opentelemetry/api',
+      '@opentelemetry/exporter-prometheus',
+      '@opentelemetry/exporter-trace-otlp-http',
+      '@opentelemetry/sdk-metrics',
+      '@opentelemetry/sdk-trace-node',
+      'reflect-metadata',
+      'rxjs',
+    ]);
   }, 240_000);
 
   describe('the Quick start, in an empty folder with only the installs it lists', () => {
