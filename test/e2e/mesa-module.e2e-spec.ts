@@ -15,7 +15,8 @@ import {
 } from '../../lib/index.js';
 import { createMesaModule } from '../support/mesa-app.js';
 import { RecordingLogger } from '../support/recording-logger.js';
-import { freePort, RedisServer } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
+import { RedisServer } from '../support/redis-server.js';
 
 const PASSWORD = 's3cret-Pa55';
 

@@ -21,7 +21,8 @@ import { InjectMesaHealthIndicator, MesaHealthIndicator, MesaHealthModule } from
 import { eventually } from '../support/mesa-app.js';
 import { MesaCluster } from '../support/mesa-cluster.js';
 import { MesaUser } from '../support/mesa-user.js';
-import { freePort, RedisServer } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
+import { RedisServer } from '../support/redis-server.js';
 import { resolveMesaOptions } from '../../lib/options/resolved-mesa-options.js';
 import { MesaPublisher } from '../../lib/publishing/mesa-publisher.js';
 import { MesaConnectionRegistry } from '../../lib/redis/mesa-connection-registry.js';

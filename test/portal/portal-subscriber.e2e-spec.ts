@@ -4,7 +4,7 @@ import { OnMesaMessage, type MesaClientMessage } from '../../lib/index.js';
 import { eventually } from '../support/mesa-app.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { verbose } from '../support/verbose.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
 import { PortalSender, mesaConnected, poolMembers, sleep, startPortalApp, usePortalServers } from './support/portal-harness.js';
 
 const require = createRequire(import.meta.url);

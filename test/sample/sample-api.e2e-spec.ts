@@ -1,7 +1,7 @@
 import { mesaRedisNames } from 'nestjs-mesa';
 import { signSessionToken } from '../../sample/auth/session-token.js';
 import { createSampleApp } from '../../sample/create-sample-app.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
 import { callApi, ChatClient } from './support/chat-client.js';
 import { buildSample, eventually, MESA_LAUNCHER, startSample, TEST_SECRET, type SampleHarness } from './support/sample-harness.js';
 

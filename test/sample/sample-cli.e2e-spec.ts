@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 import { callApi } from './support/chat-client.js';
 import { buildSample, ROOT } from './support/sample-harness.js';
-import { freePort, RedisServer } from '../support/redis-server.js';
+import { freePort } from '../support/free-port.js';
+import { RedisServer } from '../support/redis-server.js';
 
 /** `node dist-sample/start.js` (what `npm start` runs after building), with its output collected. */
 class Cli {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './redis-server.js';
+import { freePort } from './free-port.js';
 
 const require = createRequire(import.meta.url);
 const SERVER_SCRIPT = fileURLToPath(new URL('./mesa-server.cjs', import.meta.url));

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, RedisServer } from '../../support/redis-server.js';
+import { freePort } from '../../support/free-port.js';
+import { RedisServer } from '../../support/redis-server.js';
 import { killProcess, poll, spawnRedisServer, tempDir } from './processes.js';
 
 export const MASTER_NAME = 'mymaster';

@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { freePort } from '../../support/redis-server.js';
+import { freePort } from '../../support/free-port.js';
 
 /**
  * A TCP forwarder in front of a Redis port that a test can close and reopen. While it is closed,

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../../support/redis-server.js';
+import { freePort } from '../../support/free-port.js';
 import { killProcess, poll, spawnRedisServer, tempDir } from './processes.js';
 
 /** PEM files made with Debian's openssl CLI in a temporary directory. */

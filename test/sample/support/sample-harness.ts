@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createSampleApp, type SampleApp, type SampleAppOptions } from '../../../sample/create-sample-app.js';
-import { RedisServer, freePort } from '../../support/redis-server.js';
+import { freePort } from '../../support/free-port.js';
+import { RedisServer } from '../../support/redis-server.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
