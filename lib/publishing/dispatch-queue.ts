@@ -42,12 +42,16 @@ export interface DispatchQueueOptions {
   gaveUp?(entries: readonly BatchEntry[]): void;
 }
 
-interface SentBatch {
-  entries: BatchEntry[];
-  size: number;
+/** A batch written to Redis. Built by a constructor, not a literal, for the reason entries are (see `dispatch-entries.ts`). */
+class SentBatch {
   /** Its entries have settled (answered, timed out or lost); it may still hold its place until Redis answers. */
-  settled: boolean;
-  timer?: NodeJS.Timeout;
+  settled = false;
+  timer?: NodeJS.Timeout = undefined;
+
+  constructor(
+    readonly entries: BatchEntry[],
+    readonly size: number,
+  ) {}
 }
 
 /**
@@ -215,7 +219,7 @@ export class DispatchQueue {
 
   private send(entries: BatchEntry[], size: number): void {
     const { dispatchTimeout, failures } = this.options;
-    const batch: SentBatch = { entries, size, settled: false };
+    const batch = new SentBatch(entries, size);
     this.sent.add(batch);
     this.sentSize += size;
     const giveUp = () =>

@@ -51,11 +51,12 @@ export function trackDispatch(telemetry: MesaTelemetry, promise: Settlement): Se
   return span || telemetry.metered ? new TrackedDispatch(promise, telemetry, span) : promise;
 }
 
-/** A batch on its round trip to Redis: its `send` span (when recording) and when it started. */
-interface BatchRecord {
-  span: Span | undefined;
-  started: number;
-  ended: boolean;
+/** A batch on its round trip to Redis: its `send` span (when recording) and when it started. A class, as entries are (see `dispatch-entries.ts`). */
+class BatchRecord {
+  ended = false;
+  readonly started = performance.now();
+
+  constructor(readonly span: Span | undefined) {}
 }
 
 /**
@@ -73,7 +74,7 @@ export class BatchTelemetry {
     if (!telemetry.enabled) return run();
     const span = telemetry.startSend(batch.length, telemetry.openCreates > 0 ? linksOf(batch) : undefined);
     if (!span && !telemetry.metered) return run();
-    const record: BatchRecord = { span, started: performance.now(), ended: false };
+    const record = new BatchRecord(span);
     this.batches.set(batch, record);
     return run().then(
       (outcomes) => {

@@ -194,7 +194,11 @@ export class MesaPublisher {
       const retried = this.retry && new RetriedDispatch(settlement, this.retry);
       const fields = fieldsOf(retried ?? settlement);
       if (fields === undefined) settlement.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
-      else this.queue.push(entryOf(retried ? retried.sends(fields) : fields, this.options.dispatchTimeout));
+      else {
+        const entry = entryOf(fields, this.options.dispatchTimeout);
+        retried?.sends(entry);
+        this.queue.push(entry);
+      }
     } catch (error) {
       settlement.fail(error, this.unawaitedFailures.report);
     }

@@ -37,10 +37,12 @@ export class RetriedDispatch implements Settlement {
     private readonly policy: RetryPolicy,
   ) {}
 
-  /** The fields each try is built from (their `promise` is this object). */
-  sends(fields: EntryFields): EntryFields {
-    this.fields = fields;
-    return fields;
+  /**
+   * Notes what each try is built from: the first try's entry (its `promise` is this object). Kept as that entry, not
+   * as the fields it was made of, so that a dispatch in flight holds no object of its own beyond the entry.
+   */
+  sends(first: EntryFields): void {
+    this.fields = first;
   }
 
   succeed(result: DispatchResult): void {

@@ -63,7 +63,7 @@ export class MesaTelemetry {
   private readonly processSets = new Map<string, Attributes>();
   private readonly droppedSets = new Map<string, Attributes>();
   /** Dispatches that succeeded, and stored messages their results dropped, not added to the counters yet (see {@link dispatched}). */
-  private unreported = { sent: 0, cap: 0, expiry: 0, scheduled: false };
+  private readonly unreported = { sent: 0, cap: 0, expiry: 0, scheduled: false };
 
   constructor(private readonly options: ResolvedMesaOptions) {
     const { channel, portalEvents } = options.names;
@@ -189,8 +189,10 @@ export class MesaTelemetry {
 
   /** Adds what {@link dispatched} counted since the last time. */
   private readonly report = (): void => {
-    const { sent, cap, expiry } = this.unreported;
-    this.unreported = { sent: 0, cap: 0, expiry: 0, scheduled: false };
+    const unreported = this.unreported;
+    const { sent, cap, expiry } = unreported;
+    unreported.sent = unreported.cap = unreported.expiry = 0;
+    unreported.scheduled = false;
     this.sent!.add(sent, this.sendAttributes);
     this.droppedStored(cap, 'cap');
     this.droppedStored(expiry, 'expiry');
