@@ -65,22 +65,9 @@ export type EntryFields = BatchEntry extends infer E
   : never;
 
 /**
- * What a prepared dispatch becomes: with sync on, a storable message to named users is a `sync` entry (its stored
- * copies' ttl decided here); anything else a `publish` of its envelope.
- * @throws MesaValidationError for a message `ttl` where no sweep runs.
- */
-export function dispatchFields(prepared: PreparedDispatch, options: ResolvedMesaOptions, promise: Settlement): EntryFields {
-  const { messageJson, recipients, recipientsJson } = prepared;
-  const key = prepared.idempotencyKey === undefined ? undefined : idempotencyKeyName(options, prepared.idempotencyKey);
-  if (isSync(prepared, options)) {
-    return { kind: 'sync', messageJson, recipients, recipientsJson, ttl: storedCopiesTtl(options, prepared.ttl), key, promise };
-  }
-  return { kind: 'publish', envelope: mesaEnvelope(messageJson, recipientsJson), recipients, key, promise };
-}
-
-/**
- * The entry a prepared dispatch becomes (what {@link entryOf} of {@link dispatchFields} gives), built as one object:
- * thousands of dispatches may be in flight, so no intermediate fields object is made on the way.
+ * The entry a prepared dispatch becomes: with sync on, a storable message to named users is a `sync` entry (its
+ * stored copies' ttl decided here); anything else a `publish` of its envelope. Built as one object: thousands of
+ * dispatches may be in flight, so no intermediate fields object is made on the way.
  * @throws MesaValidationError for a message `ttl` where no sweep runs.
  */
 export function dispatchEntry(prepared: PreparedDispatch, options: ResolvedMesaOptions, promise: Settlement): BatchEntry {

@@ -13,15 +13,7 @@ import type { DispatchResult } from '../interfaces/dispatch-result.interface.js'
 import type { PreparedBroadcastExcept } from '../validation/broadcast-input.validator.js';
 import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
 import { decodeReplies, encodeBatch, HELD, NOT_RUN, type EntryOutcome, type ScriptCall } from './batch-protocol.js';
-import {
-  dispatchEntry,
-  dispatchFields,
-  entryOf,
-  idempotencyKeyName,
-  type BatchEntry,
-  type EntryFields,
-  type Settlement,
-} from './dispatch-entries.js';
+import { dispatchEntry, entryOf, idempotencyKeyName, type BatchEntry, type Settlement } from './dispatch-entries.js';
 import { RetriedDispatch, type RetryPolicy } from './retried-dispatch.js';
 import { DeferredStores } from './deferred-stores.js';
 import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch-failures.js';
@@ -68,6 +60,15 @@ export class MesaPublisher {
   private closed = false;
   /** The registration's telemetry (spans and metrics; nothing with `telemetry: false` or no SDK registered). */
   private readonly telemetry: MesaTelemetry;
+  /** The entry of a prepared dispatch; none for an empty list. */
+  private readonly preparedEntry = (prepared: PreparedDispatch, settlement: Settlement): BatchEntry | undefined =>
+    prepared.recipients.length === 0 ? undefined : dispatchEntry(prepared, this.options, settlement);
+  /** The entry of a broadcast to all but `excluding`. */
+  private readonly broadcastExceptEntry = ({ prepared, excluding }: PreparedBroadcastExcept, settlement: Settlement): BatchEntry => {
+    const { messageJson, idempotencyKey } = prepared;
+    const key = idempotencyKey === undefined ? undefined : idempotencyKeyName(this.options, idempotencyKey);
+    return entryOf({ kind: 'broadcast-except', messageJson, excluding, key, promise: settlement }, this.options.dispatchTimeout);
+  };
 
   constructor(
     private readonly options: ResolvedMesaOptions,
@@ -131,25 +132,12 @@ export class MesaPublisher {
    * queue); an empty list resolves at once.
    */
   publish(prepared: PreparedDispatch): Promise<DispatchResult> {
-    if (this.retry !== undefined || this.closed || prepared.recipients.length === 0) {
-      return this.submit((promise) => (prepared.recipients.length === 0 ? undefined : dispatchFields(prepared, this.options, promise)));
-    }
-    // the common case, built without a closure or a fields object: thousands may be issued in one tick
-    const promise = DispatchPromise.pending<DispatchResult>();
-    const settlement = trackDispatch(this.telemetry, promise);
-    try {
-      this.queue.push(dispatchEntry(prepared, this.options, settlement));
-    } catch (error) {
-      settlement.fail(error, this.unawaitedFailures.report);
-    }
-    return promise;
+    return this.submit(prepared, this.preparedEntry);
   }
 
   /** Sends a checked broadcast to the online authenticated users but `excluding` (see `DispatcherService.broadcast`). */
-  broadcastExcept({ prepared, excluding }: PreparedBroadcastExcept): Promise<DispatchResult> {
-    const { messageJson, idempotencyKey } = prepared;
-    const key = idempotencyKey === undefined ? undefined : idempotencyKeyName(this.options, idempotencyKey);
-    return this.submit((promise) => ({ kind: 'broadcast-except', messageJson, excluding, key, promise }));
+  broadcastExcept(broadcast: PreparedBroadcastExcept): Promise<DispatchResult> {
+    return this.submit(broadcast, this.broadcastExceptEntry);
   }
 
   /** The promise of a dispatch refused before it got here (invalid input): rejected with `error`, logged if nobody awaits it. */
@@ -181,10 +169,11 @@ export class MesaPublisher {
   }
 
   /**
-   * Queues the entry `fieldsOf` builds (none: nothing to send, resolved at once), settling the caller's promise
-   * directly or, with `retry`, through its tries.
+   * Queues the entry `entryOf` builds from `input` (none: nothing to send, resolved at once), settling the caller's
+   * promise directly or, with `retry`, through its tries. `entryOf` is one of the functions below, made once: thousands
+   * of dispatches may be issued in one tick, and none builds a closure or a fields object on its way.
    */
-  private submit(fieldsOf: (settlement: Settlement) => EntryFields | undefined): Promise<DispatchResult> {
+  private submit<I>(input: I, entryOf: (input: I, settlement: Settlement) => BatchEntry | undefined): Promise<DispatchResult> {
     const promise = DispatchPromise.pending<DispatchResult>();
     const settlement = trackDispatch(this.telemetry, promise);
     try {
@@ -192,10 +181,9 @@ export class MesaPublisher {
         throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
       }
       const retried = this.retry && new RetriedDispatch(settlement, this.retry);
-      const fields = fieldsOf(retried ?? settlement);
-      if (fields === undefined) settlement.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
+      const entry = entryOf(input, retried ?? settlement);
+      if (entry === undefined) settlement.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
       else {
-        const entry = entryOf(fields, this.options.dispatchTimeout);
         retried?.sends(entry);
         this.queue.push(entry);
       }

@@ -1,6 +1,6 @@
 import { DispatchPromise, Message, type DispatchResult } from '../../../lib/index.js';
 import { resolveMesaOptions } from '../../../lib/options/resolved-mesa-options.js';
-import { dispatchEntry, dispatchFields, entryOf, mesaEnvelope } from '../../../lib/publishing/dispatch-entries.js';
+import { dispatchEntry, entryOf, idempotencyKeyName, mesaEnvelope, type EntryFields } from '../../../lib/publishing/dispatch-entries.js';
 import { prepareDispatch } from '../../../lib/validation/dispatch-input.validator.js';
 
 const promise = () => DispatchPromise.pending<DispatchResult>();
@@ -14,19 +14,21 @@ const withoutExpiry = ({ expiresAt, ...rest }: { expiresAt: number }) => {
 };
 
 describe('dispatchEntry: a prepared dispatch as one entry, built without a fields object', () => {
-  const cases: Array<[string, typeof plain, Message, string[]]> = [
-    ['a publish', plain, new Message(0, { n: 1 }, 'EVT'), ['a', 'b']],
-    ['a broadcast with sync on', syncing, new Message(0, { n: 2 }, 'EVT'), ['*']],
-    ['a sync dispatch', syncing, new Message(0, { n: 3 }, 'EVT'), ['a', 'bb', 'ccc']],
-    ['a { sync: false } message', syncing, new Message(0, { n: 4 }, 'EVT', { sync: false }), ['a']],
-    ['a keyed sync dispatch', syncing, new Message(0, { n: 5 }, 'EVT', { idempotencyKey: 'k-1' }), ['a', 'b']],
-    ['a keyed publish', plain, new Message(0, { n: 6 }, 'EVT', { idempotencyKey: 'k-2' }), ['a']],
-    ['a message ttl', syncing, new Message(0, { n: 7 }, 'EVT', { ttl: 5_000 }), ['a']],
+  // [what, options, message, ids, the kind it becomes, the stored copies' ttl of a sync entry]: every row has all six
+  // (jest.each takes a test function with more parameters than the row for one that awaits `done`)
+  const cases: Array<[string, typeof plain, Message, string[], 'publish' | 'sync', number | undefined]> = [
+    ['a publish', plain, new Message(0, { n: 1 }, 'EVT'), ['a', 'b'], 'publish', undefined],
+    ['a broadcast with sync on', syncing, new Message(0, { n: 2 }, 'EVT'), ['*'], 'publish', undefined],
+    ['a sync dispatch', syncing, new Message(0, { n: 3 }, 'EVT'), ['a', 'bb', 'ccc'], 'sync', 60_000],
+    ['a { sync: false } message', syncing, new Message(0, { n: 4 }, 'EVT', { sync: false }), ['a'], 'publish', undefined],
+    ['a keyed sync dispatch', syncing, new Message(0, { n: 5 }, 'EVT', { idempotencyKey: 'k-1' }), ['a', 'b'], 'sync', 60_000],
+    ['a keyed publish', plain, new Message(0, { n: 6 }, 'EVT', { idempotencyKey: 'k-2' }), ['a'], 'publish', undefined],
+    ['a message ttl', syncing, new Message(0, { n: 7 }, 'EVT', { ttl: 5_000 }), ['a'], 'sync', 5_000],
   ];
 
   it.each(cases)(
-    '%s: the same entry entryOf(dispatchFields(...)) builds, and it expires dispatchTimeout from now',
-    (_, options, message, ids) => {
+    '%s: the entry entryOf builds from its fields, expiring dispatchTimeout from now',
+    (_, options, message, ids, kind, ttl) => {
       const prepared = prepareDispatch(message, ids, undefined);
       const settlement = promise();
       const before = Date.now();
@@ -34,18 +36,23 @@ describe('dispatchEntry: a prepared dispatch as one entry, built without a field
       const after = Date.now();
       expect(direct.expiresAt).toBeGreaterThanOrEqual(before + 2_000);
       expect(direct.expiresAt).toBeLessThanOrEqual(after + 2_000);
-      const viaFields = entryOf(dispatchFields(prepared, options, settlement), options.dispatchTimeout);
-      expect(withoutExpiry(direct)).toEqual(withoutExpiry(viaFields));
-      expect(Object.keys(direct)).toEqual(Object.keys(viaFields));
+      const { messageJson, recipients, recipientsJson, idempotencyKey } = prepared;
+      const key = idempotencyKey === undefined ? undefined : idempotencyKeyName(options, idempotencyKey);
+      const fields: EntryFields =
+        kind === 'sync'
+          ? { kind, messageJson, recipients, recipientsJson, ttl: ttl!, key, promise: settlement }
+          : { kind, envelope: mesaEnvelope(messageJson, recipientsJson), recipients, key, promise: settlement };
+      const expected = entryOf(fields, options.dispatchTimeout);
+      expect(withoutExpiry(direct)).toEqual(withoutExpiry(expected));
+      expect(Object.keys(direct)).toEqual(Object.keys(expected));
       expect(direct.promise).toBe(settlement);
     },
   );
 
-  it('refuses a message ttl where no sweep runs, as dispatchFields does', () => {
+  it('refuses a message ttl where no sweep runs', () => {
     const noSweep = resolveMesaOptions({ url: 'redis://unused', sync: { enabled: true } });
     const prepared = prepareDispatch(new Message(0, {}, 'EVT', { ttl: 5_000 }), ['a'], undefined);
     expect(() => dispatchEntry(prepared, noSweep, promise())).toThrow(/Message ttl needs the sweep/);
-    expect(() => dispatchFields(prepared, noSweep, promise())).toThrow(/Message ttl needs the sweep/);
   });
 });
 
