@@ -169,11 +169,12 @@ export class MesaPublisher {
   }
 
   /**
-   * Queues the entry `entryOf` builds from `input` (none: nothing to send, resolved at once), settling the caller's
-   * promise directly or, with `retry`, through its tries. `entryOf` is one of the functions below, made once: thousands
-   * of dispatches may be issued in one tick, and none builds a closure or a fields object on its way.
+   * Queues the entry `build` makes of `input` (none: nothing to send, resolved at once), settling the caller's
+   * promise directly or, with `retry`, through its tries. `build` is one of the builders made once with the publisher
+   * (`preparedEntry`, `broadcastExceptEntry`): thousands of dispatches may be issued in one tick, and none makes a
+   * closure or a fields object on its way.
    */
-  private submit<I>(input: I, entryOf: (input: I, settlement: Settlement) => BatchEntry | undefined): Promise<DispatchResult> {
+  private submit<I>(input: I, build: (input: I, settlement: Settlement) => BatchEntry | undefined): Promise<DispatchResult> {
     const promise = DispatchPromise.pending<DispatchResult>();
     const settlement = trackDispatch(this.telemetry, promise);
     try {
@@ -181,7 +182,7 @@ export class MesaPublisher {
         throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
       }
       const retried = this.retry && new RetriedDispatch(settlement, this.retry);
-      const entry = entryOf(input, retried ?? settlement);
+      const entry = build(input, retried ?? settlement);
       if (entry === undefined) settlement.succeed({ recipients: [], publishedTo: [], storedFor: [], receivers: 0 });
       else {
         retried?.sends(entry);
