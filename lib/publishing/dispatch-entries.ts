@@ -76,9 +76,9 @@ export function dispatchEntry(prepared: PreparedDispatch, options: ResolvedMesaO
   const expiresAt = Date.now() + options.dispatchTimeout;
   if (isSync(prepared, options)) {
     const ttl = storedCopiesTtl(options, prepared.ttl);
-    return syncEntry(messageJson, recipients, prepared.recipientsJson, ttl, key, promise, expiresAt);
+    return new SyncObject(messageJson, recipients, prepared.recipientsJson, ttl, key, promise, expiresAt);
   }
-  return publishEntry(mesaEnvelope(messageJson, prepared.recipientsJson), recipients, key, promise, expiresAt);
+  return new PublishObject(mesaEnvelope(messageJson, prepared.recipientsJson), recipients, key, promise, expiresAt);
 }
 
 function isSync(prepared: PreparedDispatch, options: ResolvedMesaOptions): boolean {
@@ -100,39 +100,12 @@ export function idempotencyKeyName(options: Pick<ResolvedMesaOptions, 'names' | 
 export function entryOf(fields: EntryFields, dispatchTimeout: number): BatchEntry {
   const expiresAt = Date.now() + dispatchTimeout;
   const { key, promise } = fields;
-  if (fields.kind === 'publish') return publishEntry(fields.envelope, fields.recipients, key, promise, expiresAt);
+  if (fields.kind === 'publish') return new PublishObject(fields.envelope, fields.recipients, key, promise, expiresAt);
   if (fields.kind === 'sync') {
     const { messageJson, recipients, recipientsJson, ttl } = fields;
-    return syncEntry(messageJson, recipients, recipientsJson, ttl, key, promise, expiresAt);
+    return new SyncObject(messageJson, recipients, recipientsJson, ttl, key, promise, expiresAt);
   }
-  const { messageJson, excluding } = fields;
-  const size = listSize(messageJson, excluding, key);
-  return new BroadcastExceptObject(messageJson, excluding, key, promise, size, 4 + excluding.length + keyArgs(key), expiresAt);
-}
-
-function publishEntry(
-  envelope: string,
-  recipients: readonly string[],
-  key: string | undefined,
-  promise: Settlement,
-  expiresAt: number,
-): PublishEntry {
-  const size = key === undefined ? envelope.length : envelope.length + key.length;
-  return new PublishObject(envelope, recipients, key, promise, size, 2 + keyArgs(key), expiresAt);
-}
-
-function syncEntry(
-  messageJson: string,
-  recipients: readonly string[],
-  recipientsJson: string,
-  ttl: number,
-  key: string | undefined,
-  promise: Settlement,
-  expiresAt: number,
-): SyncEntry {
-  const size = listSize(messageJson, recipients, key);
-  const args = 4 + recipients.length + keyArgs(key);
-  return new SyncObject(messageJson, recipients, recipientsJson, ttl, key, promise, size, args, expiresAt);
+  return new BroadcastExceptObject(fields.messageJson, fields.excluding, key, promise, expiresAt);
 }
 
 /** A key travels as three more arguments: `i <key> <window>`. */
@@ -147,24 +120,31 @@ function listSize(messageJson: string, ids: readonly string[], key: string | und
 }
 
 // Entries are built by constructors, never as object literals: an entry lives while its batch is in flight, so V8
-// saw every literal-built one survive a scavenge and could decide to allocate them all in old space (allocation-site
-// pretenuring). Entries dead in old space then kept what they point to alive through every scavenge until the next
-// full GC: in about half of the processes, client CPU per dispatch doubled for good (test/unit/publishing/in-flight-allocation).
+// saw nearly every literal-built one survive a scavenge and could decide to allocate them all in old space
+// (allocation-site pretenuring). Entries dead in old space then kept what they point to alive through every scavenge
+// until the next full GC, and that process spent about twice the client CPU per dispatch for good (2 to 5 processes of
+// 16 without telemetry, 13 of 16 with an OpenTelemetry SDK). test/unit/publishing/in-flight-allocation checks it.
+// Each constructor also works out what the queue needs of its entry: its size and its argument count.
 class PublishObject implements PublishEntry {
   readonly kind = 'publish';
+  readonly size: number;
+  readonly args: number;
   constructor(
     readonly envelope: string,
     readonly recipients: readonly string[],
     readonly key: string | undefined,
     readonly promise: Settlement,
-    readonly size: number,
-    readonly args: number,
     readonly expiresAt: number,
-  ) {}
+  ) {
+    this.size = key === undefined ? envelope.length : envelope.length + key.length;
+    this.args = 2 + keyArgs(key);
+  }
 }
 
 class SyncObject implements SyncEntry {
   readonly kind = 'sync';
+  readonly size: number;
+  readonly args: number;
   constructor(
     readonly messageJson: string,
     readonly recipients: readonly string[],
@@ -172,23 +152,27 @@ class SyncObject implements SyncEntry {
     readonly ttl: number,
     readonly key: string | undefined,
     readonly promise: Settlement,
-    readonly size: number,
-    readonly args: number,
     readonly expiresAt: number,
-  ) {}
+  ) {
+    this.size = listSize(messageJson, recipients, key);
+    this.args = 4 + recipients.length + keyArgs(key);
+  }
 }
 
 class BroadcastExceptObject implements BroadcastExceptEntry {
   readonly kind = 'broadcast-except';
+  readonly size: number;
+  readonly args: number;
   constructor(
     readonly messageJson: string,
     readonly excluding: readonly string[],
     readonly key: string | undefined,
     readonly promise: Settlement,
-    readonly size: number,
-    readonly args: number,
     readonly expiresAt: number,
-  ) {}
+  ) {
+    this.size = listSize(messageJson, excluding, key);
+    this.args = 4 + excluding.length + keyArgs(key);
+  }
 }
 
 /** The recipients' part of the last envelope built, `,"recipients":[…]}`, and the list JSON it was built from. */
