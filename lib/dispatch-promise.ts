@@ -28,9 +28,9 @@ export class DispatchPromise<T> extends Promise<T> {
     }
   }
 
-  /** A pending DispatchPromise, settled later with {@link succeed} or {@link fail}. */
+  /** A pending DispatchPromise (of the subclass it is called on), settled later with {@link succeed} or {@link fail}. */
   static pending<T>(): DispatchPromise<T> {
-    return new DispatchPromise<T>(captureResolve as never);
+    return new this<T>(captureResolve as never);
   }
 
   /** Resolves with `value`, unless already settled. */
@@ -38,6 +38,13 @@ export class DispatchPromise<T> extends Promise<T> {
     if (this.state & SETTLED) return;
     this.state |= SETTLED;
     this.resolveWith?.(value);
+  }
+
+  /** Settles as `thenable` does, unless already settled (a rejection nobody consumes is then unhandled, as the thenable's would be). */
+  follow(thenable: PromiseLike<T>): void {
+    if (this.state & SETTLED) return;
+    this.state |= SETTLED;
+    this.resolveWith?.(thenable);
   }
 
   /**
@@ -65,7 +72,8 @@ export class DispatchPromise<T> extends Promise<T> {
 const prototype = DispatchPromise.prototype;
 Object.defineProperty(prototype, 'constructor', {
   get(this: { state: number }) {
-    if ((this as unknown) !== prototype) this.state |= CONSUMED;
+    // a subclass's prototype has no state
+    if (typeof this.state === 'number') this.state |= CONSUMED;
     return Promise;
   },
   configurable: true,

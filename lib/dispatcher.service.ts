@@ -3,9 +3,11 @@ import type { AnyEvents, DispatchableFor, EventMap } from './events/event-map.js
 import type { BroadcastOptions } from './interfaces/broadcast-options.interface.js';
 import type { DispatchResult } from './interfaces/dispatch-result.interface.js';
 import type { DispatchErrorMode } from './interfaces/mesa-module-options.interface.js';
-import { BROADCAST_RECIPIENTS } from './mesa.constants.js';
+import { DispatchPromise } from './dispatch-promise.js';
+import { BROADCAST_RECIPIENTS, MESA_SETTLED_DISPATCH } from './mesa.constants.js';
 import { DISCONNECT_CLIENT } from './messages/message.js';
 import type { ResolvedMesaOptions } from './options/resolved-mesa-options.js';
+import type { Settlement } from './interfaces/settlement.interface.js';
 import { MesaPublisher } from './publishing/mesa-publisher.js';
 import { prepareBroadcastExcept, type PreparedBroadcastExcept } from './validation/broadcast-input.validator.js';
 import { prepareDispatch, type PreparedDispatch } from './validation/dispatch-input.validator.js';
@@ -51,13 +53,28 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
    * sent" always, "may have been published" only with a key) and settles once.
    */
   dispatch(message: DispatchableFor<Events>, recipients?: readonly string[], excluding?: readonly string[]): Promise<DispatchResult> {
+    const promise = DispatchPromise.pending<DispatchResult>();
+    this[MESA_SETTLED_DISPATCH](promise, message, recipients, excluding);
+    return promise;
+  }
+
+  /**
+   * @internal `dispatch()`, its outcome going to `caller` instead of a promise of its own: what `@Dispatch` calls
+   * with the settlement of the decorated method's promise (see {@link MESA_SETTLED_DISPATCH}).
+   */
+  [MESA_SETTLED_DISPATCH](
+    caller: Settlement,
+    message: DispatchableFor<Events>,
+    recipients?: readonly string[],
+    excluding?: readonly string[],
+  ): void {
     let prepared: PreparedDispatch;
     try {
       prepared = prepareDispatch(message, recipients, excluding, this.options.maxPayloadBytes);
     } catch (error) {
-      return this.publisher.refuse(error);
+      return this.publisher.refuse(error, caller);
     }
-    return this.publisher.publish(prepared);
+    this.publisher.publish(prepared, caller);
   }
 
   /**
@@ -77,13 +94,16 @@ export class DispatcherService<Events extends EventMap = AnyEvents> implements O
    */
   broadcast(message: DispatchableFor<Events>, options?: BroadcastOptions): Promise<DispatchResult> {
     if (options === undefined) return this.dispatch(message, BROADCAST_RECIPIENTS);
+    const promise = DispatchPromise.pending<DispatchResult>();
     let prepared: PreparedBroadcastExcept;
     try {
       prepared = prepareBroadcastExcept(message, options, this.options.maxPayloadBytes);
     } catch (error) {
-      return this.publisher.refuse(error);
+      this.publisher.refuse(error, promise);
+      return promise;
     }
-    return this.publisher.broadcastExcept(prepared);
+    this.publisher.broadcastExcept(prepared, promise);
+    return promise;
   }
 
   /**

@@ -16,6 +16,13 @@ export const MESA_REDIS_CONNECTION = Symbol.for('nestjs-mesa:redis-connection');
 /** Property key under which `@Dispatch` asks Nest to inject the `DispatcherService` into a class. */
 export const MESA_DISPATCHER_PROPERTY = Symbol.for('nestjs-mesa:dispatcher');
 
+/**
+ * Key of the method through which `@Dispatch` hands a dispatcher a message together with what settles the
+ * decorated method's promise (`DispatcherService[MESA_SETTLED_DISPATCH]`), so a decorated call makes no promise of
+ * its own for the dispatch. A dispatcher without it (`RecordingDispatcher`, a stand-in) is called through `dispatch()`.
+ */
+export const MESA_SETTLED_DISPATCH = Symbol.for('nestjs-mesa:settled-dispatch');
+
 /** Brand that tells a nestjs-mesa `Message` from a `DispatchEvent` without relying on `constructor.name`. */
 export const MESA_MESSAGE_KIND = Symbol.for('nestjs-mesa:message-kind');
 

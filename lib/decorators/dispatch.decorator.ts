@@ -1,9 +1,7 @@
 import { Inject, Logger } from '@nestjs/common';
 import { concatMap, from, isObservable, map, type Observable, throwError } from 'rxjs';
-import type { DispatcherService } from '../dispatcher.service.js';
 import { MesaConfigurationError, MesaDispatchError, type MesaError, MesaValidationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
-import type { DispatchErrorMode } from '../interfaces/mesa-module-options.interface.js';
 import { BROADCAST_RECIPIENTS } from '../mesa.constants.js';
 import { getDispatcherPropertyKey, getDispatcherToken } from '../mesa.tokens.js';
 import type { MessageOptions } from '../messages/message.js';
@@ -12,16 +10,11 @@ import { validateDispatchDecorator } from '../validation/dispatch-decorator.vali
 import { checkSelectedRecipients, excludeSelected } from '../validation/dispatch-input.validator.js';
 import type { CheckedRecipients } from '../validation/recipient-list-cache.js';
 import { sealDispatch, SealedMessage } from '../validation/sealed-dispatch.js';
+import type { Settlement } from '../interfaces/settlement.interface.js';
+import { DecoratedCall, type DecoratedMethod, type DecoratorDispatcher } from './decorated-call.js';
 import { checkSelectedIds } from '../validation/user-ids.validator.js';
 
 const logger = new Logger('MesaDispatcher');
-
-/** The part of `DispatcherService` (or `RecordingDispatcher`) the decorator uses. */
-interface DecoratorDispatcher {
-  dispatch: DispatcherService['dispatch'];
-  readonly decoratorErrorMode: DispatchErrorMode;
-  readonly maxPayloadBytes: number;
-}
 
 /** A broadcast's recipients, checked once for every call. */
 const BROADCAST_CHECKED: CheckedRecipients = Object.freeze({ ids: BROADCAST_RECIPIENTS, json: JSON.stringify(BROADCAST_RECIPIENTS) });
@@ -52,7 +45,8 @@ const BROADCAST_CHECKED: CheckedRecipients = Object.freeze({ ids: BROADCAST_RECI
  *   emitted) once Redis took the message, and a failure rejects it (or errors the Observable) under
  *   `onError: 'throw'` (the default, or the module's `dispatchErrors`), or is logged under `'log'`, the value
  *   then passed on unchanged. Plain values: the value is returned at once, the dispatch runs in the
- *   background, and its failure is always logged.
+ *   background, and its failure is always logged. A Promise failed by its dispatch that nobody consumes is
+ *   logged (`A dispatch nobody awaited failed: …`), never an unhandled rejection.
  *
  * Works on controller routes and provider methods, above or below Nest's decorators, on request-scoped
  * classes; the instance must be created by Nest (it injects `DispatcherService`). With several `MesaModule`
@@ -80,29 +74,38 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
         throw contextualize(error, context);
       }
     };
-    const failed = (dispatcher: DecoratorDispatcher, error: unknown): void => {
-      const failure = contextualize(error, context);
-      if (failure instanceof MesaValidationError || (options.onError ?? dispatcher.decoratorErrorMode) === 'throw') throw failure;
-      logger.error(failure.message);
+    const method: DecoratedMethod = {
+      failure: (dispatcher, error) => {
+        const failure = contextualize(error, context);
+        if (failure instanceof MesaValidationError || (options.onError ?? dispatcher.decoratorErrorMode) === 'throw') return failure;
+        logger.error(failure.message);
+        return undefined;
+      },
+      unconsumed: (error) => logger.error(`A dispatch nobody awaited failed: ${(error as Error).message}`),
     };
-    // async functions: awaiting the dispatch's promise costs no wrapper promise and no extra job, unlike then()
-    const send = async (dispatcher: DecoratorDispatcher, message: SealedMessage, value: R): Promise<R> => {
-      try {
-        await SealedMessage.dispatchThrough(message, dispatcher);
-      } catch (error) {
-        failed(dispatcher, error);
-      }
-      return value;
+    // a plain value's dispatch runs in the background: its failure is logged, nothing waits for it
+    const logFailure = (error: unknown): void => logger.error(contextualize(error, context).message);
+    const background: Settlement = { succeed: () => undefined, fail: logFailure };
+    const send = (dispatcher: DecoratorDispatcher, message: SealedMessage, value: R): Promise<R> => {
+      const call = new DecoratedCall<R>(method, dispatcher);
+      call.dispatch(message, value);
+      return call.promise;
     };
-    const settle = async (dispatcher: DecoratorDispatcher, result: PromiseLike<R>, args: unknown[]): Promise<R> => {
-      const value = await result;
-      const message = prepare(dispatcher, value, args);
-      try {
-        await SealedMessage.dispatchThrough(message, dispatcher);
-      } catch (error) {
-        failed(dispatcher, error);
-      }
-      return value;
+    const settle = (dispatcher: DecoratorDispatcher, result: PromiseLike<R>, args: unknown[]): Promise<R> => {
+      const call = new DecoratedCall<R>(method, dispatcher);
+      result.then(
+        (value) => {
+          let message: SealedMessage;
+          try {
+            message = prepare(dispatcher, value, args);
+          } catch (error) {
+            return call.reject(error as MesaError);
+          }
+          call.dispatch(message, value);
+        },
+        () => call.follow(result),
+      );
+      return call.promise;
     };
 
     const wrapper = function (this: Record<PropertyKey, unknown>, ...args: unknown[]) {
@@ -128,10 +131,7 @@ export function Dispatch<R = any>(type: string, options: DispatchDecoratorOption
         );
       }
       if (isPromiseLike(result)) return settle(dispatcher, result as PromiseLike<R>, args);
-      const message = prepare(dispatcher, result as R, args);
-      SealedMessage.dispatchThrough(message, dispatcher).then(undefined, (error: unknown) =>
-        logger.error(contextualize(error, context).message),
-      );
+      SealedMessage.settleThrough(prepare(dispatcher, result as R, args), dispatcher, background, logFailure);
       return result;
     };
     for (const key of Reflect.getMetadataKeys(original)) {

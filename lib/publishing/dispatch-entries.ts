@@ -1,13 +1,6 @@
-import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
+import type { Settlement } from '../interfaces/settlement.interface.js';
 import { storedCopiesTtl, type ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
 import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
-
-/** How an entry's outcome reaches its caller: a `DispatchPromise` is one. */
-export interface Settlement {
-  succeed(result: DispatchResult): void;
-  /** `onUnconsumed` is called with `error` when nobody consumed the caller's promise (see `DispatchPromise.fail`). */
-  fail(error: unknown, onUnconsumed: (error: unknown) => void): void;
-}
 
 /**
  * What every entry carries. Entries hold only what the batch and the result need (thousands may be in flight):

@@ -4,7 +4,8 @@ import type { DispatchResult } from '../interfaces/dispatch-result.interface.js'
 import { markFailed, type MesaTelemetry } from '../telemetry/mesa-telemetry.js';
 import { ERROR_MAY_HAVE_BEEN_PUBLISHED, ERROR_NOT_SENT, ERROR_OTHER } from '../telemetry/telemetry-names.js';
 import { isFailure, NOT_RUN, type EntryOutcome } from './batch-protocol.js';
-import type { BatchEntry, Settlement } from './dispatch-entries.js';
+import type { Settlement } from '../interfaces/settlement.interface.js';
+import type { BatchEntry } from './dispatch-entries.js';
 import { RetriedDispatch } from './retried-dispatch.js';
 
 /**

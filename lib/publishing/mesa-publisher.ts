@@ -7,13 +7,12 @@ import { DISPATCH_BATCH_SCRIPT } from '../redis/dispatch-batch.script.js';
 import type { MesaRedisConnection } from '../redis/redis-connection.js';
 import { redactSecrets } from '../redis/redis-target.js';
 import { ScriptRunner } from '../redis/script-runner.js';
-import { DispatchPromise } from '../dispatch-promise.js';
 import { MesaDispatchError } from '../errors/mesa.errors.js';
-import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
 import type { PreparedBroadcastExcept } from '../validation/broadcast-input.validator.js';
 import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
 import { decodeReplies, encodeBatch, HELD, NOT_RUN, type EntryOutcome, type ScriptCall } from './batch-protocol.js';
-import { dispatchEntry, entryOf, idempotencyKeyName, type BatchEntry, type Settlement } from './dispatch-entries.js';
+import type { Settlement } from '../interfaces/settlement.interface.js';
+import { dispatchEntry, entryOf, idempotencyKeyName, type BatchEntry } from './dispatch-entries.js';
 import { RetriedDispatch, type RetryPolicy } from './retried-dispatch.js';
 import { DeferredStores } from './deferred-stores.js';
 import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch-failures.js';
@@ -127,24 +126,22 @@ export class MesaPublisher {
   }
 
   /**
-   * Sends a checked dispatch: published to its recipients, with sync stored for the offline ones. The promise
-   * settles when Redis answered for its batch (or, with `retry`, for the try that succeeded), or fails (see the
-   * queue); an empty list resolves at once.
+   * Sends a checked dispatch: published to its recipients, with sync stored for the offline ones. `caller` (the
+   * caller's promise, or what `@Dispatch` settles its method's promise with) settles when Redis answered for its
+   * batch (or, with `retry`, for the try that succeeded), or fails (see the queue); an empty list succeeds at once.
    */
-  publish(prepared: PreparedDispatch): Promise<DispatchResult> {
-    return this.submit(prepared, this.preparedEntry);
+  publish(prepared: PreparedDispatch, caller: Settlement): void {
+    this.submit(prepared, this.preparedEntry, caller);
   }
 
   /** Sends a checked broadcast to the online authenticated users but `excluding` (see `DispatcherService.broadcast`). */
-  broadcastExcept(broadcast: PreparedBroadcastExcept): Promise<DispatchResult> {
-    return this.submit(broadcast, this.broadcastExceptEntry);
+  broadcastExcept(broadcast: PreparedBroadcastExcept, caller: Settlement): void {
+    this.submit(broadcast, this.broadcastExceptEntry, caller);
   }
 
-  /** The promise of a dispatch refused before it got here (invalid input): rejected with `error`, logged if nobody awaits it. */
-  refuse(error: unknown): Promise<DispatchResult> {
-    const promise = DispatchPromise.pending<DispatchResult>();
-    promise.fail(error, this.unawaitedFailures.report);
-    return promise;
+  /** Fails a dispatch refused before it got here (invalid input) with `error`, logged if nobody awaits its promise. */
+  refuse(error: unknown, caller: Settlement): void {
+    caller.fail(error, this.unawaitedFailures.report);
   }
 
   /** Resolves once every dispatch pushed so far (and meanwhile) has settled. */
@@ -169,14 +166,13 @@ export class MesaPublisher {
   }
 
   /**
-   * Queues the entry `build` makes of `input` (none: nothing to send, resolved at once), settling the caller's
-   * promise directly or, with `retry`, through its tries. `build` is one of the builders made once with the publisher
+   * Queues the entry `build` makes of `input` (none: nothing to send, succeeded at once), settling `caller`
+   * directly or, with `retry`, through its tries. `build` is one of the builders made once with the publisher
    * (`preparedEntry`, `broadcastExceptEntry`): thousands of dispatches may be issued in one tick, and none makes a
    * closure or a fields object on its way.
    */
-  private submit<I>(input: I, build: (input: I, settlement: Settlement) => BatchEntry | undefined): Promise<DispatchResult> {
-    const promise = DispatchPromise.pending<DispatchResult>();
-    const settlement = trackDispatch(this.telemetry, promise);
+  private submit<I>(input: I, build: (input: I, settlement: Settlement) => BatchEntry | undefined, caller: Settlement): void {
+    const settlement = trackDispatch(this.telemetry, caller);
     try {
       if (this.closed) {
         throw new MesaDispatchError('DispatcherService is shut down (the application is closing); the message was not sent.');
@@ -191,7 +187,6 @@ export class MesaPublisher {
     } catch (error) {
       settlement.fail(error, this.unawaitedFailures.report);
     }
-    return promise;
   }
 
   private async send(batch: BatchEntry[], progress: () => boolean): Promise<EntryOutcome[] | typeof NOT_RUN> {

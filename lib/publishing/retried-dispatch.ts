@@ -1,6 +1,7 @@
 import type { MesaDispatchError } from '../errors/mesa.errors.js';
 import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
-import type { EntryFields, Settlement } from './dispatch-entries.js';
+import type { Settlement } from '../interfaces/settlement.interface.js';
+import type { EntryFields } from './dispatch-entries.js';
 import { mayRetry, type DispatchFailures } from './dispatch-failures.js';
 
 /** What a {@link RetriedDispatch} needs from the publisher. */

@@ -1,13 +1,17 @@
-import { BROADCAST, OPCODE_DISPATCH } from '../mesa.constants.js';
+import type { DispatchResult } from '../interfaces/dispatch-result.interface.js';
+import { BROADCAST, MESA_SETTLED_DISPATCH, OPCODE_DISPATCH } from '../mesa.constants.js';
 import { Message, type MessageOptions, type WireMessage } from '../messages/message.js';
 import { prepareMessage, type PreparedMessage } from '../messages/message-snapshot.js';
 import type { PreparedDispatch } from './dispatch-input.validator.js';
+import type { Settlement } from '../interfaces/settlement.interface.js';
 import { checkPayloadSize } from './payload-size.validator.js';
 import type { CheckedRecipients } from './recipient-list-cache.js';
 
 /** What a SealedMessage is handed to: `DispatcherService`, `RecordingDispatcher`, or what stands in for them. */
 export interface SealedDispatchTarget<T> {
   dispatch(message: never, recipients?: readonly string[], excluding?: readonly string[]): Promise<T>;
+  /** `DispatcherService`'s: `dispatch()` settling `caller` instead of a promise of its own. */
+  [MESA_SETTLED_DISPATCH]?(caller: Settlement, message: never, recipients?: readonly string[], excluding?: readonly string[]): void;
 }
 
 /** Only this module holds it: a SealedMessage cannot be built anywhere else (not even through `message.constructor`). */
@@ -66,11 +70,30 @@ export class SealedMessage<D = unknown> extends Message<D> {
   }
 
   /**
-   * Hands `message` to `dispatcher.dispatch()` with the very lists it was sealed for (the arrays the selectors
-   * returned), so that it is published as prepared.
+   * Hands `message` with the lists it was sealed for to `dispatcher`, its outcome going to `caller`: through the
+   * dispatcher's {@link MESA_SETTLED_DISPATCH} when it has one (`DispatcherService`: no promise is made), else
+   * through `dispatch()` (`RecordingDispatcher`, a stand-in), a failure nobody consumes then reported to `onUnconsumed`.
    */
-  static dispatchThrough<T>(message: SealedMessage, dispatcher: SealedDispatchTarget<T>): Promise<T> {
-    return dispatcher.dispatch(message as never, message.#recipients as readonly string[], message.#excluding as readonly string[]);
+  static settleThrough(
+    message: SealedMessage,
+    dispatcher: SealedDispatchTarget<unknown>,
+    caller: Settlement,
+    onUnconsumed: (error: unknown) => void,
+  ): void {
+    const recipients = message.#recipients as readonly string[];
+    const excluding = message.#excluding as readonly string[];
+    const settled = dispatcher[MESA_SETTLED_DISPATCH];
+    if (settled) return settled.call(dispatcher, caller, message as never, recipients, excluding);
+    let pending: Promise<unknown>;
+    try {
+      pending = Promise.resolve(dispatcher.dispatch(message as never, recipients, excluding));
+    } catch (error) {
+      return caller.fail(error, onUnconsumed);
+    }
+    pending.then(
+      (result) => caller.succeed(result as DispatchResult),
+      (error: unknown) => caller.fail(error, onUnconsumed),
+    );
   }
 
   /** The message part `message` was sealed with (for `dispatch()` with other lists). */

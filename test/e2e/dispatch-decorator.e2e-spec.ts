@@ -16,8 +16,9 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { map, type Observable, of } from 'rxjs';
-import { jest } from '@jest/globals';
 import { Dispatch, DispatcherService, Message } from '../../lib/index.js';
+import { MESA_SETTLED_DISPATCH } from '../../lib/mesa.constants.js';
+import type { Settlement } from '../../lib/interfaces/settlement.interface.js';
 import { ChannelSpy } from '../support/channel-spy.js';
 import { createMesaHttpApp } from '../support/mesa-app.js';
 import { MesaCluster } from '../support/mesa-cluster.js';
@@ -51,7 +52,13 @@ class ChatService {
   ticks(count: number): Observable<number> {
     return of(...Array.from({ length: count }, (_, i) => i + 1));
   }
+
+  @Dispatch('NEVER_SAVED', { recipients: () => ['alice'] })
+  async save(): Promise<ChatMessage> {
+    throw SAVE_FAILED;
+  }
 }
+const SAVE_FAILED = new Error('the database is down');
 
 @Injectable()
 class HeaderGuard implements CanActivate {
@@ -193,18 +200,32 @@ describe('@Dispatch on controller routes and provider methods (HTTP app, real Me
   });
 
   it('the route answers after the message is published (Promise results are awaited)', async () => {
-    const dispatcher = app.get(DispatcherService);
+    // @Dispatch hands the dispatcher its message with what settles the route's promise (MESA_SETTLED_DISPATCH):
+    // note when the dispatcher settles it, in order with the response
+    const dispatcher = app.get(DispatcherService) as unknown as Record<
+      symbol,
+      (caller: Settlement, message: unknown, ...rest: unknown[]) => void
+    >;
     const events: string[] = [];
-    const original = dispatcher.dispatch.bind(dispatcher);
-    const watch = jest.spyOn(dispatcher, 'dispatch').mockImplementation((...args) => {
-      const pending = original(...args);
-      pending.then((result) => events.push(`published ${args[0] instanceof Message ? args[0].type : '?'} to ${result.receivers}`));
-      return pending;
-    });
+    const original = dispatcher[MESA_SETTLED_DISPATCH];
+    dispatcher[MESA_SETTLED_DISPATCH] = function (caller, message, ...rest) {
+      const type = message instanceof Message ? message.type : '?';
+      const watched: Settlement = {
+        succeed: (result) => {
+          events.push(`published ${type} to ${result.receivers}`);
+          caller.succeed(result);
+        },
+        fail: (error, onUnconsumed) => caller.fail(error, onUnconsumed),
+      };
+      original.call(this, watched, message, ...rest);
+    };
 
-    await post('/rooms/lobby/messages', { author: 'bob', text: 'ordered' });
-    events.push('response');
-    watch.mockRestore();
+    try {
+      await post('/rooms/lobby/messages', { author: 'bob', text: 'ordered' });
+      events.push('response');
+    } finally {
+      delete dispatcher[MESA_SETTLED_DISPATCH];
+    }
 
     // receivers: two Mesa replicas and the channel spy
     expect(events).toEqual(['published NEW_MESSAGE to 3', 'published ROUTE_BELOW to 3', 'response']);
@@ -261,5 +282,11 @@ describe('@Dispatch on controller routes and provider methods (HTTP app, real Me
     expect(alice.of('TICK').map((m) => m.d)).toEqual([1, 2, 3]);
     await bob.waitFor((u) => fromProvider(u).length === 1);
     expect(fromProvider(carol)).toEqual([]);
+  });
+
+  it("a method's own rejection reaches the caller unchanged, and nothing is dispatched", async () => {
+    await expect(app.get(ChatService).save()).rejects.toBe(SAVE_FAILED);
+
+    expect(await spy.types()).not.toContain('NEVER_SAVED');
   });
 });

@@ -13,11 +13,12 @@ describe('no unhandled promise rejection, ever (built package, --unhandled-rejec
         timeout: 20_000,
       });
       const [report, closed] = stdout.trim().split('\n');
-      const { awaited, returnedValue, logged } = JSON.parse(report);
+      const { awaited, returnedValue, savedAwaited, logged } = JSON.parse(report);
 
       expect(closed).toBe('closed');
       expect(awaited).toBe('MesaDispatchError');
       expect(returnedValue).toBe(3);
+      expect(savedAwaited).toBe('MesaDispatchError');
       const errors = logged.filter((line: { level: string }) => line.level === 'error').map((line: { message: string }) => line.message);
       expect(errors).toEqual(
         expect.arrayContaining([
@@ -26,10 +27,13 @@ describe('no unhandled promise rejection, ever (built package, --unhandled-rejec
           ),
           expect.stringMatching(/^A dispatch nobody awaited failed: Message data cannot be sent as JSON/),
           expect.stringMatching(/^@Dispatch\('COUNT'\) on Notifier\.count: Redis at .*may have been published/),
+          expect.stringMatching(
+            /^A dispatch nobody awaited failed: @Dispatch\('SAVED'\) on Notifier\.save: Redis at .*may have been published/,
+          ),
         ]),
       );
       expect(errors.some((message: string) => message.includes('AWAITED'))).toBe(false);
-      expect(errors).toHaveLength(3);
+      expect(errors).toHaveLength(4);
     } finally {
       await redis.stop();
     }
