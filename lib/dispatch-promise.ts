@@ -28,9 +28,9 @@ export class DispatchPromise<T> extends Promise<T> {
     }
   }
 
-  /** A pending DispatchPromise (of the subclass it is called on), settled later with {@link succeed} or {@link fail}. */
+  /** A pending DispatchPromise, settled later with {@link succeed} or {@link fail}. */
   static pending<T>(): DispatchPromise<T> {
-    return new this<T>(captureResolve as never);
+    return new DispatchPromise<T>(captureResolve as never);
   }
 
   /** Resolves with `value`, unless already settled. */
@@ -72,8 +72,7 @@ export class DispatchPromise<T> extends Promise<T> {
 const prototype = DispatchPromise.prototype;
 Object.defineProperty(prototype, 'constructor', {
   get(this: { state: number }) {
-    // a subclass's prototype has no state
-    if (typeof this.state === 'number') this.state |= CONSUMED;
+    if ((this as unknown) !== prototype) this.state |= CONSUMED;
     return Promise;
   },
   configurable: true,

@@ -2,6 +2,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { concatMap, from, isObservable, map, type Observable, throwError } from 'rxjs';
 import { MesaConfigurationError, MesaDispatchError, type MesaError, MesaValidationError } from '../errors/mesa.errors.js';
 import type { DispatchDecoratorOptions } from '../interfaces/dispatch-options.interface.js';
+import type { Settlement } from '../interfaces/settlement.interface.js';
 import { BROADCAST_RECIPIENTS } from '../mesa.constants.js';
 import { getDispatcherPropertyKey, getDispatcherToken } from '../mesa.tokens.js';
 import type { MessageOptions } from '../messages/message.js';
@@ -10,9 +11,8 @@ import { validateDispatchDecorator } from '../validation/dispatch-decorator.vali
 import { checkSelectedRecipients, excludeSelected } from '../validation/dispatch-input.validator.js';
 import type { CheckedRecipients } from '../validation/recipient-list-cache.js';
 import { sealDispatch, SealedMessage } from '../validation/sealed-dispatch.js';
-import type { Settlement } from '../interfaces/settlement.interface.js';
-import { DecoratedCall, type DecoratedMethod, type DecoratorDispatcher } from './decorated-call.js';
 import { checkSelectedIds } from '../validation/user-ids.validator.js';
+import { DecoratedCall, type DecoratedMethod, type DecoratorDispatcher } from './decorated-call.js';
 
 const logger = new Logger('MesaDispatcher');
 
