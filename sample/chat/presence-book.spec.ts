@@ -32,6 +32,23 @@ describe('PresenceBook: presence from counted sockets, away from the tabs', () =
     expect(book.tabReported('ghost', 'g1', true)).toBeUndefined(); // hidden tabs without a socket: still offline
   });
 
+  it('settles whatever order two replicas’ events arrive in: a tab heard before the other socket flickers, then agrees', () => {
+    // in order: tab 1's socket, tab 2's socket, both tabs hidden
+    book.socketOpened('ada');
+    book.socketOpened('ada');
+    book.tabReported('ada', 'a1', true);
+    book.tabReported('ada', 'a2', true);
+    // tab 2's socket authenticated on another replica, its event handled after tab 1's VISIBILITY
+    const changes = [
+      book.socketOpened('bob'),
+      book.tabReported('bob', 'b1', true),
+      book.socketOpened('bob'),
+      book.tabReported('bob', 'b2', true),
+    ];
+    expect(changes.map((change) => change?.state)).toEqual(['online', 'away', 'online', 'away']);
+    expect([book.state('ada'), book.state('bob')]).toEqual(['away', 'away']);
+  });
+
   it('forgets the tabs that do not answer a probe, and all tabs with the last socket', () => {
     book.socketOpened('ada');
     book.socketOpened('ada');

@@ -113,22 +113,27 @@ describe('sample chat: API and Mesa delivery', () => {
         .map((message) => message.d.status);
     expect((await callApi(harness.url, 'POST', '/api/presence', olga.token, { status: 'online' })).status).toBe(404); // no page says it
 
+    // Each step waits for what it changes before the next: the two replicas' events (a socket's authentication on
+    // one, a tab's VISIBILITY on the other) reach the API in no set order, and a tab heard before the other socket
+    // makes her away, online, then away again (presence-book.spec: "settles whatever order")
     const first = await connect(olga.mesa.port, olga.token);
-    const second = await connect(pete.mesa.port, olga.token); // her second tab, on the other replica
     await eventually(() => told().length === 1, 'pete to hear olga is online');
     first.send('VISIBILITY', { tab: 'f00dbabe', hidden: true });
-    second.send('VISIBILITY', { tab: 'cafed00d', hidden: true });
     await eventually(() => told().length === 2, 'pete to hear olga is away');
+    const second = await connect(pete.mesa.port, olga.token); // her second tab, on the other replica, not hidden yet
+    await eventually(() => told().length === 3, 'pete to hear olga is online again');
+    second.send('VISIBILITY', { tab: 'cafed00d', hidden: true });
+    await eventually(() => told().length === 4, 'pete to hear olga is away again');
     first.close();
     await eventually(async () => !(await isOnline('olga')), 'Mesa to drop olga from connected_clients');
     await eventually(() => second.of('PRESENCE_PROBE').length === 1, 'the open socket to be asked');
     second.send('VISIBILITY', { tab: 'cafed00d', hidden: false });
-    await eventually(() => told().length === 3, 'pete to hear olga is back');
+    await eventually(() => told().length === 5, 'pete to hear olga is back');
     expect(await olgaStatus()).toBe('online'); // while connected_clients says she is gone
 
     second.close();
-    await eventually(() => told().length === 4, 'pete to hear olga is offline');
-    expect(told()).toEqual(['online', 'away', 'online', 'offline']);
+    await eventually(() => told().length === 6, 'pete to hear olga is offline');
+    expect(told()).toEqual(['online', 'away', 'online', 'away', 'online', 'offline']);
     expect(await olgaStatus()).toBe('offline');
     const versions = peteSocket.of('PRESENCE').map((message) => message.d.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b)); // pushed in the order they happened
