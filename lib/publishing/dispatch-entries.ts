@@ -1,5 +1,6 @@
 import type { Settlement } from '../interfaces/settlement.interface.js';
 import { storedCopiesTtl, type ResolvedMesaOptions } from '../options/resolved-mesa-options.js';
+import type { PreparedBroadcastExcept } from '../validation/broadcast-input.validator.js';
 import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
 
 /**
@@ -65,13 +66,28 @@ export type EntryFields = BatchEntry extends infer E
  */
 export function dispatchEntry(prepared: PreparedDispatch, options: ResolvedMesaOptions, promise: Settlement): BatchEntry {
   const { messageJson, recipients } = prepared;
-  const key = prepared.idempotencyKey === undefined ? undefined : idempotencyKeyName(options, prepared.idempotencyKey);
+  const key = keyNameOf(options, prepared.idempotencyKey);
   const expiresAt = Date.now() + options.dispatchTimeout;
   if (isSync(prepared, options)) {
     const ttl = storedCopiesTtl(options, prepared.ttl);
     return new SyncObject(messageJson, recipients, prepared.recipientsJson, ttl, key, promise, expiresAt);
   }
   return new PublishObject(mesaEnvelope(messageJson, prepared.recipientsJson), recipients, key, promise, expiresAt);
+}
+
+/** The entry of a checked broadcast to the online authenticated users but `excluding` (see `DispatcherService.broadcast`). */
+export function broadcastExceptEntry(
+  { prepared, excluding }: PreparedBroadcastExcept,
+  options: ResolvedMesaOptions,
+  promise: Settlement,
+): BatchEntry {
+  const key = keyNameOf(options, prepared.idempotencyKey);
+  return new BroadcastExceptObject(prepared.messageJson, excluding, key, promise, Date.now() + options.dispatchTimeout);
+}
+
+/** The Redis key of a dispatch's idempotency key (see {@link idempotencyKeyName}); undefined for a dispatch without one. */
+function keyNameOf(options: ResolvedMesaOptions, idempotencyKey: string | undefined): string | undefined {
+  return idempotencyKey === undefined ? undefined : idempotencyKeyName(options, idempotencyKey);
 }
 
 function isSync(prepared: PreparedDispatch, options: ResolvedMesaOptions): boolean {

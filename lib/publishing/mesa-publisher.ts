@@ -12,7 +12,7 @@ import type { PreparedBroadcastExcept } from '../validation/broadcast-input.vali
 import type { PreparedDispatch } from '../validation/dispatch-input.validator.js';
 import { decodeReplies, encodeBatch, HELD, NOT_RUN, type EntryOutcome, type ScriptCall } from './batch-protocol.js';
 import type { Settlement } from '../interfaces/settlement.interface.js';
-import { dispatchEntry, entryOf, idempotencyKeyName, type BatchEntry } from './dispatch-entries.js';
+import { broadcastExceptEntry, dispatchEntry, entryOf, type BatchEntry } from './dispatch-entries.js';
 import { RetriedDispatch, type RetryPolicy } from './retried-dispatch.js';
 import { DeferredStores } from './deferred-stores.js';
 import { DispatchFailures, readRedisError, scriptsUnavailable } from './dispatch-failures.js';
@@ -63,11 +63,8 @@ export class MesaPublisher {
   private readonly preparedEntry = (prepared: PreparedDispatch, settlement: Settlement): BatchEntry | undefined =>
     prepared.recipients.length === 0 ? undefined : dispatchEntry(prepared, this.options, settlement);
   /** The entry of a broadcast to all but `excluding`. */
-  private readonly broadcastExceptEntry = ({ prepared, excluding }: PreparedBroadcastExcept, settlement: Settlement): BatchEntry => {
-    const { messageJson, idempotencyKey } = prepared;
-    const key = idempotencyKey === undefined ? undefined : idempotencyKeyName(this.options, idempotencyKey);
-    return entryOf({ kind: 'broadcast-except', messageJson, excluding, key, promise: settlement }, this.options.dispatchTimeout);
-  };
+  private readonly exceptEntry = (broadcast: PreparedBroadcastExcept, settlement: Settlement): BatchEntry =>
+    broadcastExceptEntry(broadcast, this.options, settlement);
 
   constructor(
     private readonly options: ResolvedMesaOptions,
@@ -136,7 +133,7 @@ export class MesaPublisher {
 
   /** Sends a checked broadcast to the online authenticated users but `excluding` (see `DispatcherService.broadcast`). */
   broadcastExcept(broadcast: PreparedBroadcastExcept, caller: Settlement): void {
-    this.submit(broadcast, this.broadcastExceptEntry, caller);
+    this.submit(broadcast, this.exceptEntry, caller);
   }
 
   /** Fails a dispatch refused before it got here (invalid input) with `error`, logged if nobody awaits its promise. */
@@ -168,7 +165,7 @@ export class MesaPublisher {
   /**
    * Queues the entry `build` makes of `input` (none: nothing to send, succeeded at once), settling `caller`
    * directly or, with `retry`, through its tries. `build` is one of the builders made once with the publisher
-   * (`preparedEntry`, `broadcastExceptEntry`): thousands of dispatches may be issued in one tick, and none makes a
+   * (`preparedEntry`, `exceptEntry`): thousands of dispatches may be issued in one tick, and none makes a
    * closure or a fields object on its way.
    */
   private submit<I>(input: I, build: (input: I, settlement: Settlement) => BatchEntry | undefined, caller: Settlement): void {

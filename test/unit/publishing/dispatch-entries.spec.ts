@@ -1,6 +1,14 @@
 import { DispatchPromise, Message, type DispatchResult } from '../../../lib/index.js';
 import { resolveMesaOptions } from '../../../lib/options/resolved-mesa-options.js';
-import { dispatchEntry, entryOf, idempotencyKeyName, mesaEnvelope, type EntryFields } from '../../../lib/publishing/dispatch-entries.js';
+import {
+  broadcastExceptEntry,
+  dispatchEntry,
+  entryOf,
+  idempotencyKeyName,
+  mesaEnvelope,
+  type EntryFields,
+} from '../../../lib/publishing/dispatch-entries.js';
+import { prepareBroadcastExcept } from '../../../lib/validation/broadcast-input.validator.js';
 import { prepareDispatch } from '../../../lib/validation/dispatch-input.validator.js';
 
 const promise = () => DispatchPromise.pending<DispatchResult>();
@@ -53,6 +61,25 @@ describe('dispatchEntry: a prepared dispatch as one entry, built without a field
     const noSweep = resolveMesaOptions({ url: 'redis://unused', sync: { enabled: true } });
     const prepared = prepareDispatch(new Message(0, {}, 'EVT', { ttl: 5_000 }), ['a'], undefined);
     expect(() => dispatchEntry(prepared, noSweep, promise())).toThrow(/Message ttl needs the sweep/);
+  });
+});
+
+describe('broadcastExceptEntry: a checked broadcast to all but some, built without a fields object', () => {
+  it.each([
+    ['without a key', new Message(0, { n: 1 }, 'EVT')],
+    ['with a key', new Message(0, { n: 2 }, 'EVT', { idempotencyKey: 'k-3' })],
+  ])('%s: the entry entryOf builds from its fields, expiring dispatchTimeout from now', (_, message) => {
+    const broadcast = prepareBroadcastExcept(message, { excluding: ['a', 'bb'] });
+    const settlement = promise();
+    const before = Date.now();
+    const direct = broadcastExceptEntry(broadcast, plain, settlement);
+    expect(direct.expiresAt).toBeGreaterThanOrEqual(before + 2_000);
+    const { messageJson, idempotencyKey } = broadcast.prepared;
+    const key = idempotencyKey === undefined ? undefined : idempotencyKeyName(plain, idempotencyKey);
+    const fields: EntryFields = { kind: 'broadcast-except', messageJson, excluding: ['a', 'bb'], key, promise: settlement };
+    const expected = entryOf(fields, plain.dispatchTimeout);
+    expect(withoutExpiry(direct)).toEqual(withoutExpiry(expected));
+    expect(Object.keys(direct)).toEqual(Object.keys(expected));
   });
 });
 
